@@ -1,0 +1,26 @@
+# Cross toolchain for Tessera's AArch64 targets: clang + ld.lld, freestanding, no host libraries.
+# C++ library headers come from Debian's libstdc++-12-dev-arm64-cross (header-only use: only the
+# freestanding parts are included, and nothing from libstdc++ is linked).
+set(CMAKE_SYSTEM_NAME Generic)
+set(CMAKE_SYSTEM_PROCESSOR aarch64)
+
+set(TESSERA_TRIPLE aarch64-none-elf)
+set(CMAKE_C_COMPILER clang)
+set(CMAKE_CXX_COMPILER clang++)
+set(CMAKE_ASM_COMPILER clang)
+set(CMAKE_C_COMPILER_TARGET ${TESSERA_TRIPLE})
+set(CMAKE_CXX_COMPILER_TARGET ${TESSERA_TRIPLE})
+set(CMAKE_ASM_COMPILER_TARGET ${TESSERA_TRIPLE})
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+
+set(TESSERA_CXX_SYSROOT /usr/aarch64-linux-gnu/include)
+set(CMAKE_C_FLAGS_INIT "-ffreestanding")
+set(CMAKE_CXX_FLAGS_INIT
+    "-ffreestanding -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit \
+-nostdinc++ -isystem ${TESSERA_CXX_SYSROOT}/c++/12 \
+-isystem ${TESSERA_CXX_SYSROOT}/c++/12/aarch64-linux-gnu -idirafter ${TESSERA_CXX_SYSROOT}")
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wno-unused-command-line-argument -fuse-ld=lld -nostdlib -static -Wl,--build-id=none")
+
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)

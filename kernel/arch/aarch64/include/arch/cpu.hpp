@@ -1,0 +1,37 @@
+// The CPU as seen by generic kernel code: identity, interrupt masking, idling and halting.
+#pragma once
+
+#include <cstdint>
+
+namespace tessera::arch {
+
+struct CpuInfo {
+    uint32_t midr = 0;
+    uint8_t implementer = 0;
+    uint8_t variant = 0;
+    uint16_t part = 0;
+    uint8_t revision = 0;
+    const char* implementer_name = "";
+    const char* part_name = "";  // "Cortex-A72", or "unknown"
+};
+
+CpuInfo cpu_info();
+
+inline void enable_interrupts() { asm volatile("msr daifclr, #2" ::: "memory"); }
+inline void disable_interrupts() { asm volatile("msr daifset, #2" ::: "memory"); }
+inline bool interrupts_enabled() {
+    uint64_t daif;
+    asm volatile("mrs %0, daif" : "=r"(daif));
+    return (daif & (1u << 7)) == 0;
+}
+inline void wait_for_interrupt() { asm volatile("dsb sy; wfi" ::: "memory"); }
+
+[[noreturn]] void halt_forever();
+
+inline uint64_t current_frame_pointer() {
+    uint64_t fp;
+    asm volatile("mov %0, x29" : "=r"(fp));
+    return fp;
+}
+
+}  // namespace tessera::arch

@@ -1,0 +1,118 @@
+// The EL1 exception vector table (16 entries) and the common entry/exit path. Every exception
+// saves a full ExceptionFrame on the current stack, links a frame record so backtraces continue
+// into the interrupted code, and calls handle_exception(kind, frame).
+
+#include "arch/asm_constants.h"
+
+.macro VECTOR kind
+    .balign 0x80
+    sub     sp, sp, #FRAME_SIZE
+    stp     x0, x1, [sp, #0]
+    mov     x0, #\kind
+    b       exception_entry
+.endm
+
+    .text
+    .balign 2048
+    .global exception_vectors
+exception_vectors:
+    VECTOR 0    // current EL, SP_EL0: sync
+    VECTOR 1    //   IRQ
+    VECTOR 2    //   FIQ
+    VECTOR 3    //   SError
+    VECTOR 4    // current EL, SP_ELx: sync
+    VECTOR 5    //   IRQ
+    VECTOR 6    //   FIQ
+    VECTOR 7    //   SError
+    VECTOR 8    // lower EL, AArch64: sync
+    VECTOR 9    //   IRQ
+    VECTOR 10   //   FIQ
+    VECTOR 11   //   SError
+    VECTOR 12   // lower EL, AArch32: sync
+    VECTOR 13   //   IRQ
+    VECTOR 14   //   FIQ
+    VECTOR 15   //   SError
+
+exception_entry:
+    stp     x2, x3, [sp, #16]
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    stp     x18, x19, [sp, #144]
+    stp     x20, x21, [sp, #160]
+    stp     x22, x23, [sp, #176]
+    stp     x24, x25, [sp, #192]
+    stp     x26, x27, [sp, #208]
+    stp     x28, x29, [sp, #224]
+    str     x30, [sp, #240]
+    cmp     x0, #8                  // kinds >= 8 come from EL0: their SP is SP_EL0
+    b.lo    1f
+    mrs     x1, sp_el0
+    b       2f
+1:  add     x1, sp, #FRAME_SIZE
+2:  mrs     x2, elr_el1
+    stp     x1, x2, [sp, #FRAME_SP]
+    mrs     x3, spsr_el1
+    mrs     x4, esr_el1
+    stp     x3, x4, [sp, #FRAME_SPSR]
+    mrs     x5, far_el1
+    str     x5, [sp, #FRAME_FAR]
+    stp     x29, x2, [sp, #FRAME_RECORD]
+    add     x29, sp, #FRAME_RECORD
+    mov     x1, sp
+    bl      handle_exception
+
+    // The handler may have changed the frame (registers, ELR, SPSR, SP_EL0).
+    ldp     x1, x2, [sp, #FRAME_SP]
+    ldr     x3, [sp, #FRAME_SPSR]
+    msr     elr_el1, x2
+    msr     spsr_el1, x3
+    tst     x3, #0xf                // returning to EL0t: restore its stack pointer
+    b.ne    3f
+    msr     sp_el0, x1
+3:  ldp     x2, x3, [sp, #16]
+    ldp     x4, x5, [sp, #32]
+    ldp     x6, x7, [sp, #48]
+    ldp     x8, x9, [sp, #64]
+    ldp     x10, x11, [sp, #80]
+    ldp     x12, x13, [sp, #96]
+    ldp     x14, x15, [sp, #112]
+    ldp     x16, x17, [sp, #128]
+    ldp     x18, x19, [sp, #144]
+    ldp     x20, x21, [sp, #160]
+    ldp     x22, x23, [sp, #176]
+    ldp     x24, x25, [sp, #192]
+    ldp     x26, x27, [sp, #208]
+    ldp     x28, x29, [sp, #224]
+    ldr     x30, [sp, #240]
+    ldp     x0, x1, [sp, #0]
+    add     sp, sp, #FRAME_SIZE
+    eret
+
+// Kernel accesses that may fault by design. On a synchronous abort at a listed instruction the
+// handler resumes at its fixup with x0 = ESR (never zero for an abort); success returns 0.
+
+// uint64_t arch_probe_read_u64(uint64_t address, uint64_t* value)
+    .global arch_probe_read_u64
+arch_probe_read_u64:
+10: ldr     x2, [x0]
+    str     x2, [x1]
+    mov     x0, #0
+11: ret
+    .pushsection fixup_table, "a"
+    .quad   10b, 11b
+    .popsection
+
+// uint64_t arch_probe_write_u64(uint64_t address, uint64_t value)
+    .global arch_probe_write_u64
+arch_probe_write_u64:
+20: str     x1, [x0]
+    mov     x0, #0
+21: ret
+    .pushsection fixup_table, "a"
+    .quad   20b, 21b
+    .popsection
