@@ -1,6 +1,5 @@
-// Flattened device tree reader: header checks, one full validating walk, bounds-checked accessors.
-// Invariant: every byte read lies inside the validated blob; every decoded token advances the
-// cursor.
+// Flattened device tree reader: header checks, one validating walk, bounds-checked accessors.
+// Invariant: every read lies inside the validated blob, and every decoded token moves forward.
 #include "fdt/fdt_reader.hpp"
 
 #include <cstddef>

@@ -405,6 +405,7 @@ TEST(FdtReader, FindNodeByPath) {
     EXPECT_EQ(str(tree.name(must_find(tree, "/soc/uart"))), "uart@1000");
     EXPECT_EQ(str(tree.name(must_find(tree, "/soc/gpio/leds/led"))), "led@0");
     EXPECT_EQ(str(tree.name(must_find(tree, "/soc/"))), "soc");
+    EXPECT_EQ(str(tree.name(must_find(tree, "//soc//uart@2000"))), "uart@2000");
     EXPECT_EQ(must_find(tree, "/soc/uart@2000").parent_offset, must_find(tree, "/soc").offset);
 
     EXPECT_FALSE(tree.find_node("").has_value());
@@ -893,7 +894,9 @@ TEST(FdtParseError, BadRootNode) {
 TEST(FdtRobustness, BogusHandlesStayInBounds) {
     const auto blob = sample_builder().build();
     ASSERT_PARSES(tree, blob);
-    for (uint32_t offset : {0u, 1u, 3u, 41u, static_cast<uint32_t>(blob.size()),
+    const uint32_t struct_begin = get_be32(blob, kOffStruct);
+    for (uint32_t offset : {0u, 1u, 3u, 41u, struct_begin + 2, struct_begin + 4 + 1,
+                            static_cast<uint32_t>(blob.size()),
                             static_cast<uint32_t>(blob.size()) + 4, UINT32_MAX - 3}) {
         Node bogus{offset, 4};
         EXPECT_EQ(str(tree.name(bogus)), "");

@@ -134,7 +134,9 @@ Result<void, MapError> activate_kernel_address_space(std::span<const Range> ram,
 }
 
 aarch64::WalkResult kernel_walk(VirtAddr va) {
-    if (!g_active) {
+    // Only the TTBR1 half is translated by these tables; TTBR0 walks are disabled and
+    // non-canonical addresses always fault.
+    if (!g_active || (va.value() >> kVirtualAddressBits) != 0xffff) {
         return {};
     }
     aarch64::TranslationTable<BootTableMemory> table(g_root, g_memory);

@@ -116,3 +116,34 @@ arch_probe_write_u64:
     .pushsection fixup_table, "a"
     .quad   20b, 21b
     .popsection
+
+// Deliberate synchronous exceptions for the self-tests of the vector paths. Each returns the
+// ESR of the exception it raised. SVC's preferred return address is the next instruction, so
+// its fixup entry names that address.
+
+    .global arch_probe_brk
+arch_probe_brk:
+30: brk     #0x7e5
+    mov     x0, #0
+31: ret
+    .pushsection fixup_table, "a"
+    .quad   30b, 31b
+    .popsection
+
+    .global arch_probe_udf
+arch_probe_udf:
+40: udf     #0
+    mov     x0, #0
+41: ret
+    .pushsection fixup_table, "a"
+    .quad   40b, 41b
+    .popsection
+
+    .global arch_probe_svc
+arch_probe_svc:
+    svc     #0x42
+50: mov     x0, #0
+51: ret
+    .pushsection fixup_table, "a"
+    .quad   50b, 51b
+    .popsection
