@@ -1,6 +1,8 @@
 // kernel_main: the generic boot flow after boot.S has turned the MMU on. Reads the device tree,
 // builds the physical memory map and the final kernel address space, starts the interrupt
 // controller and the tick, prints the banner and hands over to the image's payload.
+#include <initializer_list>
+
 #include "arch/cpu.hpp"
 #include "arch/exception.hpp"
 #include "arch/interrupt_controller.hpp"
@@ -48,6 +50,24 @@ fdt::DeviceTree locate_device_tree(uint64_t boot_register) {
           boot_register, static_cast<uint64_t>(DEFAULT_DTB_PHYS));
 }
 
+// A boot module placed by the boot loader (QEMU: -device loader) and named on the command line
+// as initrd=ADDRESS,SIZE, for loaders that cannot edit /chosen.
+std::optional<PhysRange> module_from_command_line(const CommandLine& command_line) {
+    auto text = command_line.get("initrd");
+    if (!text) {
+        return std::nullopt;
+    }
+    size_t comma = text->find(',');
+    uint64_t base = 0;
+    uint64_t size = 0;
+    if (comma == SIZE_MAX || !parse_u64(text->substr(0, comma), base) ||
+        !parse_u64(text->substr(comma + 1), size) || !checked_add(base, size)) {
+        kprintln("warning: ignoring malformed initrd=\"{}\" (expected initrd=ADDRESS,SIZE)", *text);
+        return std::nullopt;
+    }
+    return PhysRange{PhysAddr(base), size};
+}
+
 void build_memory_map() {
     PhysicalMemoryMap& map = g_boot.memory;
     const platform::BoardInfo& board = g_boot.board;
@@ -61,9 +81,11 @@ void build_memory_map() {
     check(map.reserve(Range{image.base.value(), image.end().value()}, RegionKind::kKernelImage));
     uint64_t dtb = g_boot.device_tree.value();
     check(map.reserve(Range{dtb, dtb + g_boot.device_tree_size}, RegionKind::kDeviceTree));
-    if (board.initrd) {
-        check(map.reserve(Range{board.initrd->base.value(), board.initrd->end().value()},
-                          RegionKind::kBootModule));
+    for (const std::optional<PhysRange>& module : {board.initrd, g_boot.boot_module}) {
+        if (module) {
+            check(map.reserve(Range{module->base.value(), module->end().value()},
+                              RegionKind::kBootModule));
+        }
     }
     for (size_t i = 0; i < board.reservation_count; ++i) {
         const PhysRange& r = board.reservations[i];
@@ -121,6 +143,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_register, uint64_t entry_e
     }
     g_boot.board = board.value();
     g_boot.command_line = CommandLine(g_boot.board.bootargs);
+    g_boot.boot_module = module_from_command_line(g_boot.command_line);
     set_halt_via_semihosting(g_boot.command_line.get("exit").value_or("") == StringView("semihosting"));
 
     build_memory_map();
@@ -145,6 +168,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_register, uint64_t entry_e
     }
 
     g_boot.instructions_to_banner = arch::instructions_retired();
+    g_boot.counter_at_banner = arch::counter_now();
     print_banner();
     arch::enable_interrupts();
     run_boot_payload(g_boot);

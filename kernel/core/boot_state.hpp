@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "base/address.hpp"
 #include "base/command_line.hpp"
@@ -20,7 +21,9 @@ struct BootState {
     platform::BoardInfo board;
     PhysicalMemoryMap memory;
     CommandLine command_line;
+    std::optional<PhysRange> boot_module;  // from initrd=ADDRESS,SIZE on the command line
     uint64_t instructions_to_banner = 0;  // PMU count from the first instruction to the banner
+    uint64_t counter_at_banner = 0;       // generic-timer count at the banner (time since reset)
 };
 
 // Valid after kernel_main reaches the payload.

@@ -2,6 +2,7 @@
 // memory map. Expected values come from the runner as boot arguments (expect.*), so the same
 // image checks every QEMU configuration it is run under.
 #include "arch/cpu.hpp"
+#include "arch/layout.hpp"
 #include "arch/mmu.hpp"
 #include "core/boot_state.hpp"
 #include "platform/board_constants.h"
@@ -98,6 +99,33 @@ SELFTEST(boot, command_line_parsed) {
     CHECK(c.has("exit"));
     CHECK(c.get("exit").value_or("") == StringView("semihosting"));
     CHECK(!c.has("no-such-argument"));
+}
+
+}  // namespace tessera
+
+namespace tessera {
+
+// With expect.module=SIZE the runner loaded a module (QEMU -device loader) and named it with
+// initrd=ADDRESS,SIZE: it must be reserved and readable. Without, no module may be reserved.
+SELFTEST(boot, boot_module_reserved) {
+    const BootState& s = boot_state();
+    size_t modules = 0;
+    for (size_t i = 0; i < s.memory.reservation_count(); ++i) {
+        modules += s.memory.reservation(i).kind == RegionKind::kBootModule ? 1 : 0;
+    }
+    auto expected_size = s.command_line.get_u64("expect.module");
+    if (!expected_size) {
+        CHECK_EQ(modules, size_t{0});
+        CHECK(!s.boot_module.has_value());
+        return;
+    }
+    CHECK(s.boot_module.has_value());
+    CHECK_EQ(s.boot_module->size, *expected_size);
+    CHECK_EQ(modules, size_t{1});
+    Range r{s.boot_module->base.value(), s.boot_module->end().value()};
+    CHECK(!s.memory.free().intersects(r));
+    const char* bytes = arch::phys_to_ptr<const char>(s.boot_module->base);
+    CHECK(StringView(bytes, 19) == StringView("TESSERA-TEST-MODULE"));
 }
 
 }  // namespace tessera
