@@ -33,7 +33,8 @@ fdt::DeviceTree locate_device_tree(uint64_t boot_register) {
             continue;
         }
         auto* header = arch::phys_to_ptr<const uint8_t>(pa);
-        auto size = fdt::DeviceTree::peek_total_size(std::span<const uint8_t>(header, fdt::kHeaderSize));
+        auto size =
+            fdt::DeviceTree::peek_total_size(std::span<const uint8_t>(header, fdt::kHeaderSize));
         if (!size) {
             continue;
         }
@@ -45,9 +46,10 @@ fdt::DeviceTree locate_device_tree(uint64_t boot_register) {
         g_boot.device_tree_size = size.value();
         return tree.value();
     }
-    panic("no device tree found (x0 = {:#x}, default {:#x}): boot with QEMU -M virt, or pass a DTB "
-          "in x0",
-          boot_register, static_cast<uint64_t>(DEFAULT_DTB_PHYS));
+    panic(
+        "no device tree found (x0 = {:#x}, default {:#x}): boot with QEMU -M virt, or pass a DTB "
+        "in x0",
+        boot_register, static_cast<uint64_t>(DEFAULT_DTB_PHYS));
 }
 
 // A boot module placed by the boot loader (QEMU: -device loader) and named on the command line
@@ -122,7 +124,9 @@ void print_banner() {
 
 }  // namespace
 
-const BootState& boot_state() { return g_boot; }
+const BootState& boot_state() {
+    return g_boot;
+}
 
 }  // namespace tessera
 
@@ -144,7 +148,8 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_register, uint64_t entry_e
     g_boot.board = board.value();
     g_boot.command_line = CommandLine(g_boot.board.bootargs);
     g_boot.boot_module = module_from_command_line(g_boot.command_line);
-    set_halt_via_semihosting(g_boot.command_line.get("exit").value_or("") == StringView("semihosting"));
+    set_halt_via_semihosting(g_boot.command_line.get("exit").value_or("") ==
+                             StringView("semihosting"));
 
     build_memory_map();
 
@@ -160,7 +165,8 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_register, uint64_t entry_e
     arch::interrupt_controller_init(arch::phys_to_virt(g_boot.board.gic_distributor.base),
                                     arch::phys_to_virt(g_boot.board.gic_cpu_interface.base));
     uint64_t hz = g_boot.command_line.get_u64("tick_hz").value_or(kDefaultTickHz);
-    if (hz > UINT32_MAX || !clock_start(g_boot.board.timer_irq_virtual, static_cast<uint32_t>(hz))) {
+    if (hz > UINT32_MAX ||
+        !clock_start(g_boot.board.timer_irq_virtual, static_cast<uint32_t>(hz))) {
         kprintln("warning: tick_hz={} is out of range, using {} Hz", hz, kDefaultTickHz);
         if (!clock_start(g_boot.board.timer_irq_virtual, kDefaultTickHz)) {
             panic("cannot start the timer on IRQ {}", g_boot.board.timer_irq_virtual);

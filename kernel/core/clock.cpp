@@ -51,9 +51,17 @@ void clock_stop() {
     g_hz = 0;
 }
 
-uint64_t tick_count() { return g_ticks; }
-uint32_t tick_hz() { return g_hz; }
-uint64_t tick_period() { return g_period; }
-void set_tick_observer(TickObserver observer) { g_observer = observer; }
+uint64_t tick_count() {
+    return g_ticks;
+}
+uint32_t tick_hz() {
+    return g_hz;
+}
+uint64_t tick_period() {
+    return g_period;
+}
+void set_tick_observer(TickObserver observer) {
+    g_observer = observer;
+}
 
 }  // namespace tessera

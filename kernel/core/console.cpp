@@ -7,11 +7,15 @@ namespace {
 
 WriteFn g_write = nullptr;
 
-void sink_put(void* /*context*/, const char* chars, size_t count) { write(chars, count); }
+void sink_put(void* /*context*/, const char* chars, size_t count) {
+    write(chars, count);
+}
 
 }  // namespace
 
-void set_output(WriteFn write_fn) { g_write = write_fn; }
+void set_output(WriteFn write_fn) {
+    g_write = write_fn;
+}
 
 void write(const char* chars, size_t count) {
     if (g_write != nullptr) {
@@ -19,6 +23,8 @@ void write(const char* chars, size_t count) {
     }
 }
 
-FormatSink sink() { return FormatSink{&sink_put, nullptr}; }
+FormatSink sink() {
+    return FormatSink{&sink_put, nullptr};
+}
 
 }  // namespace tessera::console

@@ -45,6 +45,8 @@ void dispatch_interrupt(uint32_t irq) {
     g_slots[irq].handler(irq, g_slots[irq].context);
 }
 
-uint64_t interrupt_count(uint32_t irq) { return irq < kMaxInterruptLines ? g_slots[irq].count : 0; }
+uint64_t interrupt_count(uint32_t irq) {
+    return irq < kMaxInterruptLines ? g_slots[irq].count : 0;
+}
 
 }  // namespace tessera

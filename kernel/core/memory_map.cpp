@@ -122,8 +122,8 @@ void PhysicalMemoryMap::print(FormatSink sink) const {
     char ram_text[24];
     BufferWriter ram_writer(ram_text, sizeof(ram_text));
     print_size(ram_writer.sink(), ram_.total());
-    format_to(sink, "  {} free of {} RAM in {} free ranges\n", total_writer.view(), ram_writer.view(),
-              free_.count());
+    format_to(sink, "  {} free of {} RAM in {} free ranges\n", total_writer.view(),
+              ram_writer.view(), free_.count());
 }
 
 }  // namespace tessera

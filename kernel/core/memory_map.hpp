@@ -13,11 +13,11 @@
 namespace tessera {
 
 enum class RegionKind : uint8_t {
-    kFree,         // future untyped memory
+    kFree,  // future untyped memory
     kKernelImage,
     kDeviceTree,
     kBootModule,
-    kFirmware,     // memreserve / reserved-memory
+    kFirmware,  // memreserve / reserved-memory
 };
 
 const char* to_string(RegionKind kind);
@@ -28,9 +28,9 @@ struct MemoryRegion {
 };
 
 enum class MemoryMapError : uint8_t {
-    kTooManyRegions,   // more fragments than the fixed-size map can hold
-    kNoFreeMemory,     // reservations cover all RAM
-    kKernelOutsideRam, // the kernel image is not inside RAM (bad device tree or load address)
+    kTooManyRegions,    // more fragments than the fixed-size map can hold
+    kNoFreeMemory,      // reservations cover all RAM
+    kKernelOutsideRam,  // the kernel image is not inside RAM (bad device tree or load address)
 };
 
 const char* to_string(MemoryMapError error);

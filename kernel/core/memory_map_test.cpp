@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/bits.hpp"
+
 #include <string>
 #include <vector>
 
@@ -27,8 +29,8 @@ TEST(MemoryMap, ReservationsAreCarvedOutAndRounded) {
     ASSERT_TRUE(m.set_ram(ram({{0x4000'0000, 0x4800'0000}})).ok());
     ASSERT_TRUE(m.reserve({0x4000'0000, 0x4010'0000}, RegionKind::kDeviceTree).ok());
     ASSERT_TRUE(m.reserve({0x4020'0000, 0x4024'4123}, RegionKind::kKernelImage).ok());
-    EXPECT_EQ(free_ranges(m), (std::vector<Range>{{0x4010'0000, 0x4020'0000},
-                                                  {0x4024'5000, 0x4800'0000}}));
+    EXPECT_EQ(free_ranges(m),
+              (std::vector<Range>{{0x4010'0000, 0x4020'0000}, {0x4024'5000, 0x4800'0000}}));
     ASSERT_TRUE(m.finish({0x4020'0000, 0x4024'5000}).ok());
     EXPECT_EQ(m.reservation_count(), 2u);
     EXPECT_EQ(m.free().total() + 0x10'0000 + 0x4'5000, m.ram().total());
@@ -50,8 +52,8 @@ TEST(MemoryMap, ReservationsOutsideRamAreIgnoredAndClipped) {
     EXPECT_EQ(m.reservation_count(), 2u);
     EXPECT_EQ(m.reservation(0).range, (Range{0x40ff'f000, 0x4100'0000}));
     EXPECT_EQ(m.reservation(1).range, (Range{0x8000'0000, 0x8000'1000}));
-    EXPECT_EQ(free_ranges(m), (std::vector<Range>{{0x4000'0000, 0x40ff'f000},
-                                                  {0x8000'1000, 0x8100'0000}}));
+    EXPECT_EQ(free_ranges(m),
+              (std::vector<Range>{{0x4000'0000, 0x40ff'f000}, {0x8000'1000, 0x8100'0000}}));
 }
 
 TEST(MemoryMap, OverlappingReservations) {

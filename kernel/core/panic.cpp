@@ -15,7 +15,9 @@ int g_panic_depth = 0;
 
 }  // namespace
 
-void set_halt_via_semihosting(bool enabled) { g_halt_via_semihosting = enabled; }
+void set_halt_via_semihosting(bool enabled) {
+    g_halt_via_semihosting = enabled;
+}
 
 void system_halt(int status) {
     arch::disable_interrupts();

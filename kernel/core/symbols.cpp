@@ -14,7 +14,9 @@ extern const char __text_end[];
 
 namespace tessera {
 
-uint64_t symbol_count() { return __ksyms_count; }
+uint64_t symbol_count() {
+    return __ksyms_count;
+}
 
 Symbol lookup_symbol(uint64_t address) {
     uint64_t text_start = reinterpret_cast<uint64_t>(__text_start);

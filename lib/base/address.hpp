@@ -1,5 +1,6 @@
 // Strong address types: a physical address and a virtual address never convert into each other
-// implicitly, so mixing them is a compile error. Conversions go through the memory map that owns them.
+// implicitly, so mixing them is a compile error. Conversions go through the memory map that owns
+// them.
 #pragma once
 
 #include <compare>

@@ -4,9 +4,9 @@
 
 extern "C" [[noreturn]] void tessera_assert_failed(const char* expr, const char* file, int line);
 
-#define TESSERA_ASSERT(cond)                                       \
-    do {                                                           \
-        if (!(cond)) [[unlikely]] {                                \
-            tessera_assert_failed(#cond, __FILE__, __LINE__);      \
-        }                                                          \
+#define TESSERA_ASSERT(cond)                                  \
+    do {                                                      \
+        if (!(cond)) [[unlikely]] {                           \
+            tessera_assert_failed(#cond, __FILE__, __LINE__); \
+        }                                                     \
     } while (0)

@@ -7,9 +7,13 @@
 
 namespace tessera {
 
-constexpr bool is_power_of_two(uint64_t x) { return x != 0 && (x & (x - 1)) == 0; }
+constexpr bool is_power_of_two(uint64_t x) {
+    return x != 0 && (x & (x - 1)) == 0;
+}
 
-constexpr uint64_t align_down(uint64_t x, uint64_t alignment) { return x & ~(alignment - 1); }
+constexpr uint64_t align_down(uint64_t x, uint64_t alignment) {
+    return x & ~(alignment - 1);
+}
 
 // nullopt when rounding up would pass 2^64.
 constexpr std::optional<uint64_t> align_up(uint64_t x, uint64_t alignment) {
@@ -20,7 +24,9 @@ constexpr std::optional<uint64_t> align_up(uint64_t x, uint64_t alignment) {
     return (x + mask) & ~mask;
 }
 
-constexpr bool is_aligned(uint64_t x, uint64_t alignment) { return (x & (alignment - 1)) == 0; }
+constexpr bool is_aligned(uint64_t x, uint64_t alignment) {
+    return (x & (alignment - 1)) == 0;
+}
 
 constexpr std::optional<uint64_t> checked_add(uint64_t a, uint64_t b) {
     uint64_t sum = 0;

@@ -8,7 +8,9 @@
 namespace tessera {
 namespace {
 
-std::string str(StringView v) { return std::string(v.data(), v.size()); }
+std::string str(StringView v) {
+    return std::string(v.data(), v.size());
+}
 
 TEST(CommandLine, KeysValuesAndFlags) {
     CommandLine c("  exit=semihosting   tick_hz=1000 verbose test=boot. tick_hz=0x10 ");

@@ -25,13 +25,15 @@ class FormatArg {
     enum class Kind : uint8_t { kUnsigned, kSigned, kBool, kChar, kString, kPointer };
 
     template <typename T>
-        requires(std::is_integral_v<T> && std::is_unsigned_v<T> && !std::is_same_v<T, bool>)
-    constexpr FormatArg(T v) : kind_(Kind::kUnsigned), u_(v) {}
+    requires(std::is_integral_v<T>&& std::is_unsigned_v<T> &&
+             !std::is_same_v<T, bool>) constexpr FormatArg(T v)
+        : kind_(Kind::kUnsigned), u_(v) {}
     template <typename T>
-        requires(std::is_integral_v<T> && std::is_signed_v<T> && !std::is_same_v<T, char>)
-    constexpr FormatArg(T v) : kind_(Kind::kSigned), i_(v) {}
+    requires(std::is_integral_v<T>&& std::is_signed_v<T> &&
+             !std::is_same_v<T, char>) constexpr FormatArg(T v)
+        : kind_(Kind::kSigned), i_(v) {}
     template <typename T>
-        requires std::is_enum_v<T>
+    requires std::is_enum_v<T>
     constexpr FormatArg(T v) : FormatArg(static_cast<std::underlying_type_t<T>>(v)) {}
     constexpr FormatArg(bool v) : kind_(Kind::kBool), u_(v ? 1 : 0) {}
     constexpr FormatArg(char v) : kind_(Kind::kChar), u_(static_cast<unsigned char>(v)) {}

@@ -50,10 +50,10 @@ TEST(Format, AddressesDefaultToFullHex) {
 TEST(Format, EscapesAndMalformedSpecs) {
     EXPECT_EQ(fmt("{{}}"), "{}");
     EXPECT_EQ(fmt("{} {}", 1), "1 {?}");
-    EXPECT_EQ(fmt("{:q}", 1), "{:q}");          // unknown type printed literally
-    EXPECT_EQ(fmt("{:99}", 1), "{:99}");        // width over the limit
-    EXPECT_EQ(fmt("tail {", 1), "tail {");      // unterminated
-    EXPECT_EQ(fmt("{}", 1, 2), "1");            // extra arguments ignored
+    EXPECT_EQ(fmt("{:q}", 1), "{:q}");      // unknown type printed literally
+    EXPECT_EQ(fmt("{:99}", 1), "{:99}");    // width over the limit
+    EXPECT_EQ(fmt("tail {", 1), "tail {");  // unterminated
+    EXPECT_EQ(fmt("{}", 1, 2), "1");        // extra arguments ignored
 }
 
 TEST(Format, BufferTruncatesAndTerminates) {

@@ -113,7 +113,8 @@ class RangeSet {
 
   private:
     // Replaces `remove_count` ranges at index `at` with `insert_count` new ones.
-    constexpr void replace(size_t at, size_t remove_count, const Range* insert, size_t insert_count) {
+    constexpr void replace(size_t at, size_t remove_count, const Range* insert,
+                           size_t insert_count) {
         size_t new_count = count_ - remove_count + insert_count;
         if (insert_count > remove_count) {
             for (size_t i = count_; i-- > at + remove_count;) {

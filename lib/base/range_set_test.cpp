@@ -63,7 +63,7 @@ TEST(RangeSet, CapacityIsEnforcedWithoutDamage) {
     EXPECT_FALSE(s.add({40, 50}));
     EXPECT_FALSE(s.remove({2, 4}));  // split would need a third slot
     EXPECT_EQ(ranges(s), (std::vector<Range>{{0, 10}, {20, 30}}));
-    EXPECT_TRUE(s.add({5, 25}));      // merging needs no new slot
+    EXPECT_TRUE(s.add({5, 25}));  // merging needs no new slot
     EXPECT_EQ(ranges(s), (std::vector<Range>{{0, 30}}));
 }
 

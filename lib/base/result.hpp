@@ -104,11 +104,11 @@ class [[nodiscard]] Result<void, E> {
 
 // TRY(expr): evaluates a Result; on error returns the error from the enclosing function,
 // otherwise yields the value. Uses a statement expression (clang and GCC).
-#define TRY(expr)                                                      \
-    ({                                                                 \
-        auto _tessera_try_result = (expr);                             \
-        if (!_tessera_try_result.ok()) {                               \
-            return ::tessera::fail(_tessera_try_result.error());       \
-        }                                                              \
-        _tessera_try_result.release_value();                           \
+#define TRY(expr)                                                \
+    ({                                                           \
+        auto _tessera_try_result = (expr);                       \
+        if (!_tessera_try_result.ok()) {                         \
+            return ::tessera::fail(_tessera_try_result.error()); \
+        }                                                        \
+        _tessera_try_result.release_value();                     \
     })

@@ -14,9 +14,9 @@
 namespace tessera::fdt {
 
 enum class FdtError : uint8_t {
-    kTooSmall,             // blob shorter than the header, or than totalsize
+    kTooSmall,             // buffer shorter than the 40-byte header
     kBadMagic,             // magic is not 0xd00dfeed
-    kBadTotalSize,         // totalsize smaller than the header or larger than the buffer
+    kBadTotalSize,         // totalsize below the header size or beyond the buffer
     kUnsupportedVersion,   // last_comp_version > 17 or version < 16
     kBlockOutOfBounds,     // a block (reservation map, structure, strings) lies outside totalsize
     kMisaligned,           // a block offset or token is not properly aligned
@@ -29,9 +29,9 @@ enum class FdtError : uint8_t {
     kMissingEnd,           // structure block has no FDT_END token
     kBadRootNode,          // first token is not the root node
     kReservationMapUnterminated,  // memory reservation map has no terminating entry
-    kNotFound,             // (accessors) property or node not present
-    kBadCellCount,         // #address-cells / #size-cells missing where needed, or > 2
-    kBadPropertyLength,    // property length does not match its expected encoding
+    kNotFound,                    // (accessors) property or node not present
+    kBadCellCount,                // #address-cells / #size-cells missing where needed, or > 2
+    kBadPropertyLength,           // property length does not match its expected encoding
 };
 
 // Human-readable description of an error ("bad magic", ...). Never null.
@@ -127,10 +127,10 @@ class DeviceTree {
 
     // Low-level cursor over the validated structure block.
     struct Token {
-        uint32_t kind = 0;      // FDT_BEGIN_NODE, FDT_END_NODE, FDT_PROP, FDT_NOP, FDT_END
-        uint32_t offset = 0;    // offset of the token within the blob
-        uint32_t next = 0;      // offset of the following token
-        StringView name;        // node or property name
+        uint32_t kind = 0;               // FDT_BEGIN_NODE, FDT_END_NODE, FDT_PROP, FDT_NOP, FDT_END
+        uint32_t offset = 0;             // offset of the token within the blob
+        uint32_t next = 0;               // offset of the following token
+        StringView name;                 // node or property name
         std::span<const uint8_t> value;  // property value
     };
     [[nodiscard]] Token token_at(uint32_t offset) const;

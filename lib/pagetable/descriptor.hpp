@@ -11,30 +11,30 @@ namespace tessera::aarch64 {
 
 // Memory types, each the index of its MAIR_EL1 attribute slot (AttrIndx).
 enum class MemoryType : uint8_t {
-    kDevice = 0,               // Device-nGnRnE: MMIO, strongly ordered
-    kNormal = 1,               // Normal, inner/outer write-back read/write-allocate
-    kNormalNonCacheable = 2,   // Normal, inner/outer non-cacheable
-    kDeviceGre = 3,            // Device-nGnRE (posted writes), for devices that allow it
+    kDevice = 0,              // Device-nGnRnE: MMIO, strongly ordered
+    kNormal = 1,              // Normal, inner/outer write-back read/write-allocate
+    kNormalNonCacheable = 2,  // Normal, inner/outer non-cacheable
+    kDeviceGre = 3,           // Device-nGnRE (posted writes), for devices that allow it
 };
 
 // MAIR_EL1 value matching MemoryType: slot i holds the attribute byte for type i.
-constexpr uint64_t kMairValue = (uint64_t{0x00} << 0) | (uint64_t{0xff} << 8) |
-                                (uint64_t{0x44} << 16) | (uint64_t{0x04} << 24);
+constexpr uint64_t kMairValue =
+    (uint64_t{0x00} << 0) | (uint64_t{0xff} << 8) | (uint64_t{0x44} << 16) | (uint64_t{0x04} << 24);
 
 enum class Shareability : uint8_t { kNone = 0, kOuter = 2, kInner = 3 };
 
 // Who may do what through a leaf mapping. The kernel can always read a valid mapping.
 struct Permissions {
-    bool user = false;         // EL0 may access (AP[1])
-    bool write = false;        // writable (by EL1, and by EL0 if user)
-    bool execute = false;      // executable by the owner: EL0 if user, else EL1
+    bool user = false;     // EL0 may access (AP[1])
+    bool write = false;    // writable (by EL1, and by EL0 if user)
+    bool execute = false;  // executable by the owner: EL0 if user, else EL1
     bool operator==(const Permissions&) const = default;
 };
 
 struct LeafAttributes {
     Permissions permissions;
     MemoryType type = MemoryType::kNormal;
-    bool global = true;        // !nG: kernel mappings are global, user mappings per-ASID
+    bool global = true;  // !nG: kernel mappings are global, user mappings per-ASID
     bool operator==(const LeafAttributes&) const = default;
 };
 
@@ -43,8 +43,8 @@ constexpr uint64_t kValid = uint64_t{1} << 0;
 constexpr uint64_t kTableOrPage = uint64_t{1} << 1;  // L0-L2: table; L3: page (must be set)
 constexpr unsigned kAttrIndxShift = 2;
 constexpr uint64_t kAttrIndxMask = uint64_t{7} << kAttrIndxShift;
-constexpr uint64_t kApUser = uint64_t{1} << 6;       // AP[1]: EL0 access
-constexpr uint64_t kApReadOnly = uint64_t{1} << 7;   // AP[2]: read-only
+constexpr uint64_t kApUser = uint64_t{1} << 6;      // AP[1]: EL0 access
+constexpr uint64_t kApReadOnly = uint64_t{1} << 7;  // AP[2]: read-only
 constexpr unsigned kShShift = 8;
 constexpr uint64_t kShMask = uint64_t{3} << kShShift;
 constexpr uint64_t kAccessFlag = uint64_t{1} << 10;
@@ -61,13 +61,19 @@ constexpr uint64_t kEntriesPerTable = 512;
 constexpr uint64_t kPageSize = 4096;
 
 // Bytes mapped by one entry at the given level: L0 512 GiB, L1 1 GiB, L2 2 MiB, L3 4 KiB.
-constexpr uint64_t level_size(unsigned level) { return uint64_t{1} << (39 - 9 * level); }
-constexpr unsigned level_shift(unsigned level) { return 39 - 9 * level; }
+constexpr uint64_t level_size(unsigned level) {
+    return uint64_t{1} << (39 - 9 * level);
+}
+constexpr unsigned level_shift(unsigned level) {
+    return 39 - 9 * level;
+}
 constexpr uint64_t level_index(uint64_t va, unsigned level) {
     return (va >> level_shift(level)) & (kEntriesPerTable - 1);
 }
 // Whether a leaf (block or page) may sit at this level with the 4 KiB granule.
-constexpr bool leaf_allowed(unsigned level) { return level >= 1 && level < kLevels; }
+constexpr bool leaf_allowed(unsigned level) {
+    return level >= 1 && level < kLevels;
+}
 
 class Descriptor {
   public:
@@ -79,7 +85,8 @@ class Descriptor {
     // Points at a next-level table. Hierarchical PXN keeps EL1 from executing anything a
     // user table maps (set by the caller for user-half tables).
     static constexpr Descriptor table(PhysAddr next, bool privileged_execute_never = false) {
-        uint64_t raw = (next.value() & bits::kOutputAddressMask) | bits::kValid | bits::kTableOrPage;
+        uint64_t raw =
+            (next.value() & bits::kOutputAddressMask) | bits::kValid | bits::kTableOrPage;
         if (privileged_execute_never) {
             raw |= bits::kPxnTable;
         }
@@ -145,8 +152,8 @@ class Descriptor {
         LeafAttributes a;
         a.permissions.user = (raw_ & bits::kApUser) != 0;
         a.permissions.write = (raw_ & bits::kApReadOnly) == 0;
-        a.permissions.execute = a.permissions.user ? (raw_ & bits::kUxn) == 0
-                                                   : (raw_ & bits::kPxn) == 0;
+        a.permissions.execute =
+            a.permissions.user ? (raw_ & bits::kUxn) == 0 : (raw_ & bits::kPxn) == 0;
         a.type = static_cast<MemoryType>((raw_ & bits::kAttrIndxMask) >> bits::kAttrIndxShift);
         a.global = (raw_ & bits::kNotGlobal) == 0;
         return a;

@@ -7,7 +7,9 @@
 namespace tessera::aarch64 {
 namespace {
 
-constexpr uint64_t bit(unsigned n) { return uint64_t{1} << n; }
+constexpr uint64_t bit(unsigned n) {
+    return uint64_t{1} << n;
+}
 
 TEST(Descriptor, LevelGeometry) {
     EXPECT_EQ(level_size(0), uint64_t{512} << 30);
@@ -39,15 +41,15 @@ TEST(Descriptor, KernelTextPage) {
     LeafAttributes a{Permissions{false, false, true}, MemoryType::kNormal, true};
     Descriptor d = Descriptor::leaf(3, PhysAddr(0x4020'0000), a);
     uint64_t r = d.raw();
-    EXPECT_EQ(r & 3, 3u);                     // page
-    EXPECT_EQ((r >> 2) & 7, 1u);              // AttrIndx: Normal
-    EXPECT_EQ(r & bit(6), 0u);                // AP[1]=0: no EL0 access
-    EXPECT_EQ(r & bit(7), bit(7));            // AP[2]=1: read-only
-    EXPECT_EQ((r >> 8) & 3, 3u);              // inner shareable
-    EXPECT_EQ(r & bit(10), bit(10));          // AF
-    EXPECT_EQ(r & bit(11), 0u);               // global
-    EXPECT_EQ(r & bit(53), 0u);               // EL1 may execute
-    EXPECT_EQ(r & bit(54), bit(54));          // EL0 may not
+    EXPECT_EQ(r & 3, 3u);             // page
+    EXPECT_EQ((r >> 2) & 7, 1u);      // AttrIndx: Normal
+    EXPECT_EQ(r & bit(6), 0u);        // AP[1]=0: no EL0 access
+    EXPECT_EQ(r & bit(7), bit(7));    // AP[2]=1: read-only
+    EXPECT_EQ((r >> 8) & 3, 3u);      // inner shareable
+    EXPECT_EQ(r & bit(10), bit(10));  // AF
+    EXPECT_EQ(r & bit(11), 0u);       // global
+    EXPECT_EQ(r & bit(53), 0u);       // EL1 may execute
+    EXPECT_EQ(r & bit(54), bit(54));  // EL0 may not
     EXPECT_EQ(d.output_address(3), PhysAddr(0x4020'0000));
     EXPECT_EQ(d.attributes(), a);
 }
@@ -59,7 +61,7 @@ TEST(Descriptor, KernelDataBlockIsNeverExecutable) {
     EXPECT_EQ(r & 3, 1u);  // block
     EXPECT_TRUE(d.is_leaf(2));
     EXPECT_FALSE(d.is_leaf(3));  // 0b01 is reserved at L3
-    EXPECT_EQ(r & bit(7), 0u);  // writable
+    EXPECT_EQ(r & bit(7), 0u);   // writable
     EXPECT_EQ(r & (bit(53) | bit(54)), bit(53) | bit(54));
     EXPECT_EQ(d.output_address(2), PhysAddr(0x4060'0000));
 }
@@ -79,7 +81,7 @@ TEST(Descriptor, UserPages) {
     EXPECT_EQ(r & bit(11), bit(11));                    // nG: per-ASID
     LeafAttributes data{Permissions{true, true, false}, MemoryType::kNormal, false};
     r = Descriptor::leaf(3, PhysAddr(0x8000'0000), data).raw();
-    EXPECT_EQ(r & (bit(6) | bit(7)), bit(6));           // EL0 read-write
+    EXPECT_EQ(r & (bit(6) | bit(7)), bit(6));  // EL0 read-write
     EXPECT_EQ(r & (bit(53) | bit(54)), bit(53) | bit(54));
 }
 
@@ -95,8 +97,8 @@ TEST(Descriptor, WriteAndExecuteIsNeverEncoded) {
 TEST(Descriptor, DeviceMemory) {
     LeafAttributes dev{Permissions{false, true, true}, MemoryType::kDevice, true};
     Descriptor d = Descriptor::leaf(3, PhysAddr(0x0900'0000), dev);
-    EXPECT_EQ((d.raw() >> 2) & 7, 0u);       // AttrIndx 0: Device-nGnRnE
-    EXPECT_EQ((d.raw() >> 8) & 3, 2u);       // outer shareable
+    EXPECT_EQ((d.raw() >> 2) & 7, 0u);                            // AttrIndx 0: Device-nGnRnE
+    EXPECT_EQ((d.raw() >> 8) & 3, 2u);                            // outer shareable
     EXPECT_EQ(d.raw() & (bit(53) | bit(54)), bit(53) | bit(54));  // never executable
     EXPECT_EQ(d.shareability(), Shareability::kOuter);
     LeafAttributes nc{Permissions{false, true, false}, MemoryType::kNormalNonCacheable, true};

@@ -36,9 +36,9 @@ constexpr const char* to_string(MapError e) {
 // Result of a software walk.
 struct WalkResult {
     bool mapped = false;
-    unsigned level = 0;          // level of the leaf, or the level where the walk stopped
-    PhysAddr output;             // translated address of the queried VA (if mapped)
-    Descriptor leaf;             // the leaf descriptor (if mapped)
+    unsigned level = 0;  // level of the leaf, or the level where the walk stopped
+    PhysAddr output;     // translated address of the queried VA (if mapped)
+    Descriptor leaf;     // the leaf descriptor (if mapped)
 };
 
 // TableMemory must provide:

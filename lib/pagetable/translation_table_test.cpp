@@ -43,8 +43,10 @@ struct Fixture : ::testing::Test {
 TEST_F(Fixture, UsesLargestBlocksAlignmentAllows) {
     // 0x4000_0000 + 2 GiB + 4 KiB: one 1 GiB block is impossible at the start only if
     // misaligned; here: 1 GiB block, 1 GiB block, then a 4 KiB page.
-    ASSERT_TRUE(table.map(VirtAddr(kBase + 0x4000'0000), PhysAddr(0x4000'0000),
-                          2 * level_size(1) + kPageSize, kRw).ok());
+    ASSERT_TRUE(table
+                    .map(VirtAddr(kBase + 0x4000'0000), PhysAddr(0x4000'0000),
+                         2 * level_size(1) + kPageSize, kRw)
+                    .ok());
     EXPECT_EQ(table.walk(VirtAddr(kBase + 0x4000'0000)).level, 1u);
     EXPECT_EQ(table.walk(VirtAddr(kBase + 0x8000'0000 + 5)).level, 1u);
     WalkResult last = table.walk(VirtAddr(kBase + 0xC000'0000 + 0x10));
@@ -55,8 +57,8 @@ TEST_F(Fixture, UsesLargestBlocksAlignmentAllows) {
 }
 
 TEST_F(Fixture, UnalignedStartUsesPagesThenBlocks) {
-    ASSERT_TRUE(table.map(VirtAddr(kBase + 0x4010'0000), PhysAddr(0x4010'0000), 0x30'0000, kRw)
-                    .ok());
+    ASSERT_TRUE(
+        table.map(VirtAddr(kBase + 0x4010'0000), PhysAddr(0x4010'0000), 0x30'0000, kRw).ok());
     EXPECT_EQ(table.walk(VirtAddr(kBase + 0x4010'0000)).level, 3u);
     EXPECT_EQ(table.walk(VirtAddr(kBase + 0x4020'0000)).level, 2u);
     EXPECT_EQ(table.walk(VirtAddr(kBase + 0x4020'0000)).output, PhysAddr(0x4020'0000));

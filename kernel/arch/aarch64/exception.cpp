@@ -30,8 +30,9 @@ namespace {
 uint64_t g_fixed_up_faults = 0;
 
 const char* const kVectorNames[16] = {
-    "EL1t sync", "EL1t IRQ", "EL1t FIQ", "EL1t SError", "EL1h sync", "EL1h IRQ",
-    "EL1h FIQ",  "EL1h SError", "EL0 sync", "EL0 IRQ", "EL0 FIQ", "EL0 SError",
+    "EL1t sync",          "EL1t IRQ",          "EL1t FIQ",          "EL1t SError",
+    "EL1h sync",          "EL1h IRQ",          "EL1h FIQ",          "EL1h SError",
+    "EL0 sync",           "EL0 IRQ",           "EL0 FIQ",           "EL0 SError",
     "EL0 (AArch32) sync", "EL0 (AArch32) IRQ", "EL0 (AArch32) FIQ", "EL0 (AArch32) SError",
 };
 
@@ -85,7 +86,9 @@ void install_exception_vectors() {
     isb();
 }
 
-uint64_t fixed_up_fault_count() { return g_fixed_up_faults; }
+uint64_t fixed_up_fault_count() {
+    return g_fixed_up_faults;
+}
 
 Result<uint64_t, ProbeFault> probe_read_u64(VirtAddr address) {
     uint64_t value = 0;
@@ -104,46 +107,82 @@ Result<void, ProbeFault> probe_write_u64(VirtAddr address, uint64_t value) {
     return {};
 }
 
-uint32_t exception_class(uint64_t esr) { return static_cast<uint32_t>(bit_field(esr, 26, 6)); }
+uint32_t exception_class(uint64_t esr) {
+    return static_cast<uint32_t>(bit_field(esr, 26, 6));
+}
 
 const char* exception_class_name(uint32_t ec) {
     switch (ec) {
-        case 0x00: return "unknown reason (undefined instruction)";
-        case 0x01: return "trapped WFI/WFE";
-        case 0x07: return "trapped SIMD/FP access";
-        case 0x0e: return "illegal execution state";
-        case 0x15: return "SVC from AArch64";
-        case 0x16: return "HVC from AArch64";
-        case 0x17: return "SMC from AArch64";
-        case 0x18: return "trapped system register access";
-        case 0x20: return "instruction abort from a lower EL";
-        case 0x21: return "instruction abort from the same EL";
-        case 0x22: return "PC alignment fault";
-        case 0x24: return "data abort from a lower EL";
-        case 0x25: return "data abort from the same EL";
-        case 0x26: return "SP alignment fault";
-        case 0x2c: return "trapped floating-point exception";
-        case 0x2f: return "SError interrupt";
-        case 0x30: return "breakpoint from a lower EL";
-        case 0x31: return "breakpoint from the same EL";
-        case 0x32: return "software step from a lower EL";
-        case 0x33: return "software step from the same EL";
-        case 0x34: return "watchpoint from a lower EL";
-        case 0x35: return "watchpoint from the same EL";
-        case 0x3c: return "BRK instruction";
-        default: return "reserved exception class";
+        case 0x00:
+            return "unknown reason (undefined instruction)";
+        case 0x01:
+            return "trapped WFI/WFE";
+        case 0x07:
+            return "trapped SIMD/FP access";
+        case 0x0e:
+            return "illegal execution state";
+        case 0x15:
+            return "SVC from AArch64";
+        case 0x16:
+            return "HVC from AArch64";
+        case 0x17:
+            return "SMC from AArch64";
+        case 0x18:
+            return "trapped system register access";
+        case 0x20:
+            return "instruction abort from a lower EL";
+        case 0x21:
+            return "instruction abort from the same EL";
+        case 0x22:
+            return "PC alignment fault";
+        case 0x24:
+            return "data abort from a lower EL";
+        case 0x25:
+            return "data abort from the same EL";
+        case 0x26:
+            return "SP alignment fault";
+        case 0x2c:
+            return "trapped floating-point exception";
+        case 0x2f:
+            return "SError interrupt";
+        case 0x30:
+            return "breakpoint from a lower EL";
+        case 0x31:
+            return "breakpoint from the same EL";
+        case 0x32:
+            return "software step from a lower EL";
+        case 0x33:
+            return "software step from the same EL";
+        case 0x34:
+            return "watchpoint from a lower EL";
+        case 0x35:
+            return "watchpoint from the same EL";
+        case 0x3c:
+            return "BRK instruction";
+        default:
+            return "reserved exception class";
     }
 }
 
 const char* fault_status_name(uint32_t fsc) {
     switch (fsc) {
-        case 0x00: case 0x01: case 0x02: case 0x03:
+        case 0x00:
+        case 0x01:
+        case 0x02:
+        case 0x03:
             return "address size fault";
-        case 0x04: case 0x05: case 0x06: case 0x07:
+        case 0x04:
+        case 0x05:
+        case 0x06:
+        case 0x07:
             return "translation fault";
-        case 0x09: case 0x0a: case 0x0b:
+        case 0x09:
+        case 0x0a:
+        case 0x0b:
             return "access flag fault";
-        case 0x0d: case 0x0e: case 0x0f:
+        case 0x0d:
+        case 0x0e:
+        case 0x0f:
             return "permission fault";
         case 0x10:
             return "synchronous external abort";

@@ -30,10 +30,18 @@ uintptr_t g_dist = 0;
 uintptr_t g_cpu = 0;
 uint32_t g_lines = 0;
 
-void dist_write(uintptr_t reg, uint32_t value) { mmio_write<uint32_t>(g_dist + reg, value); }
-uint32_t dist_read(uintptr_t reg) { return mmio_read<uint32_t>(g_dist + reg); }
-void cpu_write(uintptr_t reg, uint32_t value) { mmio_write<uint32_t>(g_cpu + reg, value); }
-uint32_t cpu_read(uintptr_t reg) { return mmio_read<uint32_t>(g_cpu + reg); }
+void dist_write(uintptr_t reg, uint32_t value) {
+    mmio_write<uint32_t>(g_dist + reg, value);
+}
+uint32_t dist_read(uintptr_t reg) {
+    return mmio_read<uint32_t>(g_dist + reg);
+}
+void cpu_write(uintptr_t reg, uint32_t value) {
+    mmio_write<uint32_t>(g_cpu + reg, value);
+}
+uint32_t cpu_read(uintptr_t reg) {
+    return mmio_read<uint32_t>(g_cpu + reg);
+}
 
 }  // namespace
 
@@ -63,7 +71,9 @@ void interrupt_controller_init(VirtAddr distributor, VirtAddr cpu_interface) {
     dsb_sy();
 }
 
-uint32_t interrupt_line_count() { return g_lines; }
+uint32_t interrupt_line_count() {
+    return g_lines;
+}
 
 void enable_interrupt_line(uint32_t irq) {
     if (irq < g_lines) {

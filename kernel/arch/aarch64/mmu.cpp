@@ -76,7 +76,9 @@ PhysRange kernel_image_range() {
     return PhysRange{start, phys_of(__kernel_end).value() - start.value()};
 }
 
-VirtAddr boot_stack_guard() { return VirtAddr(reinterpret_cast<uint64_t>(__boot_stack_guard)); }
+VirtAddr boot_stack_guard() {
+    return VirtAddr(reinterpret_cast<uint64_t>(__boot_stack_guard));
+}
 
 Result<void, MapError> activate_kernel_address_space(std::span<const Range> ram,
                                                      std::span<const PhysRange> devices) {
@@ -161,7 +163,11 @@ std::optional<PhysAddr> hardware_translate_write(VirtAddr va) {
     return PhysAddr((par & 0x0000'ffff'ffff'f000) | (va.value() & 0xfff));
 }
 
-uint64_t kernel_table_pages_used() { return g_pool_used; }
-uint64_t kernel_table_pages_total() { return kPoolPages; }
+uint64_t kernel_table_pages_used() {
+    return g_pool_used;
+}
+uint64_t kernel_table_pages_total() {
+    return kPoolPages;
+}
 
 }  // namespace tessera::arch

@@ -1,7 +1,7 @@
 // Semihosting SYS_EXIT (0x18) with ADP_Stopped_ApplicationExit and a status subcode, the AArch64
 // form that carries an exit status. QEMU exits with that status.
-#include "arch/cpu.hpp"
 #include "arch/semihosting.hpp"
+#include "arch/cpu.hpp"
 
 #include <cstdint>
 

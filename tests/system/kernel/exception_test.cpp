@@ -19,8 +19,8 @@ SELFTEST(exception, el1_data_abort_caught) {
     CHECK(!r.ok());
     CHECK_EQ(arch::exception_class(r.error().esr), arch::kEcDataAbortSame);
     CHECK_EQ(r.error().far, hole.value());
-    CHECK_EQ(r.error().esr & 0x3c, uint64_t{0x04});        // translation fault
-    CHECK_EQ((r.error().esr >> 6) & 1, uint64_t{0});        // a read
+    CHECK_EQ(r.error().esr & 0x3c, uint64_t{0x04});   // translation fault
+    CHECK_EQ((r.error().esr >> 6) & 1, uint64_t{0});  // a read
     CHECK_EQ(arch::fixed_up_fault_count(), before + 1);
     CHECK(StringView(arch::fault_status_name(r.error().esr & 0x3f)) ==
           StringView("translation fault"));

@@ -1,11 +1,11 @@
 // Self-tests of the kernel address space: the software walker agrees with the MMU (AT S1E1R /
 // S1E1W + PAR_EL1), each image section has the permissions it should, the stack guard is
 // unmapped, devices are Device memory, TTBR0 walks are off and WXN is on.
+#include "arch/mmu.hpp"
+#include "arch/asm_constants.h"
 #include "arch/exception.hpp"
 #include "arch/layout.hpp"
-#include "arch/mmu.hpp"
 #include "arch/registers.hpp"
-#include "arch/asm_constants.h"
 #include "core/boot_state.hpp"
 #include "selftest.hpp"
 
@@ -21,9 +21,13 @@ namespace {
 
 uint64_t g_some_data = 0x1234;
 
-VirtAddr va_of(const void* p) { return VirtAddr(reinterpret_cast<uint64_t>(p)); }
+VirtAddr va_of(const void* p) {
+    return VirtAddr(reinterpret_cast<uint64_t>(p));
+}
 
-uint32_t fault_status(uint64_t esr) { return static_cast<uint32_t>(esr & 0x3f); }
+uint32_t fault_status(uint64_t esr) {
+    return static_cast<uint32_t>(esr & 0x3f);
+}
 
 // Compares the software walk with the hardware for va; false and a failure on disagreement.
 bool agrees(test::TestContext& t, VirtAddr va) {
@@ -61,15 +65,15 @@ SELFTEST(mmu, walker_matches_hardware) {
         arch::boot_stack_guard(),
         arch::phys_to_virt(PhysAddr(ram.base)),
         arch::phys_to_virt(PhysAddr(ram.end - 8)),
-        arch::phys_to_virt(PhysAddr(ram.end)),          // just past RAM: unmapped
+        arch::phys_to_virt(PhysAddr(ram.end)),  // just past RAM: unmapped
         arch::phys_to_virt(PhysAddr(ram.base + ram.size() / 2 + 123)),
         arch::phys_to_virt(s.board.uart.base),
         arch::phys_to_virt(s.board.gic_distributor.base),
         arch::phys_to_virt(s.board.gic_cpu_interface.base.offset(0x1000)),
-        arch::phys_to_virt(PhysAddr(0x0a000000)),        // virtio MMIO: never mapped
-        VirtAddr(arch::kPhysMapBase + arch::kPhysMapSize),   // above the physical map
+        arch::phys_to_virt(PhysAddr(0x0a000000)),           // virtio MMIO: never mapped
+        VirtAddr(arch::kPhysMapBase + arch::kPhysMapSize),  // above the physical map
         VirtAddr(0xffff'ffff'ffff'f000),
-        VirtAddr(0x4020'0000),                            // the old identity map: TTBR0 is off
+        VirtAddr(0x4020'0000),  // the old identity map: TTBR0 is off
         VirtAddr(0x1000),
     };
     for (VirtAddr va : samples) {

@@ -35,28 +35,28 @@ struct SelfTestCase {
 
 }  // namespace tessera::test
 
-#define SELFTEST(suite, name)                                                              \
-    static void selftest_##suite##_##name(::tessera::test::TestContext& t);                \
+#define SELFTEST(suite, name)                                                               \
+    static void selftest_##suite##_##name(::tessera::test::TestContext& t);                 \
     [[gnu::used, gnu::section("selftests")]] static constexpr ::tessera::test::SelfTestCase \
         selftest_case_##suite##_##name{#suite, #name, &selftest_##suite##_##name};          \
     static void selftest_##suite##_##name([[maybe_unused]] ::tessera::test::TestContext& t)
 
 // CHECK(cond): fails the case and returns from it when cond is false.
-#define CHECK(cond)                                                    \
-    do {                                                               \
-        if (!(cond)) {                                                 \
+#define CHECK(cond)                                                       \
+    do {                                                                  \
+        if (!(cond)) {                                                    \
             t.fail("{}:{}: check failed: {}", __FILE__, __LINE__, #cond); \
-            return;                                                    \
-        }                                                              \
+            return;                                                       \
+        }                                                                 \
     } while (0)
 
 // CHECK_EQ(actual, expected): like CHECK, printing both values.
-#define CHECK_EQ(actual, expected)                                                         \
-    do {                                                                                   \
-        auto _a = (actual);                                                                \
-        auto _e = (expected);                                                              \
-        if (!(_a == _e)) {                                                                 \
+#define CHECK_EQ(actual, expected)                                                             \
+    do {                                                                                       \
+        auto _a = (actual);                                                                    \
+        auto _e = (expected);                                                                  \
+        if (!(_a == _e)) {                                                                     \
             t.fail("{}:{}: {} is {:#x}, expected {:#x}", __FILE__, __LINE__, #actual, _a, _e); \
-            return;                                                                        \
-        }                                                                                  \
+            return;                                                                            \
+        }                                                                                      \
     } while (0)

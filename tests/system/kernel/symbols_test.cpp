@@ -1,7 +1,7 @@
 // Self-tests of the embedded symbol table and frame-pointer backtraces that panics rely on.
+#include "core/symbols.hpp"
 #include "arch/backtrace.hpp"
 #include "arch/cpu.hpp"
-#include "core/symbols.hpp"
 #include "selftest.hpp"
 
 namespace tessera {
@@ -43,7 +43,9 @@ unsigned g_frame_count = 0;
 
 }  // namespace
 
-SELFTEST(symbols, table_is_populated) { CHECK(symbol_count() > 50); }
+SELFTEST(symbols, table_is_populated) {
+    CHECK(symbol_count() > 50);
+}
 
 SELFTEST(symbols, lookup_names_function) {
     auto address = reinterpret_cast<uint64_t>(&backtrace_middle);

@@ -1,7 +1,7 @@
 // Self-tests of the generic timer tick. Run under QEMU -icount shift=0 the virtual counter
 // advances with executed instructions, so tick spacing is deterministic and checked tightly.
-#include "arch/cpu.hpp"
 #include "arch/timer.hpp"
+#include "arch/cpu.hpp"
 #include "core/clock.hpp"
 #include "selftest.hpp"
 

@@ -23,8 +23,7 @@
 #define SCTLR_SA0 (1 << 4)
 #define SCTLR_I (1 << 12)
 #define SCTLR_WXN (1 << 19)
-#define SCTLR_EL1_KERNEL \
-    (SCTLR_EL1_RES1 | SCTLR_M | SCTLR_C | SCTLR_SA | SCTLR_SA0 | SCTLR_I)
+#define SCTLR_EL1_KERNEL (SCTLR_EL1_RES1 | SCTLR_M | SCTLR_C | SCTLR_SA | SCTLR_SA0 | SCTLR_I)
 
 /* MAIR slots: 0 Device-nGnRnE, 1 Normal WB, 2 Normal NC, 3 Device-nGnRE (see descriptor.hpp). */
 #define MAIR_VALUE 0x0444ff00
@@ -43,8 +42,8 @@
 #define TCR_TG1_4K (2 << 30)
 #define TCR_IPS_SHIFT 32
 #define TCR_AS (1 << 36)
-#define TCR_BASE                                                                             \
-    (TCR_T0SZ | TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER | TCR_TG0_4K | TCR_T1SZ |    \
+#define TCR_BASE                                                                          \
+    (TCR_T0SZ | TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER | TCR_TG0_4K | TCR_T1SZ | \
      TCR_IRGN1_WBWA | TCR_ORGN1_WBWA | TCR_SH1_INNER | TCR_TG1_4K)
 
 /* Early boot descriptors: a table entry, and 1 GiB blocks (AF set; Normal inner shareable or
@@ -52,7 +51,6 @@
 #define DESC_TABLE 0x3
 #define EARLY_NORMAL_BLOCK (0x1 | (1 << 2) | (3 << 8) | (1 << 10))
 #define EARLY_DEVICE_BLOCK (0x1 | (0 << 2) | (2 << 8) | (1 << 10) | (3 << 53))
-
 
 /* Exception frame layout (see exception_frame.hpp). */
 #define FRAME_X0 0

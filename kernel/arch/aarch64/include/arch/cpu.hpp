@@ -17,14 +17,20 @@ struct CpuInfo {
 
 CpuInfo cpu_info();
 
-inline void enable_interrupts() { asm volatile("msr daifclr, #2" ::: "memory"); }
-inline void disable_interrupts() { asm volatile("msr daifset, #2" ::: "memory"); }
+inline void enable_interrupts() {
+    asm volatile("msr daifclr, #2" ::: "memory");
+}
+inline void disable_interrupts() {
+    asm volatile("msr daifset, #2" ::: "memory");
+}
 inline bool interrupts_enabled() {
     uint64_t daif;
     asm volatile("mrs %0, daif" : "=r"(daif));
     return (daif & (1u << 7)) == 0;
 }
-inline void wait_for_interrupt() { asm volatile("dsb sy; wfi" ::: "memory"); }
+inline void wait_for_interrupt() {
+    asm volatile("dsb sy; wfi" ::: "memory");
+}
 
 [[noreturn]] void halt_forever();
 

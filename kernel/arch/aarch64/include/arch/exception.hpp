@@ -13,7 +13,7 @@ namespace tessera::arch {
 
 struct ExceptionFrame {
     uint64_t x[31];
-    uint64_t sp;     // interrupted stack pointer (SP_EL0 for EL0, SP_EL1 otherwise)
+    uint64_t sp;  // interrupted stack pointer (SP_EL0 for EL0, SP_EL1 otherwise)
     uint64_t elr;
     uint64_t spsr;
     uint64_t esr;
@@ -31,10 +31,22 @@ static_assert(sizeof(ExceptionFrame) == FRAME_SIZE && FRAME_SIZE % 16 == 0);
 
 // Which of the 16 vectors was taken.
 enum class VectorKind : uint8_t {
-    kCurrentSp0Sync = 0, kCurrentSp0Irq, kCurrentSp0Fiq, kCurrentSp0SError,
-    kCurrentSpxSync, kCurrentSpxIrq, kCurrentSpxFiq, kCurrentSpxSError,
-    kLower64Sync, kLower64Irq, kLower64Fiq, kLower64SError,
-    kLower32Sync, kLower32Irq, kLower32Fiq, kLower32SError,
+    kCurrentSp0Sync = 0,
+    kCurrentSp0Irq,
+    kCurrentSp0Fiq,
+    kCurrentSp0SError,
+    kCurrentSpxSync,
+    kCurrentSpxIrq,
+    kCurrentSpxFiq,
+    kCurrentSpxSError,
+    kLower64Sync,
+    kLower64Irq,
+    kLower64Fiq,
+    kLower64SError,
+    kLower32Sync,
+    kLower32Irq,
+    kLower32Fiq,
+    kLower32SError,
 };
 
 void install_exception_vectors();

@@ -14,8 +14,12 @@ constexpr uint64_t kPhysMapBase = 0xffff'0000'0000'0000;
 constexpr uint64_t kPhysMapSize = uint64_t{1} << 47;  // half of the TTBR1 space
 constexpr unsigned kVirtualAddressBits = 48;
 
-inline VirtAddr phys_to_virt(PhysAddr pa) { return VirtAddr(pa.value() + kPhysMapBase); }
-inline PhysAddr virt_to_phys(VirtAddr va) { return PhysAddr(va.value() - kPhysMapBase); }
+inline VirtAddr phys_to_virt(PhysAddr pa) {
+    return VirtAddr(pa.value() + kPhysMapBase);
+}
+inline PhysAddr virt_to_phys(VirtAddr va) {
+    return PhysAddr(va.value() - kPhysMapBase);
+}
 template <typename T>
 inline T* phys_to_ptr(PhysAddr pa) {
     return reinterpret_cast<T*>(phys_to_virt(pa).value());

@@ -16,10 +16,18 @@
 
 namespace tessera::arch {
 
-inline void isb() { asm volatile("isb" ::: "memory"); }
-inline void dsb_sy() { asm volatile("dsb sy" ::: "memory"); }
-inline void dsb_ish() { asm volatile("dsb ish" ::: "memory"); }
-inline void dsb_ishst() { asm volatile("dsb ishst" ::: "memory"); }
+inline void isb() {
+    asm volatile("isb" ::: "memory");
+}
+inline void dsb_sy() {
+    asm volatile("dsb sy" ::: "memory");
+}
+inline void dsb_ish() {
+    asm volatile("dsb ish" ::: "memory");
+}
+inline void dsb_ishst() {
+    asm volatile("dsb ishst" ::: "memory");
+}
 
 template <typename T>
 inline T mmio_read(uintptr_t address) {

@@ -24,6 +24,8 @@ inline void timer_set_deadline(uint64_t deadline) {
                  : "memory");
 }
 
-inline void timer_stop() { asm volatile("msr cntv_ctl_el0, %0; isb" ::"r"(0ull) : "memory"); }
+inline void timer_stop() {
+    asm volatile("msr cntv_ctl_el0, %0; isb" ::"r"(0ull) : "memory");
+}
 
 }  // namespace tessera::arch

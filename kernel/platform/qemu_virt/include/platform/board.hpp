@@ -17,7 +17,7 @@ constexpr size_t kMaxRamRanges = 16;
 constexpr size_t kMaxFirmwareReservations = 16;
 
 struct BoardInfo {
-    StringView model;                 // /model or /compatible
+    StringView model;  // /model or /compatible
     RangeSet<kMaxRamRanges> ram;
     PhysRange uart;
     uint32_t uart_irq = 0;
@@ -26,18 +26,18 @@ struct BoardInfo {
     uint32_t timer_irq_virtual = 0;   // EL1 virtual timer PPI, as a GIC interrupt ID
     uint32_t timer_irq_physical = 0;  // EL1 non-secure physical timer PPI
     StringView bootargs;
-    std::optional<PhysRange> initrd;  // boot module handed over by the boot loader
+    std::optional<PhysRange> initrd;                   // boot module handed over by the boot loader
     PhysRange reservations[kMaxFirmwareReservations];  // memreserve + /reserved-memory
     size_t reservation_count = 0;
 };
 
 enum class ProbeError : uint8_t {
-    kNoMemory,          // no /memory node with a usable reg
-    kTooManyRanges,     // more RAM ranges or reservations than the kernel tracks
-    kNoUart,            // no PL011 found
+    kNoMemory,       // no /memory node with a usable reg
+    kTooManyRanges,  // more RAM ranges or reservations than the kernel tracks
+    kNoUart,         // no PL011 found
     kNoInterruptController,
     kNoTimer,
-    kBadProperty,       // a reg / interrupts property with the wrong shape
+    kBadProperty,  // a reg / interrupts property with the wrong shape
 };
 
 const char* to_string(ProbeError error);
