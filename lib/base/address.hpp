@@ -22,7 +22,8 @@ class Address {
     [[nodiscard]] constexpr bool is_aligned(uint64_t alignment) const {
         return (value_ & (alignment - 1)) == 0;
     }
-    constexpr auto operator<=>(const Address&) const = default;
+    constexpr auto operator<=>(const Address&) const =
+        default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 
   private:
     uint64_t value_ = 0;

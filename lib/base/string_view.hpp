@@ -82,9 +82,9 @@ constexpr bool parse_u64(StringView text, uint64_t& out) {
         if (c >= '0' && c <= '9') {
             digit = static_cast<uint64_t>(c - '0');
         } else if (base == 16 && c >= 'a' && c <= 'f') {
-            digit = static_cast<uint64_t>(c - 'a' + 10);
+            digit = static_cast<uint64_t>(c - 'a') + 10;
         } else if (base == 16 && c >= 'A' && c <= 'F') {
-            digit = static_cast<uint64_t>(c - 'A' + 10);
+            digit = static_cast<uint64_t>(c - 'A') + 10;
         } else {
             return false;
         }

@@ -282,7 +282,7 @@ bool component_matches(StringView node_name, StringView component) {
 uint64_t read_cells(const uint8_t* p, uint32_t cells) {
     uint64_t value = 0;
     for (uint32_t i = 0; i < cells; ++i) {
-        value = (value << 32) | read_be32(p + 4 * i);
+        value = (value << 32) | read_be32(p + size_t{4} * i);
     }
     return value;
 }
@@ -626,7 +626,7 @@ Result<RegEntry, FdtError> DeviceTree::reg(Node node, size_t index) const {
     }
     const uint8_t* entry = layout.value.data() + index * layout.stride;
     return RegEntry{read_cells(entry, layout.address_cells),
-                    read_cells(entry + 4 * layout.address_cells, layout.size_cells)};
+                    read_cells(entry + size_t{4} * layout.address_cells, layout.size_cells)};
 }
 
 }  // namespace tessera::fdt

@@ -262,7 +262,7 @@ DtbBuilder empty_root_builder() {
 // Parses an exact-size copy (the vector copy allocates exactly size() bytes, so ASan reports a
 // read past the end) and returns the error, or nullopt when the blob is accepted.
 std::optional<FdtError> parse_error(const std::vector<uint8_t>& blob) {
-    const std::vector<uint8_t> exact(blob);
+    const std::vector<uint8_t> exact(blob.begin(), blob.end());  // exact-size copy for ASan
     auto result = DeviceTree::parse(exact);
     if (result.ok()) {
         return std::nullopt;
@@ -683,8 +683,8 @@ TEST(FdtParseError, Version16WithoutStructSize) {
     DtbBuilder b = sample_builder();
     b.version = 16;
     auto blob = b.build();
-    set_be32(blob, kOffSizeStruct, 0);  // not defined before version 17
-    const std::vector<uint8_t> exact(blob);
+    set_be32(blob, kOffSizeStruct, 0);                           // not defined before version 17
+    const std::vector<uint8_t> exact(blob.begin(), blob.end());  // exact-size copy for ASan
     ASSERT_PARSES(tree, exact);
     EXPECT_EQ(tree.reg(must_find(tree, "/memory"), 0).value().address, 0x40000000u);
 }
@@ -946,7 +946,7 @@ void exercise(const DeviceTree& tree, Node node, unsigned depth) {
 }
 
 void exercise_blob(const std::vector<uint8_t>& blob) {
-    const std::vector<uint8_t> exact(blob);
+    const std::vector<uint8_t> exact(blob.begin(), blob.end());  // exact-size copy for ASan
     auto result = DeviceTree::parse(exact);
     if (!result.ok()) {
         return;

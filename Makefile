@@ -1,0 +1,59 @@
+# Tessera: the two commands a newcomer needs are `make run` and `make test`; both install any
+# missing Debian packages first (scripts/bootstrap). Everything else is CMake (CMakePresets.json).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CPU ?= cortex-a72
+MEMORY ?= 128M
+FUZZ_SECONDS ?= 300
+KERNEL := build/aarch64/tessera.elf
+
+.PHONY: all bootstrap build run test debug bench fuzz lint format clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	@cmake --preset aarch64 >/dev/null && cmake --build --preset aarch64 -j $(JOBS)
+
+# Boots the interactive system in QEMU on this terminal (Ctrl-A X quits).
+run: build
+	@tools/qemu-run --mode interactive --kernel $(KERNEL) --cpu $(CPU) --memory $(MEMORY)
+
+# Host unit tests (plain and ASan+UBSan), fuzz smoke runs, in-QEMU system tests.
+test: bootstrap
+	@JOBS=$(JOBS) scripts/test-all
+
+# QEMU paused at the first instruction with a GDB server; gdb-multiarch attached with symbols.
+debug: build
+	@scripts/bootstrap debug
+	@tools/qemu-run --mode debug --kernel $(KERNEL) --cpu $(CPU) --memory $(MEMORY) \
+		--qemu-arg=-display --qemu-arg=none --qemu-arg=-serial --qemu-arg=file:build/debug-console.log & \
+	qemu=$$!; \
+	echo "QEMU is waiting for GDB (console output goes to build/debug-console.log)"; \
+	gdb-multiarch -q $(KERNEL) -ex 'set architecture aarch64' -ex 'target remote localhost:1234'; \
+	kill $$qemu 2>/dev/null; wait $$qemu 2>/dev/null; true
+
+# Benchmark images under -icount shift=0: deterministic guest instruction counts.
+bench: build
+	@for image in build/aarch64/tessera-bench-*.elf; do \
+		tools/qemu-run --mode bench --kernel $$image --cpu $(CPU) --memory $(MEMORY) | \
+			sed -n '/^Benchmark/,$$p'; \
+	done
+
+# Every fuzz target for FUZZ_SECONDS each.
+fuzz: bootstrap
+	@cmake --preset host-asan >/dev/null && cmake --build --preset host-asan -j $(JOBS)
+	@cd build/host-asan && FUZZ_SECONDS=$(FUZZ_SECONDS) ctest -L fuzz --output-on-failure \
+		--timeout $$(( $(FUZZ_SECONDS) + 120 )) || \
+		{ echo "fuzzing found a problem: see crash-* in build/host-asan/fuzz-corpus"; exit 1; }
+
+lint: bootstrap
+	@tools/check-format
+	@tools/run-clang-tidy
+
+format:
+	@git ls-files '*.cpp' '*.hpp' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build
