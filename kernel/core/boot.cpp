@@ -107,10 +107,10 @@ void print_banner() {
     kprintln(" RAM");
     kprintln("  dtb     {} ({} bytes), bootargs \"{}\"", g_boot.device_tree,
              g_boot.device_tree_size, g_boot.command_line.text());
-    kprintln("  console PL011 at {}, GICv2 at {}/{}, timer IRQ {} at {} Hz ({} Hz counter)",
-             g_boot.board.uart.base, g_boot.board.gic_distributor.base,
-             g_boot.board.gic_cpu_interface.base, g_boot.board.timer_irq_virtual, tick_hz(),
-             arch::counter_frequency());
+    kprintln("  devices PL011 at {}, GICv2 at {} / {}", g_boot.board.uart.base,
+             g_boot.board.gic_distributor.base, g_boot.board.gic_cpu_interface.base);
+    kprintln("  timer   IRQ {}, {} Hz tick from a {} Hz counter", g_boot.board.timer_irq_virtual,
+             tick_hz(), arch::counter_frequency());
     kprint("  kernel  tables {} of {} boot pages; ", arch::kernel_table_pages_used(),
            arch::kernel_table_pages_total());
     if (g_boot.instructions_to_banner != 0) {
