@@ -36,20 +36,24 @@ void panic_begin() {
     kprint("\n*** KERNEL PANIC: ");
 }
 
-void panic_end(uint64_t frame_pointer) {
-    print_backtrace(frame_pointer);
+void panic_end(uint64_t frame_pointer, bool first_is_exact) {
+    print_backtrace(frame_pointer, first_is_exact);
     kprintln("*** system halted");
     system_halt(3);
 }
 
-void print_backtrace(uint64_t frame_pointer) {
+void print_backtrace(uint64_t frame_pointer, bool first_is_exact) {
     kprintln("Backtrace:");
     unsigned depth = 0;
     arch::walk_frames(frame_pointer, [&](uint64_t pc) {
-        Symbol s = lookup_symbol(pc);
+        // A return address points after its call, which may be past the end of the calling
+        // function (calls to noreturn functions): name the function holding the call. An
+        // exception's first frame holds the faulting instruction itself.
+        bool exact = first_is_exact && depth == 0;
+        Symbol s = lookup_symbol(exact ? pc : pc - 1);
         if (s.name != nullptr) {
             kprintln("  #{:<2} {}  {}+{:#x}", depth, reinterpret_cast<const void*>(pc), s.name,
-                     s.offset);
+                     pc - s.address);
         } else {
             kprintln("  #{:<2} {}  ?", depth, reinterpret_cast<const void*>(pc));
         }

@@ -10,7 +10,9 @@ namespace tessera {
 // Prints the panic banner line ("*** KERNEL PANIC: ") with the message; used by panic() and
 // by the exception path, which adds its own register dump before halting.
 void panic_begin();
-[[noreturn]] void panic_end(uint64_t frame_pointer);
+// frame_pointer starts the backtrace; first_is_exact says its first pc is a faulting
+// instruction (an exception frame record) rather than a return address.
+[[noreturn]] void panic_end(uint64_t frame_pointer, bool first_is_exact = false);
 
 template <typename... Args>
 [[noreturn]] void panic(StringView fmt, const Args&... args) {
@@ -25,6 +27,6 @@ template <typename... Args>
 void set_halt_via_semihosting(bool enabled);
 
 // Prints "  #n  0xaddr  symbol+0xoff" lines for the frame-pointer chain starting at fp.
-void print_backtrace(uint64_t frame_pointer);
+void print_backtrace(uint64_t frame_pointer, bool first_is_exact = false);
 
 }  // namespace tessera

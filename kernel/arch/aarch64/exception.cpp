@@ -239,5 +239,5 @@ extern "C" void handle_exception(uint64_t kind_value, ExceptionFrame* frame) {
     }
     tessera::panic_begin();
     tessera::arch::print_exception_report("unhandled exception", kind, *frame);
-    tessera::panic_end(reinterpret_cast<uint64_t>(&frame->record));
+    tessera::panic_end(reinterpret_cast<uint64_t>(&frame->record), true);
 }
