@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
+
 #include <cstdint>
 #include <fstream>
 #include <initializer_list>
@@ -964,7 +966,7 @@ void exercise_blob(const std::vector<uint8_t>& blob) {
 TEST(FdtRobustness, EveryTruncation) {
     const auto good = sample_builder().build();
     for (size_t size = 0; size < good.size(); ++size) {
-        std::vector<uint8_t> blob(good.begin(), good.begin() + size);
+        std::vector<uint8_t> blob(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(size));
         if (size >= kHeaderSize) {
             set_be32(blob, kOffTotalSize, static_cast<uint32_t>(size));
         }
