@@ -1,0 +1,46 @@
+// Kernel object types user level can create by retyping untyped memory, with their sizes.
+// Values and sizes are part of the ABI.
+#pragma once
+
+#include <cstdint>
+
+namespace tessera::abi {
+
+enum class ObjectType : uint64_t {
+    kUntyped = 0,
+    kTcb = 1,
+    kEndpoint = 2,
+    kNotification = 3,
+    kCNode = 4,
+    kFrame4K = 5,
+    kFrame2M = 6,
+    kPageTable = 7,  // an intermediate translation table (levels 1-3)
+    kVSpace = 8,     // a top-level translation table (level 0)
+    kCount,
+};
+
+// log2 of an object's size in bytes. Untyped and CNode sizes are chosen by the caller
+// (size_bits argument: bytes for untyped, slots for a CNode).
+constexpr unsigned kTcbSizeBits = 11;
+constexpr unsigned kEndpointSizeBits = 4;
+constexpr unsigned kNotificationSizeBits = 5;
+constexpr unsigned kSlotSizeBits = 5;  // one CNode slot (capability + derivation links)
+constexpr unsigned kPageSizeBits = 12;
+constexpr unsigned kLargePageSizeBits = 21;
+constexpr unsigned kPageTableSizeBits = 12;
+constexpr unsigned kVSpaceSizeBits = 12;
+constexpr unsigned kMinUntypedSizeBits = 4;
+constexpr unsigned kMaxUntypedSizeBits = 47;
+constexpr unsigned kMinCNodeRadix = 1;
+constexpr unsigned kMaxCNodeRadix = 24;
+
+// Capability rights; a capability's rights can only ever be diminished.
+enum Rights : uint64_t {
+    kRightWrite = 1u << 0,       // send on an endpoint; write a frame
+    kRightRead = 1u << 1,        // receive on an endpoint; read a frame
+    kRightGrant = 1u << 2,       // transfer capabilities in a message
+    kRightGrantReply = 1u << 3,  // let the receiver reply with capabilities
+    kRightsAll = 0xf,
+};
+
+}  // namespace tessera::abi

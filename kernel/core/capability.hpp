@@ -1,0 +1,141 @@
+// Capability: the 16-byte kernel record naming an object, the caller's rights to it and
+// type-specific data (badge, guard, watermark, mapping). Objects are named by physical address
+// so the encoding is the same on the kernel and in host tests.
+// Invariant: only the constructors below make capabilities, so every field is in range.
+#pragma once
+
+#include <cstdint>
+
+#include "abi/object_type.hpp"
+#include "base/address.hpp"
+
+namespace tessera {
+
+enum class CapType : uint8_t {
+    kNull = 0,
+    kUntyped,
+    kEndpoint,
+    kNotification,
+    kReply,
+    kCNode,
+    kTcb,
+    kIrqControl,
+    kIrqHandler,
+    kFrame,
+    kPageTable,
+    kVSpace,
+    kAsidControl,
+    kAsidPool,
+    kCount,
+};
+
+const char* to_string(CapType type);
+
+// Rights as in abi::Rights (write, read, grant, grant-reply).
+using Rights = uint8_t;
+
+class Capability {
+  public:
+    constexpr Capability() = default;
+
+    static constexpr Capability null() { return Capability(); }
+    static constexpr Capability untyped(PhysAddr base, unsigned size_bits, bool device,
+                                        uint64_t free_index) {
+        return Capability(CapType::kUntyped, base, abi::kRightsAll,
+                          (size_bits & 0x3f) | (device ? 0x40u : 0u), free_index);
+    }
+    static constexpr Capability endpoint(PhysAddr object, uint64_t badge, Rights rights) {
+        return Capability(CapType::kEndpoint, object, rights, 0, badge);
+    }
+    static constexpr Capability notification(PhysAddr object, uint64_t badge, Rights rights) {
+        return Capability(CapType::kNotification, object, rights, 0, badge);
+    }
+    // guard_size + radix <= 64; the guard value occupies the top 58 bits of data.
+    static constexpr Capability cnode(PhysAddr object, unsigned radix, unsigned guard_size,
+                                      uint64_t guard) {
+        return Capability(CapType::kCNode, object, abi::kRightsAll, radix & 0x3f,
+                          (guard << 6) | (guard_size & 0x3f));
+    }
+    static constexpr Capability tcb(PhysAddr object) {
+        return Capability(CapType::kTcb, object, abi::kRightsAll, 0, 0);
+    }
+    static constexpr Capability reply(PhysAddr caller_tcb, bool can_grant) {
+        return Capability(CapType::kReply, caller_tcb, can_grant ? abi::kRightGrant : 0, 0, 0);
+    }
+    static constexpr Capability irq_control() {
+        return Capability(CapType::kIrqControl, PhysAddr(), abi::kRightsAll, 0, 0);
+    }
+    static constexpr Capability irq_handler(uint32_t irq) {
+        return Capability(CapType::kIrqHandler, PhysAddr(), abi::kRightsAll, 0, irq);
+    }
+    static constexpr Capability asid_control() {
+        return Capability(CapType::kAsidControl, PhysAddr(), abi::kRightsAll, 0, 0);
+    }
+
+    [[nodiscard]] constexpr CapType type() const { return static_cast<CapType>(word0_ & 0x1f); }
+    [[nodiscard]] constexpr bool is_null() const { return type() == CapType::kNull; }
+    [[nodiscard]] constexpr Rights rights() const { return (word0_ >> 5) & 0xf; }
+    [[nodiscard]] constexpr bool has_rights(Rights wanted) const {
+        return (rights() & wanted) == wanted;
+    }
+    [[nodiscard]] constexpr PhysAddr object() const { return PhysAddr((word0_ >> 20) << 4); }
+    [[nodiscard]] constexpr uint64_t data() const { return word1_; }
+
+    // Untyped.
+    [[nodiscard]] constexpr unsigned untyped_size_bits() const { return extra() & 0x3f; }
+    [[nodiscard]] constexpr bool untyped_is_device() const { return (extra() & 0x40) != 0; }
+    [[nodiscard]] constexpr uint64_t untyped_free_index() const { return word1_; }
+    [[nodiscard]] constexpr Capability with_free_index(uint64_t free_index) const {
+        Capability c = *this;
+        c.word1_ = free_index;
+        return c;
+    }
+    // Endpoint / notification.
+    [[nodiscard]] constexpr uint64_t badge() const { return word1_; }
+    // CNode.
+    [[nodiscard]] constexpr unsigned cnode_radix() const { return extra() & 0x3f; }
+    [[nodiscard]] constexpr unsigned cnode_guard_size() const { return word1_ & 0x3f; }
+    [[nodiscard]] constexpr uint64_t cnode_guard() const { return word1_ >> 6; }
+    // IRQ handler.
+    [[nodiscard]] constexpr uint32_t irq() const { return static_cast<uint32_t>(word1_); }
+
+    // Same capability with rights reduced to rights & mask (rights never grow).
+    [[nodiscard]] constexpr Capability with_rights_masked(Rights mask) const {
+        Capability c = *this;
+        c.word0_ = (word0_ & ~(uint64_t{0xf} << 5)) | (uint64_t{rights() & mask & 0xfu} << 5);
+        return c;
+    }
+    // Same capability with a new data word (a badge, or a CNode's guard) - used by Mint/Mutate.
+    [[nodiscard]] constexpr Capability with_data(uint64_t data) const {
+        Capability c = *this;
+        c.word1_ = data;
+        return c;
+    }
+
+    // The object's size in bytes, for the types the derivation tree compares by region.
+    [[nodiscard]] uint64_t object_size() const;
+
+    constexpr bool operator==(const Capability&) const = default;
+
+  private:
+    constexpr Capability(CapType type, PhysAddr object, Rights rights, uint32_t extra,
+                         uint64_t data)
+        : word0_(static_cast<uint64_t>(type) | (uint64_t{rights & 0xfu} << 5) |
+                 (uint64_t{extra & 0x7ffu} << 9) | ((object.value() >> 4) << 20)),
+          word1_(data) {}
+    [[nodiscard]] constexpr uint32_t extra() const { return (word0_ >> 9) & 0x7ff; }
+
+    uint64_t word0_ = 0;  // type:5 | rights:4 | extra:11 | object >> 4 : 44
+    uint64_t word1_ = 0;  // type-specific data
+};
+
+static_assert(sizeof(Capability) == 16, "a capability is two words");
+static_assert(static_cast<unsigned>(CapType::kCount) <= 32, "type field is 5 bits");
+
+// Two capabilities refer to overlapping memory in the derivation-tree sense: an untyped
+// covers every object in its region; other types must name the same object.
+bool same_region_as(const Capability& a, const Capability& b);
+// Two capabilities refer to the same object (an untyped only to an identical untyped).
+bool same_object_as(const Capability& a, const Capability& b);
+
+}  // namespace tessera
