@@ -9,7 +9,7 @@
 
 namespace tessera {
 
-void run_boot_payload(const BootState& state) {
+void run_boot_payload(BootState& state) {
     uint64_t frequency = arch::counter_frequency();
     uint64_t ns_per_count = frequency != 0 ? 1'000'000'000 / frequency : 0;
     kprintln("");

@@ -30,6 +30,6 @@ struct BootState {
 const BootState& boot_state();
 
 // Implemented by each kernel image's payload; runs with interrupts enabled and never returns.
-[[noreturn]] void run_boot_payload(const BootState& state);
+[[noreturn]] void run_boot_payload(BootState& state);
 
 }  // namespace tessera

@@ -52,6 +52,12 @@ uint64_t Capability::object_size() const {
             return uint64_t{1} << (cnode_radix() + abi::kSlotSizeBits);
         case CapType::kTcb:
             return uint64_t{1} << abi::kTcbSizeBits;
+        case CapType::kFrame:
+            return uint64_t{1} << (frame_is_large() ? abi::kLargePageSizeBits : abi::kPageSizeBits);
+        case CapType::kPageTable:
+            return uint64_t{1} << abi::kPageTableSizeBits;
+        case CapType::kVSpace:
+            return uint64_t{1} << abi::kVSpaceSizeBits;
         default:
             return 0;
     }

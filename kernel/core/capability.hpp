@@ -71,6 +71,25 @@ class Capability {
     static constexpr Capability asid_control() {
         return Capability(CapType::kAsidControl, PhysAddr(), abi::kRightsAll, 0, 0);
     }
+    // A frame: 4 KiB or 2 MiB; data holds its mapping (ASID in bits 63:48, user address below)
+    // when mapped.
+    static constexpr Capability frame(PhysAddr object, bool large, bool device, Rights rights,
+                                      uint16_t asid = 0, uint64_t mapped_at = 0) {
+        return Capability(CapType::kFrame, object, rights,
+                          (large ? 1u : 0u) | (device ? 2u : 0u) | (mapped_at != 0 ? 4u : 0u),
+                          (uint64_t{asid} << 48) | (mapped_at & 0xffff'ffff'ffff));
+    }
+    // A translation table below the root (level 1-3); mapped like a frame.
+    static constexpr Capability page_table(PhysAddr object, unsigned level, uint16_t asid = 0,
+                                           uint64_t mapped_at = 0) {
+        return Capability(CapType::kPageTable, object, abi::kRightsAll,
+                          (level & 3) | (mapped_at != 0 || asid != 0 ? 4u : 0u),
+                          (uint64_t{asid} << 48) | (mapped_at & 0xffff'ffff'ffff));
+    }
+    // A VSpace root table with its ASID (0: none assigned yet).
+    static constexpr Capability vspace(PhysAddr object, uint16_t asid) {
+        return Capability(CapType::kVSpace, object, abi::kRightsAll, 0, asid);
+    }
 
     [[nodiscard]] constexpr CapType type() const { return static_cast<CapType>(word0_ & 0x1f); }
     [[nodiscard]] constexpr bool is_null() const { return type() == CapType::kNull; }
@@ -98,6 +117,16 @@ class Capability {
     [[nodiscard]] constexpr uint64_t cnode_guard() const { return word1_ >> 6; }
     // IRQ handler.
     [[nodiscard]] constexpr uint32_t irq() const { return static_cast<uint32_t>(word1_); }
+    // Frame / page table / VSpace.
+    [[nodiscard]] constexpr bool frame_is_large() const { return (extra() & 1) != 0; }
+    [[nodiscard]] constexpr bool frame_is_device() const { return (extra() & 2) != 0; }
+    [[nodiscard]] constexpr bool is_mapped() const { return (extra() & 4) != 0; }
+    [[nodiscard]] constexpr uint16_t mapped_asid() const {
+        return static_cast<uint16_t>(word1_ >> 48);
+    }
+    [[nodiscard]] constexpr uint64_t mapped_address() const { return word1_ & 0xffff'ffff'ffff; }
+    [[nodiscard]] constexpr unsigned table_level() const { return extra() & 3; }
+    [[nodiscard]] constexpr uint16_t vspace_asid() const { return static_cast<uint16_t>(word1_); }
 
     // Same capability with rights reduced to rights & mask (rights never grow).
     [[nodiscard]] constexpr Capability with_rights_masked(Rights mask) const {

@@ -4,6 +4,7 @@
 
 #include "arch/timer.hpp"
 #include "core/interrupts.hpp"
+#include "core/thread_switch.hpp"
 
 namespace tessera {
 namespace {
@@ -22,6 +23,7 @@ void on_tick(uint32_t /*irq*/, void* /*context*/) {
         ++g_ticks;
     } while (g_deadline <= now);
     arch::timer_set_deadline(g_deadline);
+    scheduler_tick();
     if (g_observer != nullptr) {
         g_observer(now);
     }

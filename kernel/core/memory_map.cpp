@@ -18,6 +18,8 @@ const char* to_string(RegionKind kind) {
             return "boot module";
         case RegionKind::kFirmware:
             return "firmware reserved";
+        case RegionKind::kRootTask:
+            return "root task objects";
     }
     return "unknown";
 }

@@ -18,6 +18,7 @@ enum class RegionKind : uint8_t {
     kDeviceTree,
     kBootModule,
     kFirmware,  // memreserve / reserved-memory
+    kRootTask,  // the root task's initial objects, made by the kernel at boot
 };
 
 const char* to_string(RegionKind kind);

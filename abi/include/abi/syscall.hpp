@@ -15,7 +15,8 @@ enum class Syscall : uint64_t {
     kNBRecv = 5,  // receive if a sender is waiting, else return at once
     kReply = 6,
     kYield = 7,
-    kDebugPutChar = 8,  // debug builds: write one character to the kernel console
+    kDebugPutChar = 8,  // write one character (x0) to the kernel console
+    kDebugHalt = 9,     // end the system with status x0 (test and benchmark images)
     kCount,
 };
 

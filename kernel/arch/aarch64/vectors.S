@@ -12,6 +12,14 @@
     b       exception_entry
 .endm
 
+// From EL0 the kernel stack is empty: park x0/x1 on it and save into the current TCB.
+.macro USER_VECTOR kind
+    .balign 0x80
+    stp     x0, x1, [sp, #-16]!
+    mov     x0, #\kind
+    b       user_entry_common
+.endm
+
     .text
     .balign 2048
     .global exception_vectors
@@ -24,10 +32,10 @@ exception_vectors:
     VECTOR 5    //   IRQ
     VECTOR 6    //   FIQ
     VECTOR 7    //   SError
-    VECTOR 8    // lower EL, AArch64: sync
-    VECTOR 9    //   IRQ
-    VECTOR 10   //   FIQ
-    VECTOR 11   //   SError
+    USER_VECTOR USER_ENTRY_SYNC     // lower EL, AArch64: sync
+    USER_VECTOR USER_ENTRY_IRQ      //   IRQ
+    VECTOR 10                       //   FIQ (never routed here: FIQs stay masked)
+    USER_VECTOR USER_ENTRY_SERROR   //   SError
     VECTOR 12   // lower EL, AArch32: sync
     VECTOR 13   //   IRQ
     VECTOR 14   //   FIQ

@@ -30,7 +30,7 @@ bool matches(const test::SelfTestCase& c, StringView filter) {
 
 }  // namespace
 
-void run_boot_payload(const BootState& state) {
+void run_boot_payload(BootState& state) {
     if (state.command_line.has("selftest.panic")) {
         kprintln("selftest: faulting on purpose");
         selftest_deliberate_fault();

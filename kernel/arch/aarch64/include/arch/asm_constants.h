@@ -61,3 +61,19 @@
 #define FRAME_FAR 280
 #define FRAME_RECORD 288
 #define FRAME_SIZE 304
+
+/* UserContext layout (see user_context.hpp): x0-x30, then SP_EL0, ELR (pc), SPSR, TPIDR_EL0. */
+#define UCTX_X0 0
+#define UCTX_SP 248
+#define UCTX_PC 256
+#define UCTX_SPSR 264
+#define UCTX_TPIDR 272
+#define UCTX_SIZE 288
+
+/* SPSR for a new user thread: EL0t, AArch64, interrupts unmasked. */
+#define SPSR_EL0T 0x0
+
+/* Vector kinds the user entry path passes to handle_user_entry. */
+#define USER_ENTRY_SYNC 0
+#define USER_ENTRY_IRQ 1
+#define USER_ENTRY_SERROR 2

@@ -1,0 +1,80 @@
+// Thread activation. The kernel runs on one stack and keeps no per-thread kernel state: every
+// path out of the kernel ends here, in the idle loop or in arch_return_to_user.
+#include "core/thread_switch.hpp"
+
+#include "arch/address_space.hpp"
+#include "arch/cpu.hpp"
+#include "arch/registers.hpp"
+#include "core/kernel_memory.hpp"
+
+namespace tessera {
+namespace {
+
+Scheduler g_scheduler;
+Tcb* g_current = nullptr;
+Tcb* g_fpu_owner = nullptr;
+
+void set_fpu_trap(bool trap) {
+    // CPACR_EL1.FPEN: 0b11 lets EL0/EL1 use SIMD/FP, 0b00 traps it (EC 0x07).
+    uint64_t cpacr = TESSERA_READ_SYSREG(cpacr_el1) & ~(uint64_t{3} << 20);
+    TESSERA_WRITE_SYSREG(cpacr_el1, cpacr | (trap ? 0 : uint64_t{3} << 20));
+    arch::isb();
+}
+
+[[noreturn]] void run(Tcb& t) {
+    g_current = &t;
+    const Capability& vspace = t.vspace_root.cap();
+    arch::activate_user_address_space(vspace.object(), vspace.vspace_asid());
+    set_fpu_trap(g_fpu_owner != &t);
+    arch_return_to_user(&t.context);
+}
+
+}  // namespace
+
+Scheduler& scheduler() {
+    return g_scheduler;
+}
+Tcb* current_thread() {
+    return g_current;
+}
+
+void schedule_and_run() {
+    for (;;) {
+        Tcb* next = g_scheduler.choose();
+        if (next != nullptr) {
+            run(*next);
+        }
+        // Idle: wait for an interrupt; its handler may make a thread runnable.
+        g_current = nullptr;
+        arch::enable_interrupts();
+        arch::wait_for_interrupt();
+        arch::disable_interrupts();
+    }
+}
+
+void scheduler_tick() {
+    g_scheduler.tick(g_current);
+}
+
+void make_runnable(Tcb& t) {
+    t.state = ThreadState::kRunning;
+    g_scheduler.enqueue(t);
+}
+
+void suspend(Tcb& t) {
+    t.state = ThreadState::kInactive;
+    g_scheduler.dequeue(t);
+}
+
+void switch_fpu_owner(Tcb& t) {
+    set_fpu_trap(false);
+    if (g_fpu_owner != nullptr && g_fpu_owner != &t) {
+        arch_fpu_save(&g_fpu_owner->fpu);
+    }
+    if (g_fpu_owner != &t) {
+        arch_fpu_restore(&t.fpu);
+    }
+    g_fpu_owner = &t;
+}
+
+}  // namespace tessera

@@ -1,0 +1,26 @@
+// The current thread and leaving the kernel: choose the next thread, switch its address space
+// and FPU ownership, and return to user mode - or idle until an interrupt makes one runnable.
+#pragma once
+
+#include "core/scheduler.hpp"
+#include "object/tcb.hpp"
+
+namespace tessera {
+
+Scheduler& scheduler();
+Tcb* current_thread();
+
+// Never returns: runs the highest-priority runnable thread, idling (WFI) while there is none.
+[[noreturn]] void schedule_and_run();
+
+// Timer tick: round-robin accounting for the current thread.
+void scheduler_tick();
+
+// Makes t runnable / not runnable, keeping the ready queues in step with its state.
+void make_runnable(Tcb& t);
+void suspend(Tcb& t);
+
+// First use of the FPU by the current thread: hands the registers over to it.
+void switch_fpu_owner(Tcb& t);
+
+}  // namespace tessera

@@ -1,0 +1,64 @@
+// Thread control block: a thread's registers, scheduling state and the capabilities that define
+// its environment (CSpace root, VSpace root, IPC buffer, reply). Lives in retyped memory,
+// 2^kTcbSizeBits bytes; the UserContext is first so the entry path finds it via TPIDR_EL1.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "abi/capability_pointer.hpp"
+#include "abi/object_type.hpp"
+#include "arch/user_context.hpp"
+#include "core/derivation_tree.hpp"
+
+namespace tessera {
+
+enum class ThreadState : uint8_t {
+    kInactive,  // suspended or never started
+    kRunning,   // runnable (in a ready queue)
+    kRestart,   // runnable; restarts its interrupted system call
+    kBlockedOnReceive,
+    kBlockedOnSend,
+    kBlockedOnReply,
+    kBlockedOnNotification,
+};
+
+const char* to_string(ThreadState state);
+
+constexpr unsigned kPriorityCount = 256;
+constexpr unsigned kThreadNameLength = 24;
+
+class Tcb {
+  public:
+    arch::UserContext context;  // first: see file comment
+    arch::FpuContext fpu;
+
+    // Capability slots owned by the thread (children of the caps they were configured from).
+    alignas(32) Cte cspace_root;
+    Cte vspace_root;
+    Cte ipc_buffer_frame;
+
+    ThreadState state = ThreadState::kInactive;
+    uint8_t priority = 0;
+    uint8_t max_controlled_priority = 0;
+    uint32_t timeslice_ticks = 0;  // ticks left before round-robin moves it back
+    uint64_t ipc_buffer = 0;       // user address of its IPC buffer (0: none)
+    abi::CapPtr fault_endpoint;
+
+    // Ready-queue links (intrusive).
+    Tcb* ready_prev = nullptr;
+    Tcb* ready_next = nullptr;
+    bool in_ready_queue = false;
+
+    char name[kThreadNameLength] = {};
+
+    void set_name(const char* text);
+    [[nodiscard]] bool is_runnable() const {
+        return state == ThreadState::kRunning || state == ThreadState::kRestart;
+    }
+};
+
+static_assert(offsetof(Tcb, context) == 0, "the entry path relies on this");
+static_assert(sizeof(Tcb) <= (size_t{1} << abi::kTcbSizeBits), "a TCB fits its object size");
+
+}  // namespace tessera

@@ -1,0 +1,28 @@
+// The root task of the interactive image: reports what the kernel handed it (capability slots,
+// untyped memory) and then waits. Later stages grow it into the controller and shell.
+#include "abi/bootinfo.hpp"
+#include "tessera/debug_print.hpp"
+#include "tessera/syscall.hpp"
+
+using namespace tessera;
+
+extern "C" void tessera_start(uint64_t argument) {
+    const auto* info = reinterpret_cast<const abi::BootInfo*>(argument);
+    if (info->magic != abi::kBootInfoMagic || info->version != abi::kBootInfoVersion) {
+        println("root: bad boot info at {:#x}", argument);
+        sys::debug_halt(2);
+    }
+    uint64_t ram = 0;
+    uint64_t device = 0;
+    for (uint64_t i = 0; i < info->untyped_count; ++i) {
+        uint64_t size = uint64_t{1} << info->untyped_list[i].size_bits;
+        (info->untyped_list[i].is_device != 0 ? device : ram) += size;
+    }
+    println("root: running at EL0; {} KiB of RAM and {} MiB of device memory in {} untypeds",
+            ram / 1024, device / (1024 * 1024), info->untyped_count);
+    println("root: root CNode has {} slots, {} free from slot {}", 1u << info->root_cnode_radix,
+            info->empty.end - info->empty.start, info->empty.start);
+    for (;;) {
+        sys::yield();
+    }
+}

@@ -1,0 +1,22 @@
+// User program entry: the kernel starts a thread at _start with its stack pointer set and x0
+// holding the program's startup argument (the boot-info address for the root task). Clears
+// .bss, then calls tessera_start(x0); a return from it ends the thread's work.
+
+    .section .text.start, "ax"
+    .global _start
+_start:
+    mov     x19, x0
+    adrp    x1, __bss_start
+    add     x1, x1, :lo12:__bss_start
+    adrp    x2, __bss_end
+    add     x2, x2, :lo12:__bss_end
+1:  cmp     x1, x2
+    b.hs    2f
+    strb    wzr, [x1], #1
+    b       1b
+2:  mov     x29, xzr
+    mov     x30, xzr
+    mov     x0, x19
+    bl      tessera_start
+    bl      tessera_exit
+3:  b       3b

@@ -1,0 +1,58 @@
+// System-call stubs for user programs: one inline SVC per call, registers as in abi/syscall.hpp
+// (x7 number, x0 capability/badge, x1 message info, x2-x5 message registers).
+#pragma once
+
+#include <cstdint>
+
+#include "abi/capability_pointer.hpp"
+#include "abi/syscall.hpp"
+
+namespace tessera::sys {
+
+// The registers of a message as exchanged with the kernel.
+struct Message {
+    uint64_t badge_or_cap = 0;
+    abi::MessageInfo info;
+    uint64_t mr[abi::kMessageRegistersInCpu] = {};
+};
+
+inline void debug_put_char(char c) {
+    register uint64_t x0 asm("x0") = static_cast<unsigned char>(c);
+    register uint64_t x7 asm("x7") = static_cast<uint64_t>(abi::Syscall::kDebugPutChar);
+    asm volatile("svc #0" : "+r"(x0) : "r"(x7) : "memory");
+}
+
+[[noreturn]] inline void debug_halt(uint64_t status) {
+    register uint64_t x0 asm("x0") = status;
+    register uint64_t x7 asm("x7") = static_cast<uint64_t>(abi::Syscall::kDebugHalt);
+    asm volatile("svc #0" : "+r"(x0) : "r"(x7) : "memory");
+    __builtin_unreachable();
+}
+
+inline void yield() {
+    register uint64_t x7 asm("x7") = static_cast<uint64_t>(abi::Syscall::kYield);
+    asm volatile("svc #0" : : "r"(x7) : "memory");
+}
+
+// Call: sends m to cap and waits for the reply, which replaces m.
+inline void call(abi::CapPtr cap, Message& m) {
+    register uint64_t x0 asm("x0") = cap.value();
+    register uint64_t x1 asm("x1") = m.info.raw();
+    register uint64_t x2 asm("x2") = m.mr[0];
+    register uint64_t x3 asm("x3") = m.mr[1];
+    register uint64_t x4 asm("x4") = m.mr[2];
+    register uint64_t x5 asm("x5") = m.mr[3];
+    register uint64_t x7 asm("x7") = static_cast<uint64_t>(abi::Syscall::kCall);
+    asm volatile("svc #0"
+                 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5)
+                 : "r"(x7)
+                 : "memory");
+    m.badge_or_cap = x0;
+    m.info = abi::MessageInfo(x1);
+    m.mr[0] = x2;
+    m.mr[1] = x3;
+    m.mr[2] = x4;
+    m.mr[3] = x5;
+}
+
+}  // namespace tessera::sys
