@@ -11,23 +11,7 @@
 
 namespace tessera {
 
-enum class CapType : uint8_t {
-    kNull = 0,
-    kUntyped,
-    kEndpoint,
-    kNotification,
-    kReply,
-    kCNode,
-    kTcb,
-    kIrqControl,
-    kIrqHandler,
-    kFrame,
-    kPageTable,
-    kVSpace,
-    kAsidControl,
-    kAsidPool,
-    kCount,
-};
+using CapType = abi::CapType;
 
 const char* to_string(CapType type);
 

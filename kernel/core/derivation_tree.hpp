@@ -30,6 +30,7 @@ class Cte {
 
   private:
     friend class DerivationTree;
+    friend class ZombieAccess;  // capability_delete.cpp reuses the links of unlinked slots
     static constexpr uintptr_t kRevocable = 1;
     static constexpr uintptr_t kFirstBadged = 2;
     static constexpr uintptr_t kFlagMask = 3;

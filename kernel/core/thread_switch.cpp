@@ -41,6 +41,10 @@ Tcb* current_thread() {
 void schedule_and_run() {
     for (;;) {
         Tcb* next = g_scheduler.choose();
+        if (next != nullptr && next->vspace_root.cap().type() != CapType::kVSpace) {
+            suspend(*next);  // cannot happen through Resume; never run on a missing VSpace
+            continue;
+        }
         if (next != nullptr) {
             run(*next);
         }
@@ -64,6 +68,16 @@ void make_runnable(Tcb& t) {
 void suspend(Tcb& t) {
     t.state = ThreadState::kInactive;
     g_scheduler.dequeue(t);
+}
+
+void thread_destroyed(Tcb& t) {
+    suspend(t);
+    if (g_fpu_owner == &t) {
+        g_fpu_owner = nullptr;
+    }
+    if (g_current == &t) {
+        g_current = nullptr;
+    }
 }
 
 void switch_fpu_owner(Tcb& t) {

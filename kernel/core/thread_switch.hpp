@@ -20,6 +20,9 @@ void scheduler_tick();
 void make_runnable(Tcb& t);
 void suspend(Tcb& t);
 
+// The thread's last capability is gone: it stops and nothing refers to it any more.
+void thread_destroyed(Tcb& t);
+
 // First use of the FPU by the current thread: hands the registers over to it.
 void switch_fpu_owner(Tcb& t);
 

@@ -15,15 +15,15 @@ namespace tessera {
 // Objects one Retype call may create (bounds the time the call takes).
 constexpr uint64_t kMaxRetypeObjects = 256;
 
-// Argument positions in the UntypedRetype message, reported in InvalidArgument details.
+// Message word positions of UntypedRetype's arguments, reported in InvalidArgument details.
+// (The destination CSpace root travels as extra capability 0.)
 enum RetypeArgument : uint64_t {
     kRetypeArgType = 0,
     kRetypeArgSizeBits = 1,
-    kRetypeArgRoot = 2,
-    kRetypeArgNodeIndex = 3,
-    kRetypeArgNodeDepth = 4,
-    kRetypeArgNodeOffset = 5,
-    kRetypeArgNumObjects = 6,
+    kRetypeArgNodeIndex = 2,
+    kRetypeArgNodeDepth = 3,
+    kRetypeArgNodeOffset = 4,
+    kRetypeArgNumObjects = 5,
 };
 
 struct RetypePlan {

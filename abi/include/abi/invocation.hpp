@@ -6,7 +6,7 @@
 
 namespace tessera::abi {
 
-enum class Invocation : uint64_t {
+enum class InvocationLabel : uint64_t {
     kInvalid = 0,
     // Untyped
     kUntypedRetype = 1,
@@ -20,6 +20,9 @@ enum class Invocation : uint64_t {
     kCNodeMutate = 16,
     kCNodeRotate = 17,
     kCNodeSaveCaller = 18,
+    // TCB
+    kTcbSuspend = 30,
+    kTcbResume = 31,
 };
 
 }  // namespace tessera::abi

@@ -19,6 +19,25 @@ enum class ObjectType : uint64_t {
     kCount,
 };
 
+// Kinds of capability (reported by DebugCapIdentify; some are not retype-able objects).
+enum class CapType : uint8_t {
+    kNull = 0,
+    kUntyped,
+    kEndpoint,
+    kNotification,
+    kReply,
+    kCNode,
+    kTcb,
+    kIrqControl,
+    kIrqHandler,
+    kFrame,
+    kPageTable,
+    kVSpace,
+    kAsidControl,
+    kAsidPool,
+    kCount,
+};
+
 // log2 of an object's size in bytes. Untyped and CNode sizes are chosen by the caller
 // (size_bits argument: bytes for untyped, slots for a CNode).
 constexpr unsigned kTcbSizeBits = 11;

@@ -15,8 +15,9 @@ enum class Syscall : uint64_t {
     kNBRecv = 5,  // receive if a sender is waiting, else return at once
     kReply = 6,
     kYield = 7,
-    kDebugPutChar = 8,  // write one character (x0) to the kernel console
-    kDebugHalt = 9,     // end the system with status x0 (test and benchmark images)
+    kDebugPutChar = 8,       // write one character (x0) to the kernel console
+    kDebugHalt = 9,          // end the system with status x0 (test and benchmark images)
+    kDebugCapIdentify = 10,  // x0: capability -> x0 type (CapType), x1 rights, x2 data word
     kCount,
 };
 

@@ -8,19 +8,12 @@
 #include "selftest.hpp"
 
 extern "C" {
-extern const tessera::test::SelfTestCase __start_selftests[];
-extern const tessera::test::SelfTestCase __stop_selftests[];
+extern const tessera::test::TestCase __start_selftests[];
+extern const tessera::test::TestCase __stop_selftests[];
 }
 
 namespace tessera {
 namespace {
-
-bool matches(const test::SelfTestCase& c, StringView filter) {
-    char full[128];
-    BufferWriter writer(full, sizeof(full));
-    writer.print("{}.{}", c.suite, c.name);
-    return writer.view().starts_with(filter);
-}
 
 // Named so the panic report's backtrace can be checked for it.
 [[gnu::noinline]] void selftest_deliberate_fault() {
@@ -37,24 +30,9 @@ void run_boot_payload(BootState& state) {
         panic("deliberate fault did not fault");
     }
     StringView filter = state.command_line.get("test").value_or("");
-    unsigned passed = 0;
-    unsigned failed = 0;
-    for (const test::SelfTestCase* c = __start_selftests; c < __stop_selftests; ++c) {
-        if (!matches(*c, filter)) {
-            continue;
-        }
-        test::TestContext context;
-        c->run(context);
-        if (context.failed()) {
-            kprintln("FAIL {}.{}: {}", c->suite, c->name, context.reason());
-            ++failed;
-        } else {
-            kprintln("PASS {}.{}", c->suite, c->name);
-            ++passed;
-        }
-    }
-    kprintln("{} passed, {} failed", passed, failed);
-    system_halt(failed == 0 && passed > 0 ? 0 : 1);
+    test::TestSummary s =
+        test::run_test_cases(__start_selftests, __stop_selftests, filter, console::sink());
+    system_halt(s.failed == 0 && s.passed > 0 ? 0 : 1);
 }
 
 }  // namespace tessera

@@ -1,6 +1,6 @@
-// memcpy, memmove, memset and memcmp for the freestanding kernel: the compiler may emit calls
-// to them for copies of large objects. Marked no_builtin so they are never turned into calls
-// to themselves.
+// memcpy, memmove, memset and memcmp for freestanding code (kernel and user runtime): the
+// compiler may emit calls to them for copies of large objects. Marked no_builtin so they are
+// never turned into calls to themselves. Not built for the host, whose C library has them.
 #include <cstddef>
 #include <cstdint>
 

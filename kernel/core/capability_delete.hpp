@@ -1,0 +1,18 @@
+// Deleting capabilities. Deleting the last capability to an object destroys it (finalisation):
+// a TCB stops and leaves every queue; a CNode or TCB's own slots are emptied in turn. Emptying
+// nested CNodes needs no recursion: the slot that held a CNode being destroyed is turned into a
+// zombie that links back to its parent, so the walk keeps O(1) kernel stack however deep or
+// cyclic the CNode graph is.
+#pragma once
+
+#include "core/derivation_tree.hpp"
+
+namespace tessera {
+
+// Empties slot, destroying the object if this was its final capability.
+void delete_capability(Cte& slot);
+
+// Deletes every descendant of slot (slot itself stays).
+void revoke_capability(Cte& slot);
+
+}  // namespace tessera

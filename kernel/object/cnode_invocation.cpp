@@ -1,0 +1,137 @@
+// CNode invocations: Copy, Mint, Move, Mutate, Delete, Revoke. The invoked CNode capability is
+// the root in which the destination (or target) slot is looked up; Copy/Mint/Move/Mutate take
+// the source root as extra capability 0.
+// Message: dest_index, dest_depth [, src_index, src_depth [, rights] [, data]].
+#include "core/capability_delete.hpp"
+#include "core/cspace.hpp"
+#include "syscall/invocation.hpp"
+
+namespace tessera {
+namespace {
+
+using abi::InvocationLabel;
+
+// What a copy of cap may be, or why it may not be copied (seL4's deriveCap).
+SysResult<Capability> derive(const Cte& src) {
+    const Capability& cap = src.cap();
+    switch (cap.type()) {
+        case CapType::kNull:
+            return fail(SyscallError::failed_lookup(abi::LookupFailure::kMissingCapability, 0));
+        case CapType::kReply:
+        case CapType::kIrqControl:
+            return fail(SyscallError::of(abi::Error::kIllegalOperation));
+        case CapType::kUntyped:
+            // A copy would not know which part of the region its sibling has used.
+            if (DerivationTree::has_children(src)) {
+                return fail(SyscallError::of(abi::Error::kRevokeFirst));
+            }
+            return cap;
+        case CapType::kFrame:
+            return Capability::frame(cap.object(), cap.frame_is_large(), cap.frame_is_device(),
+                                     cap.rights());  // copies start unmapped
+        case CapType::kPageTable:
+            return Capability::page_table(cap.object(), cap.table_level());
+        default:
+            return cap;
+    }
+}
+
+// Applies Mint/Mutate data: a badge (Mint only, on an unbadged capability) or a CNode guard.
+// Mutate preserves badges: changing one in place would split a badge's derivation run.
+SysResult<Capability> with_data(const Capability& cap, uint64_t data, unsigned arg_index,
+                                bool preserve_badge) {
+    switch (cap.type()) {
+        case CapType::kEndpoint:
+        case CapType::kNotification:
+            if (preserve_badge || cap.badge() != 0) {
+                return cap;  // a badge, once given, never changes
+            }
+            return cap.with_data(data);
+        case CapType::kCNode: {
+            // data: guard size in bits 5:0, guard value above (as abi documents).
+            unsigned guard_size = data & 0x3f;
+            uint64_t guard = data >> 6;
+            if (guard_size + cap.cnode_radix() > abi::kWordBits || guard_size > 58 ||
+                (guard_size < 58 && (guard >> guard_size) != 0)) {
+                return fail(SyscallError::invalid_argument(arg_index));
+            }
+            return Capability::cnode(cap.object(), cap.cnode_radix(), guard_size, guard);
+        }
+        default:
+            return cap;
+    }
+}
+
+SysResult<Cte*> slot_at(const Capability& root, uint64_t index, uint64_t depth) {
+    if (depth < 1 || depth > abi::kWordBits) {
+        return fail(SyscallError::range(1, abi::kWordBits));
+    }
+    return lookup_slot_at_depth(root, abi::CapPtr(index), static_cast<unsigned>(depth));
+}
+
+SysResult<void> copy_or_move(const tessera::Invocation& inv, Cte& dest, InvocationLabel op) {
+    bool with_rights = op == InvocationLabel::kCNodeCopy || op == InvocationLabel::kCNodeMint;
+    bool with_data_word = op == InvocationLabel::kCNodeMint || op == InvocationLabel::kCNodeMutate;
+    unsigned words = 4 + (with_rights ? 1 : 0) + (with_data_word ? 1 : 0);
+    TRY(inv.require(words, 1));
+    Cte* src_root = TRY(inv.extra_cap(0));
+    if (src_root->cap().type() != CapType::kCNode) {
+        return fail(SyscallError::invalid_capability(1));
+    }
+    Cte* src = TRY(slot_at(src_root->cap(), TRY(inv.arg(2)), TRY(inv.arg(3))));
+    if (src->is_empty()) {
+        return fail(SyscallError::failed_lookup(abi::LookupFailure::kMissingCapability, 0));
+    }
+    if (!dest.is_empty()) {
+        return fail(SyscallError::of(abi::Error::kDeleteFirst));
+    }
+    Capability cap = src->cap();
+    if (with_rights) {
+        cap = TRY(derive(*src));
+        cap = cap.with_rights_masked(static_cast<Rights>(TRY(inv.arg(4)) & abi::kRightsAll));
+    }
+    if (with_data_word) {
+        unsigned index = with_rights ? 5 : 4;
+        cap = TRY(with_data(cap, TRY(inv.arg(index)), index, op == InvocationLabel::kCNodeMutate));
+    }
+    if (with_rights) {
+        DerivationTree::insert_derived(*src, dest, cap);
+    } else {
+        if (src == &dest) {
+            return fail(SyscallError::of(abi::Error::kDeleteFirst));
+        }
+        DerivationTree::move(*src, dest, cap);
+    }
+    return {};
+}
+
+}  // namespace
+
+SysResult<void> invoke_cnode(const tessera::Invocation& inv) {
+    auto op = static_cast<InvocationLabel>(inv.label());
+    switch (op) {
+        case InvocationLabel::kCNodeCopy:
+        case InvocationLabel::kCNodeMint:
+        case InvocationLabel::kCNodeMove:
+        case InvocationLabel::kCNodeMutate:
+        case InvocationLabel::kCNodeDelete:
+        case InvocationLabel::kCNodeRevoke:
+            break;
+        default:
+            return fail(SyscallError::of(abi::Error::kIllegalOperation));
+    }
+    TRY(inv.require(2, 0));
+    Cte* target = TRY(slot_at(inv.cap(), TRY(inv.arg(0)), TRY(inv.arg(1))));
+    switch (op) {
+        case InvocationLabel::kCNodeDelete:
+            delete_capability(*target);
+            return {};
+        case InvocationLabel::kCNodeRevoke:
+            revoke_capability(*target);
+            return {};
+        default:
+            return copy_or_move(inv, *target, op);
+    }
+}
+
+}  // namespace tessera

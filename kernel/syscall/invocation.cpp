@@ -1,0 +1,75 @@
+// Invocation plumbing: message access and the switch on capability type. Thin by design:
+// each object's decode/perform lives in object/*_invocation.cpp.
+#include "syscall/invocation.hpp"
+
+#include "core/cspace.hpp"
+#include "core/kernel_memory.hpp"
+
+namespace tessera {
+
+abi::IpcBuffer* ipc_buffer_of(const Tcb& t) {
+    const Capability& frame = t.ipc_buffer_frame.cap();
+    if (frame.type() != CapType::kFrame || t.ipc_buffer == 0) {
+        return nullptr;
+    }
+    uint64_t offset = t.ipc_buffer & (frame.object_size() - 1);
+    if (offset + sizeof(abi::IpcBuffer) > frame.object_size()) {
+        return nullptr;
+    }
+    return object_at<abi::IpcBuffer>(frame.object().offset(offset));
+}
+
+Invocation::Invocation(Tcb& caller, Cte& slot, abi::MessageInfo info)
+    : caller_(caller),
+      slot_(slot),
+      info_(info),
+      length_(info.length() > abi::kMaxMessageLength ? abi::kMaxMessageLength : info.length()),
+      buffer_(ipc_buffer_of(caller)) {}
+
+SysResult<uint64_t> Invocation::arg(unsigned i) const {
+    if (i >= length_) {
+        return fail(SyscallError::of(abi::Error::kTruncatedMessage));
+    }
+    if (i < abi::kMessageRegistersInCpu) {
+        return caller_.context.x[arch::kFirstMessageRegister + i];
+    }
+    if (buffer_ == nullptr) {
+        return fail(SyscallError::of(abi::Error::kTruncatedMessage));
+    }
+    return buffer_->msg[i];
+}
+
+SysResult<void> Invocation::require(unsigned words, unsigned caps) const {
+    if (length_ < words || info_.extra_caps() < caps ||
+        (words > abi::kMessageRegistersInCpu && buffer_ == nullptr) ||
+        (caps > 0 && buffer_ == nullptr)) {
+        return fail(SyscallError::make(abi::Error::kTruncatedMessage, words, caps));
+    }
+    return {};
+}
+
+SysResult<Cte*> Invocation::extra_cap(unsigned i) const {
+    if (i >= info_.extra_caps() || buffer_ == nullptr) {
+        return fail(SyscallError::of(abi::Error::kTruncatedMessage));
+    }
+    auto slot = lookup_slot(caller_.cspace_root.cap(), abi::CapPtr(buffer_->caps_or_badges[i]));
+    if (!slot || slot.value()->is_empty()) {
+        return fail(SyscallError::invalid_capability(1 + i));
+    }
+    return slot.value();
+}
+
+SysResult<void> invoke(const Invocation& inv) {
+    switch (inv.cap().type()) {
+        case CapType::kUntyped:
+            return invoke_untyped(inv);
+        case CapType::kCNode:
+            return invoke_cnode(inv);
+        case CapType::kTcb:
+            return invoke_tcb(inv);
+        default:
+            return fail(SyscallError::of(abi::Error::kIllegalOperation));
+    }
+}
+
+}  // namespace tessera

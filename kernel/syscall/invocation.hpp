@@ -1,0 +1,52 @@
+// Object invocations: a Call on a capability whose label selects an operation. The context
+// gives decoders checked access to the message words and extra capabilities; every decoder
+// validates everything before its perform step changes anything.
+#pragma once
+
+#include <cstdint>
+
+#include "abi/invocation.hpp"
+#include "abi/ipc_buffer.hpp"
+#include "abi/syscall.hpp"
+#include "core/derivation_tree.hpp"
+#include "core/syscall_error.hpp"
+#include "object/tcb.hpp"
+
+namespace tessera {
+
+class Invocation {
+  public:
+    Invocation(Tcb& caller, Cte& slot, abi::MessageInfo info);
+
+    [[nodiscard]] Tcb& caller() const { return caller_; }
+    [[nodiscard]] Cte& slot() const { return slot_; }
+    [[nodiscard]] const Capability& cap() const { return slot_.cap(); }
+    [[nodiscard]] uint64_t label() const { return info_.label(); }
+    [[nodiscard]] unsigned length() const { return length_; }
+
+    // Message word i; TruncatedMessage if the message is shorter.
+    SysResult<uint64_t> arg(unsigned i) const;
+    // Requires at least `words` message words and `caps` extra capabilities.
+    SysResult<void> require(unsigned words, unsigned caps) const;
+    // Slot of extra capability i, looked up in the caller's CSpace.
+    SysResult<Cte*> extra_cap(unsigned i) const;
+
+  private:
+    Tcb& caller_;
+    Cte& slot_;
+    abi::MessageInfo info_;
+    unsigned length_;
+    abi::IpcBuffer* buffer_;  // the caller's IPC buffer through the kernel map, or nullptr
+};
+
+// Decodes and performs an invocation of the capability in inv.slot().
+SysResult<void> invoke(const Invocation& inv);
+
+SysResult<void> invoke_untyped(const Invocation& inv);
+SysResult<void> invoke_cnode(const Invocation& inv);
+SysResult<void> invoke_tcb(const Invocation& inv);
+
+// The caller's IPC buffer as the kernel sees it (nullptr if it has none).
+abi::IpcBuffer* ipc_buffer_of(const Tcb& t);
+
+}  // namespace tessera

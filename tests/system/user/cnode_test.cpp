@@ -1,0 +1,208 @@
+// CNode operations from user level: copy, mint, move, mutate, delete, revoke, their errors, and
+// capability addresses with any bit flipped.
+#include "tessera/debug_print.hpp"
+#include "user_test.hpp"
+
+namespace tessera::test {
+namespace {
+
+using abi::CapType;
+using abi::Error;
+using abi::ObjectType;
+
+uint64_t endpoint() {
+    uint64_t ut = new_untyped(12);
+    return ut == 0 ? 0 : make_objects(ut, ObjectType::kEndpoint, 0);
+}
+
+CapType type_at(uint64_t slot) {
+    return debug_cap_identify(abi::CapPtr(slot)).type;
+}
+
+}  // namespace
+
+USER_TEST(cnode, copy_makes_a_second_capability) {
+    uint64_t ep = endpoint();
+    CHECK(ep != 0);
+    uint64_t copy = new_slot();
+    CHECK(
+        cnode_copy(kRootCNode, copy, kRootDepth, kRootCNode, ep, kRootDepth, abi::kRightsAll).ok());
+    CHECK(type_at(copy) == CapType::kEndpoint);
+    CHECK(type_at(ep) == CapType::kEndpoint);
+}
+
+USER_TEST(cnode, copy_diminishes_rights) {
+    uint64_t ep = endpoint();
+    uint64_t copy = new_slot();
+    CHECK(
+        cnode_copy(kRootCNode, copy, kRootDepth, kRootCNode, ep, kRootDepth, abi::kRightRead).ok());
+    CHECK_EQ(debug_cap_identify(abi::CapPtr(copy)).rights, uint64_t{abi::kRightRead});
+    // Rights never grow back.
+    uint64_t again = new_slot();
+    CHECK(cnode_copy(kRootCNode, again, kRootDepth, kRootCNode, copy, kRootDepth, abi::kRightsAll)
+              .ok());
+    CHECK_EQ(debug_cap_identify(abi::CapPtr(again)).rights, uint64_t{abi::kRightRead});
+}
+
+USER_TEST(cnode, mint_sets_badge_once) {
+    uint64_t ep = endpoint();
+    uint64_t badged = new_slot();
+    CHECK(cnode_mint(kRootCNode, badged, kRootDepth, kRootCNode, ep, kRootDepth, abi::kRightsAll,
+                     0x1234)
+              .ok());
+    CHECK_EQ(debug_cap_identify(abi::CapPtr(badged)).data, uint64_t{0x1234});
+    uint64_t rebadged = new_slot();
+    CHECK(cnode_mint(kRootCNode, rebadged, kRootDepth, kRootCNode, badged, kRootDepth,
+                     abi::kRightsAll, 0x9999)
+              .ok());
+    CHECK_EQ(debug_cap_identify(abi::CapPtr(rebadged)).data, uint64_t{0x1234});
+}
+
+USER_TEST(cnode, move_empties_the_source) {
+    uint64_t ep = endpoint();
+    uint64_t dest = new_slot();
+    CHECK(cnode_move(kRootCNode, dest, kRootDepth, kRootCNode, ep, kRootDepth).ok());
+    CHECK(type_at(dest) == CapType::kEndpoint);
+    CHECK(type_at(ep) == CapType::kNull);
+}
+
+USER_TEST(cnode, mutate_sets_cnode_guard) {
+    uint64_t ut = new_untyped(16);
+    uint64_t cn = make_objects(ut, ObjectType::kCNode, 4);
+    CHECK(cn != 0);
+    uint64_t dest = new_slot();
+    uint64_t guard_data = (uint64_t{0x5} << 6) | 3;  // 3-bit guard 0b101
+    CHECK(cnode_mutate(kRootCNode, dest, kRootDepth, kRootCNode, cn, kRootDepth, guard_data).ok());
+    CHECK_EQ(debug_cap_identify(abi::CapPtr(dest)).data, guard_data);
+    CHECK(type_at(cn) == CapType::kNull);
+    // A guard that does not fit its size is refused, naming the data argument (word 4).
+    uint64_t other = new_slot();
+    InvocationResult r =
+        cnode_mutate(kRootCNode, other, kRootDepth, kRootCNode, dest, kRootDepth, (0xf << 6) | 2);
+    CHECK(r.error == Error::kInvalidArgument);
+    CHECK_EQ(r.detail[0], uint64_t{4});
+}
+
+USER_TEST(cnode, destination_must_be_empty) {
+    uint64_t ep = endpoint();
+    uint64_t other = endpoint();
+    InvocationResult r =
+        cnode_copy(kRootCNode, other, kRootDepth, kRootCNode, ep, kRootDepth, abi::kRightsAll);
+    CHECK(r.error == Error::kDeleteFirst);
+    r = cnode_move(kRootCNode, ep, kRootDepth, kRootCNode, ep, kRootDepth);
+    CHECK(r.error == Error::kDeleteFirst);
+}
+
+USER_TEST(cnode, empty_source_is_failed_lookup) {
+    uint64_t empty = new_slot();
+    uint64_t dest = new_slot();
+    InvocationResult r =
+        cnode_copy(kRootCNode, dest, kRootDepth, kRootCNode, empty, kRootDepth, abi::kRightsAll);
+    CHECK(r.error == Error::kFailedLookup);
+    CHECK_EQ(r.detail[0], static_cast<uint64_t>(abi::LookupFailure::kMissingCapability));
+}
+
+USER_TEST(cnode, bad_depths) {
+    uint64_t ep = endpoint();
+    InvocationResult r = cnode_delete(kRootCNode, ep, 0);
+    CHECK(r.error == Error::kRangeError);
+    r = cnode_delete(kRootCNode, ep, 65);
+    CHECK(r.error == Error::kRangeError);
+    r = cnode_delete(kRootCNode, ep, 32);  // shorter than the root's guard + radix
+    CHECK(r.error == Error::kFailedLookup);
+    CHECK_EQ(r.detail[0], static_cast<uint64_t>(abi::LookupFailure::kGuardMismatch));
+}
+
+USER_TEST(cnode, delete_empties_and_is_idempotent) {
+    uint64_t ep = endpoint();
+    CHECK(cnode_delete(kRootCNode, ep, kRootDepth).ok());
+    CHECK(type_at(ep) == CapType::kNull);
+    CHECK(cnode_delete(kRootCNode, ep, kRootDepth).ok());
+}
+
+USER_TEST(cnode, revoke_removes_every_descendant) {
+    uint64_t ep = endpoint();
+    uint64_t copies[4];
+    for (uint64_t& c : copies) {
+        c = new_slot();
+        CHECK(cnode_mint(kRootCNode, c, kRootDepth, kRootCNode, ep, kRootDepth, abi::kRightsAll, 7)
+                  .ok());
+    }
+    CHECK(cnode_revoke(kRootCNode, ep, kRootDepth).ok());
+    for (uint64_t c : copies) {
+        CHECK(type_at(c) == CapType::kNull);
+    }
+    CHECK(type_at(ep) == CapType::kEndpoint);
+}
+
+USER_TEST(cnode, revoke_of_badged_keeps_other_badges) {
+    uint64_t ep = endpoint();
+    uint64_t a = new_slot();
+    uint64_t b = new_slot();
+    CHECK(
+        cnode_mint(kRootCNode, a, kRootDepth, kRootCNode, ep, kRootDepth, abi::kRightsAll, 1).ok());
+    CHECK(
+        cnode_mint(kRootCNode, b, kRootDepth, kRootCNode, ep, kRootDepth, abi::kRightsAll, 2).ok());
+    uint64_t a_copy = new_slot();
+    CHECK(cnode_copy(kRootCNode, a_copy, kRootDepth, kRootCNode, a, kRootDepth, abi::kRightsAll)
+              .ok());
+    CHECK(cnode_revoke(kRootCNode, a, kRootDepth).ok());
+    CHECK(type_at(a_copy) == CapType::kNull);
+    CHECK(type_at(a) == CapType::kEndpoint);
+    CHECK(type_at(b) == CapType::kEndpoint);
+}
+
+USER_TEST(cspace, any_single_bit_flip_is_invalid_capability) {
+    // A capability high in the root CNode, so flips of the index bits land on empty slots.
+    uint64_t ep = endpoint();
+    constexpr uint64_t kSlot = 4000;
+    CHECK(cnode_move(kRootCNode, kSlot, kRootDepth, kRootCNode, ep, kRootDepth).ok());
+    // Unknown label on the real capability: IllegalOperation (the capability itself is valid).
+    CHECK(invoke(abi::CapPtr(kSlot), abi::InvocationLabel::kInvalid, {}).error ==
+          Error::kIllegalOperation);
+    for (unsigned bit = 0; bit < 64; ++bit) {
+        abi::CapPtr flipped(kSlot ^ (uint64_t{1} << bit));
+        InvocationResult r = invoke(flipped, abi::InvocationLabel::kInvalid, {});
+        if (r.error != Error::kInvalidCapability) {
+            t.fail("bit {}: {}", bit, abi::error_name(r.error));
+            return;
+        }
+        CHECK_EQ(r.detail[0], uint64_t{0});
+    }
+}
+
+USER_TEST(cnode, cyclic_cnodes_are_reclaimed) {
+    uint64_t ut = new_untyped(16);
+    uint64_t a = make_objects(ut, ObjectType::kCNode, 2);
+    uint64_t b = make_objects(ut, ObjectType::kCNode, 2);
+    CHECK(a != 0 && b != 0);
+    // a holds the only cap to b and b a copy of the cap to a: after the root's cap to a goes,
+    // the pair only refers to itself; revoking their untyped must still destroy both.
+    abi::CapPtr a_cnode(a);
+    abi::CapPtr b_cnode(b);
+    CHECK(cnode_copy(b_cnode, 0, 2, kRootCNode, a, kRootDepth, abi::kRightsAll).ok());
+    CHECK(cnode_move(a_cnode, 1, 2, kRootCNode, b, kRootDepth).ok());
+    CHECK(cnode_delete(kRootCNode, a, kRootDepth).ok());
+    CHECK(type_at(a) == CapType::kNull);
+    // Every object is gone: the untyped can be used in full again.
+    CHECK(cnode_revoke(kRootCNode, ut, kRootDepth).ok());
+    CHECK(make_objects(ut, ObjectType::kFrame4K, 0, 16) != 0);
+}
+
+USER_TEST(cnode, deep_cnode_chain_is_destroyed) {
+    // 64 CNodes, each holding the only capability to the next: destroying the head must not
+    // depend on kernel stack depth.
+    constexpr unsigned kDepth = 64;
+    uint64_t ut = new_untyped(16);
+    uint64_t first = make_objects(ut, ObjectType::kCNode, 1, kDepth);
+    CHECK(first != 0);
+    for (unsigned i = kDepth - 1; i > 0; --i) {
+        // Move CNode i into slot 0 of CNode i-1.
+        CHECK(cnode_move(abi::CapPtr(first + i - 1), 0, 1, kRootCNode, first + i, kRootDepth).ok());
+    }
+    CHECK(cnode_delete(kRootCNode, first, kRootDepth).ok());
+    CHECK(cnode_revoke(kRootCNode, ut, kRootDepth).ok());
+    CHECK(make_objects(ut, ObjectType::kFrame4K, 0, 16) != 0);
+}
+
+}  // namespace tessera::test

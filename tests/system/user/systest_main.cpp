@@ -1,0 +1,74 @@
+// Root task of the user-level system-test image: sets up the test environment from the boot
+// info, runs every USER_TEST case at EL0 and ends the run with DebugHalt (status 0 only if all
+// passed). The runner (tools/qemu-run) checks the printed lines.
+#include "tessera/debug_print.hpp"
+#include "tessera/syscall.hpp"
+#include "user_test.hpp"
+
+extern "C" {
+extern const tessera::test::TestCase __start_user_tests[];
+extern const tessera::test::TestCase __stop_user_tests[];
+}
+
+namespace tessera::test {
+namespace {
+
+Environment g_env;
+
+}  // namespace
+
+Environment& env() {
+    return g_env;
+}
+
+uint64_t new_slot() {
+    if (g_env.next_slot >= g_env.info->empty.end) {
+        return 0;
+    }
+    return g_env.next_slot++;
+}
+
+uint64_t make_objects(uint64_t untyped, abi::ObjectType type, uint64_t size_bits, uint64_t count) {
+    uint64_t first = new_slot();
+    for (uint64_t i = 1; i < count; ++i) {
+        (void)new_slot();
+    }
+    if (first == 0 ||
+        !untyped_retype(abi::CapPtr(untyped), type, size_bits, kRootCNode, 0, 0, first, count)
+             .ok()) {
+        return 0;
+    }
+    return first;
+}
+
+uint64_t new_untyped(unsigned size_bits) {
+    return make_objects(g_env.pool.value(), abi::ObjectType::kUntyped, size_bits);
+}
+
+}  // namespace tessera::test
+
+using namespace tessera;
+
+extern "C" void tessera_start(uint64_t argument) {
+    const auto* info = reinterpret_cast<const abi::BootInfo*>(argument);
+    set_ipc_buffer(reinterpret_cast<abi::IpcBuffer*>(info->ipc_buffer));
+    test::Environment& e = test::env();
+    e.info = info;
+    e.next_slot = info->empty.start;
+    // The largest RAM untyped is the pool every case draws from.
+    uint64_t best = 0;
+    unsigned best_bits = 0;
+    for (uint64_t i = 0; i < info->untyped_count; ++i) {
+        const abi::UntypedDescriptor& d = info->untyped_list[i];
+        if (d.is_device == 0 && d.size_bits > best_bits) {
+            best_bits = d.size_bits;
+            best = info->untyped.start + i;
+        }
+    }
+    e.pool = abi::CapPtr(best);
+    println("systest: {} untypeds, pool is slot {} (2^{} bytes), first free slot {}",
+            info->untyped_count, best, best_bits, e.next_slot);
+    test::TestSummary s =
+        test::run_test_cases(__start_user_tests, __stop_user_tests, "", debug_sink());
+    sys::debug_halt(s.failed == 0 && s.passed > 0 ? 0 : 1);
+}

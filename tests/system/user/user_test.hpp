@@ -1,0 +1,34 @@
+// User-level system tests: USER_TEST(suite, name) registers a case the systest root task runs
+// at EL0 against the real kernel, with the environment below.
+#pragma once
+
+#include "abi/bootinfo.hpp"
+#include "abi/capability_pointer.hpp"
+#include "tessera/invocation.hpp"
+#include "test_case.hpp"
+
+#define USER_TEST(suite, name) TESSERA_TEST_CASE(user_tests, suite, name)
+
+namespace tessera::test {
+
+// What every case may use: the boot info, the root CNode, and fresh slots and memory.
+struct Environment {
+    const abi::BootInfo* info = nullptr;
+    uint64_t next_slot = 0;
+    abi::CapPtr pool;  // a large RAM untyped the cases carve their budgets from
+};
+
+Environment& env();
+
+constexpr abi::CapPtr kRootCNode{abi::kSlotInitThreadCNode};
+constexpr uint64_t kRootDepth = 64;
+
+// A free slot of the root CNode (never reused within a run).
+uint64_t new_slot();
+// A fresh untyped of 2^size_bits bytes carved from the pool, or slot 0 on failure.
+uint64_t new_untyped(unsigned size_bits);
+// Retypes `count` objects of type from untyped into fresh slots; returns the first slot or 0.
+uint64_t make_objects(uint64_t untyped, abi::ObjectType type, uint64_t size_bits,
+                      uint64_t count = 1);
+
+}  // namespace tessera::test

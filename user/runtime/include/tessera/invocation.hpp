@@ -1,0 +1,61 @@
+// Typed wrappers for object invocations. Each marshals its arguments into message registers and
+// the IPC buffer, performs a Call on the capability, and returns the kernel's error with its
+// detail words.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "abi/capability_pointer.hpp"
+#include "abi/error.hpp"
+#include "abi/invocation.hpp"
+#include "abi/ipc_buffer.hpp"
+#include "abi/object_type.hpp"
+
+namespace tessera {
+
+struct InvocationResult {
+    abi::Error error = abi::Error::kOk;
+    uint64_t detail[3] = {};
+
+    [[nodiscard]] bool ok() const { return error == abi::Error::kOk; }
+};
+
+// The calling thread's IPC buffer (set once at startup by the runtime).
+void set_ipc_buffer(abi::IpcBuffer* buffer);
+abi::IpcBuffer* ipc_buffer();
+
+// Generic invocation: args beyond the first four and all caps travel in the IPC buffer.
+InvocationResult invoke(abi::CapPtr cap, abi::InvocationLabel label, std::span<const uint64_t> args,
+                        std::span<const abi::CapPtr> caps = {});
+
+InvocationResult untyped_retype(abi::CapPtr untyped, abi::ObjectType type, uint64_t size_bits,
+                                abi::CapPtr root, uint64_t node_index, uint64_t node_depth,
+                                uint64_t node_offset, uint64_t num_objects);
+
+InvocationResult cnode_copy(abi::CapPtr dest_root, uint64_t dest_index, uint64_t dest_depth,
+                            abi::CapPtr src_root, uint64_t src_index, uint64_t src_depth,
+                            uint64_t rights);
+InvocationResult cnode_mint(abi::CapPtr dest_root, uint64_t dest_index, uint64_t dest_depth,
+                            abi::CapPtr src_root, uint64_t src_index, uint64_t src_depth,
+                            uint64_t rights, uint64_t data);
+InvocationResult cnode_move(abi::CapPtr dest_root, uint64_t dest_index, uint64_t dest_depth,
+                            abi::CapPtr src_root, uint64_t src_index, uint64_t src_depth);
+InvocationResult cnode_mutate(abi::CapPtr dest_root, uint64_t dest_index, uint64_t dest_depth,
+                              abi::CapPtr src_root, uint64_t src_index, uint64_t src_depth,
+                              uint64_t data);
+InvocationResult cnode_delete(abi::CapPtr root, uint64_t index, uint64_t depth);
+InvocationResult cnode_revoke(abi::CapPtr root, uint64_t index, uint64_t depth);
+
+InvocationResult tcb_suspend(abi::CapPtr tcb);
+InvocationResult tcb_resume(abi::CapPtr tcb);
+
+// DebugCapIdentify: what the capability at cap is.
+struct CapIdentity {
+    abi::CapType type;
+    uint64_t rights;
+    uint64_t data;
+};
+CapIdentity debug_cap_identify(abi::CapPtr cap);
+
+}  // namespace tessera
