@@ -4,6 +4,7 @@
 // Invariant: every capability reachable from a zombie's slots is deleted exactly once.
 #include "core/capability_delete.hpp"
 
+#include "core/ipc.hpp"
 #include "core/kernel_memory.hpp"
 #include "core/thread_switch.hpp"
 #include "object/tcb.hpp"
@@ -69,8 +70,14 @@ void finalise_leaf(const Capability& cap) {
             thread_destroyed(*t);
             break;
         }
+        case CapType::kEndpoint:
+            cancel_all_ipc(*object_at<Endpoint>(cap.object()));
+            break;
+        case CapType::kNotification:
+            cancel_all_signals(*object_at<Notification>(cap.object()));
+            break;
         default:
-            break;  // endpoints, notifications, frames, untyped: nothing else refers to them yet
+            break;  // frames, untyped: nothing else refers to them yet
     }
 }
 

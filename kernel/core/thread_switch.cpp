@@ -5,6 +5,7 @@
 #include "arch/address_space.hpp"
 #include "arch/cpu.hpp"
 #include "arch/registers.hpp"
+#include "core/ipc.hpp"
 #include "core/kernel_memory.hpp"
 
 namespace tessera {
@@ -66,12 +67,18 @@ void make_runnable(Tcb& t) {
 }
 
 void suspend(Tcb& t) {
+    cancel_ipc(t);
     t.state = ThreadState::kInactive;
     g_scheduler.dequeue(t);
 }
 
 void thread_destroyed(Tcb& t) {
     suspend(t);
+    unbind_notification(t);
+    if (t.reply_to != nullptr) {  // its caller now waits for a reply that cannot come
+        t.reply_to->reply_from = nullptr;
+        t.reply_to = nullptr;
+    }
     if (g_fpu_owner == &t) {
         g_fpu_owner = nullptr;
     }

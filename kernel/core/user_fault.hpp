@@ -23,8 +23,8 @@ struct UserFault {
     bool write = false;        // VM fault on a write
 };
 
-// Handles a fault of the current thread t. Until fault endpoints exist the thread is reported
-// on the console with its name and suspended.
+// Handles a fault of the current thread t: a Call to its fault endpoint, or, if it has none, a
+// console report with its name and suspension.
 void handle_user_fault(Tcb& t, const UserFault& fault);
 
 }  // namespace tessera

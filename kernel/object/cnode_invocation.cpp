@@ -3,38 +3,16 @@
 // the source root as extra capability 0.
 // Message: dest_index, dest_depth [, src_index, src_depth [, rights] [, data]].
 #include "core/capability_delete.hpp"
+#include "core/capability_derive.hpp"
 #include "core/cspace.hpp"
+#include "core/ipc.hpp"
+#include "core/kernel_memory.hpp"
 #include "syscall/invocation.hpp"
 
 namespace tessera {
 namespace {
 
 using abi::InvocationLabel;
-
-// What a copy of cap may be, or why it may not be copied (seL4's deriveCap).
-SysResult<Capability> derive(const Cte& src) {
-    const Capability& cap = src.cap();
-    switch (cap.type()) {
-        case CapType::kNull:
-            return fail(SyscallError::failed_lookup(abi::LookupFailure::kMissingCapability, 0));
-        case CapType::kReply:
-        case CapType::kIrqControl:
-            return fail(SyscallError::of(abi::Error::kIllegalOperation));
-        case CapType::kUntyped:
-            // A copy would not know which part of the region its sibling has used.
-            if (DerivationTree::has_children(src)) {
-                return fail(SyscallError::of(abi::Error::kRevokeFirst));
-            }
-            return cap;
-        case CapType::kFrame:
-            return Capability::frame(cap.object(), cap.frame_is_large(), cap.frame_is_device(),
-                                     cap.rights());  // copies start unmapped
-        case CapType::kPageTable:
-            return Capability::page_table(cap.object(), cap.table_level());
-        default:
-            return cap;
-    }
-}
 
 // Applies Mint/Mutate data: a badge (Mint only, on an unbadged capability) or a CNode guard.
 // Mutate preserves badges: changing one in place would split a badge's derivation run.
@@ -87,7 +65,7 @@ SysResult<void> copy_or_move(const tessera::Invocation& inv, Cte& dest, Invocati
     }
     Capability cap = src->cap();
     if (with_rights) {
-        cap = TRY(derive(*src));
+        cap = TRY(derive_capability(*src));
         cap = cap.with_rights_masked(static_cast<Rights>(TRY(inv.arg(4)) & abi::kRightsAll));
     }
     if (with_data_word) {
@@ -116,6 +94,7 @@ SysResult<void> invoke_cnode(const tessera::Invocation& inv) {
         case InvocationLabel::kCNodeMutate:
         case InvocationLabel::kCNodeDelete:
         case InvocationLabel::kCNodeRevoke:
+        case InvocationLabel::kCNodeCancelBadgedSends:
             break;
         default:
             return fail(SyscallError::of(abi::Error::kIllegalOperation));
@@ -129,6 +108,15 @@ SysResult<void> invoke_cnode(const tessera::Invocation& inv) {
         case InvocationLabel::kCNodeRevoke:
             revoke_capability(*target);
             return {};
+        case InvocationLabel::kCNodeCancelBadgedSends: {
+            // Needs the right to revoke the badge: a badged, revocable endpoint capability.
+            const Capability& cap = target->cap();
+            if (cap.type() != CapType::kEndpoint || cap.badge() == 0 || !target->revocable()) {
+                return fail(SyscallError::of(abi::Error::kIllegalOperation));
+            }
+            cancel_badged_sends(*object_at<Endpoint>(cap.object()), cap.badge());
+            return {};
+        }
         default:
             return copy_or_move(inv, *target, op);
     }

@@ -13,6 +13,8 @@
 
 namespace tessera {
 
+struct Notification;
+
 enum class ThreadState : uint8_t {
     kInactive,  // suspended or never started
     kRunning,   // runnable (in a ready queue)
@@ -49,6 +51,25 @@ class Tcb {
     Tcb* ready_prev = nullptr;
     Tcb* ready_next = nullptr;
     bool in_ready_queue = false;
+
+    // IPC: the endpoint or notification queue it waits in, and what it is sending.
+    Tcb* ipc_prev = nullptr;
+    Tcb* ipc_next = nullptr;
+    void* blocked_on = nullptr;  // Endpoint* or Notification* while blocked
+    uint64_t ipc_badge = 0;      // badge of the capability it sends with
+    bool ipc_can_grant = false;
+    bool ipc_can_grant_reply = false;
+    bool ipc_is_call = false;
+    // Replies: a receiver remembers the caller it owes a reply; the caller, who holds that.
+    Tcb* reply_to = nullptr;
+    Tcb* reply_from = nullptr;
+    bool reply_can_grant = false;
+    Notification* bound_notification = nullptr;
+
+    // A fault waiting to be (or being) handled; its message replaces the thread's own.
+    bool has_fault = false;
+    uint8_t fault_kind = 0;
+    uint64_t fault_data[5] = {};
 
     char name[kThreadNameLength] = {};
 

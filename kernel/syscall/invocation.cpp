@@ -59,6 +59,20 @@ SysResult<Cte*> Invocation::extra_cap(unsigned i) const {
     return slot.value();
 }
 
+bool Invocation::set_reply(unsigned i, uint64_t value) const {
+    if (i < abi::kMessageRegistersInCpu) {
+        caller_.context.x[arch::kFirstMessageRegister + i] = value;
+    } else if (buffer_ != nullptr && i < abi::kMaxMessageLength) {
+        buffer_->msg[i] = value;
+    } else {
+        return false;
+    }
+    if (i + 1 > reply_length_) {
+        reply_length_ = i + 1;
+    }
+    return true;
+}
+
 SysResult<void> invoke(const Invocation& inv) {
     switch (inv.cap().type()) {
         case CapType::kUntyped:

@@ -31,12 +31,18 @@ class Invocation {
     // Slot of extra capability i, looked up in the caller's CSpace.
     SysResult<Cte*> extra_cap(unsigned i) const;
 
+    // Result words returned to the caller on success (message registers, then IPC buffer).
+    // False if the caller has no IPC buffer for words beyond the registers.
+    bool set_reply(unsigned i, uint64_t value) const;
+    [[nodiscard]] unsigned reply_length() const { return reply_length_; }
+
   private:
     Tcb& caller_;
     Cte& slot_;
     abi::MessageInfo info_;
     unsigned length_;
     abi::IpcBuffer* buffer_;  // the caller's IPC buffer through the kernel map, or nullptr
+    mutable unsigned reply_length_ = 0;
 };
 
 // Decodes and performs an invocation of the capability in inv.slot().

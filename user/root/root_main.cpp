@@ -1,13 +1,16 @@
 // The root task of the interactive image: reports what the kernel handed it (capability slots,
-// untyped memory) and then waits. Later stages grow it into the controller and shell.
+// untyped memory) and then suspends itself, leaving the CPU idle. Later stages grow it into the
+// controller and shell.
 #include "abi/bootinfo.hpp"
 #include "tessera/debug_print.hpp"
+#include "tessera/invocation.hpp"
 #include "tessera/syscall.hpp"
 
 using namespace tessera;
 
 extern "C" void tessera_start(uint64_t argument) {
     const auto* info = reinterpret_cast<const abi::BootInfo*>(argument);
+    set_ipc_buffer(reinterpret_cast<abi::IpcBuffer*>(info->ipc_buffer));
     if (info->magic != abi::kBootInfoMagic || info->version != abi::kBootInfoVersion) {
         println("root: bad boot info at {:#x}", argument);
         sys::debug_halt(2);
@@ -22,7 +25,8 @@ extern "C" void tessera_start(uint64_t argument) {
             ram / 1024, device / (1024 * 1024), info->untyped_count);
     println("root: root CNode has {} slots, {} free from slot {}", 1u << info->root_cnode_radix,
             info->empty.end - info->empty.start, info->empty.start);
-    for (;;) {
-        sys::yield();
-    }
+    println("root: nothing more to do yet; suspending (QEMU: Ctrl-A X quits)");
+    InvocationResult r = tcb_suspend(abi::CapPtr(abi::kSlotInitThreadTcb));
+    println("root: suspending myself failed: {}", abi::error_name(r.error));
+    sys::debug_halt(3);
 }

@@ -23,6 +23,25 @@ enum class InvocationLabel : uint64_t {
     // TCB
     kTcbSuspend = 30,
     kTcbResume = 31,
+    kTcbConfigure = 32,
+    kTcbSetPriority = 33,
+    kTcbReadRegisters = 34,
+    kTcbWriteRegisters = 35,
+    kTcbCopyRegisters = 36,
+    kTcbSetSpace = 37,
+    kTcbSetIpcBuffer = 38,
+    kTcbSetTlsBase = 39,
+    kTcbSetName = 40,
+    kTcbBindNotification = 41,
+    kTcbUnbindNotification = 42,
 };
+
+// Register order of TCB Read/Write/CopyRegisters: pc, sp, spsr, x0..x30, tpidr.
+constexpr unsigned kUserRegisterCount = 35;
+constexpr unsigned kRegisterIndexPc = 0;
+constexpr unsigned kRegisterIndexSp = 1;
+constexpr unsigned kRegisterIndexSpsr = 2;
+constexpr unsigned kRegisterIndexX0 = 3;
+constexpr unsigned kRegisterIndexTpidr = 34;
 
 }  // namespace tessera::abi

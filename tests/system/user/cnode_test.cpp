@@ -154,9 +154,10 @@ USER_TEST(cnode, revoke_of_badged_keeps_other_badges) {
 
 USER_TEST(cspace, any_single_bit_flip_is_invalid_capability) {
     // A capability high in the root CNode, so flips of the index bits land on empty slots.
-    uint64_t ep = endpoint();
+    // (An untyped: a Call on an endpoint would be IPC and wait for a receiver.)
+    uint64_t ut = new_untyped(12);
     constexpr uint64_t kSlot = 4000;
-    CHECK(cnode_move(kRootCNode, kSlot, kRootDepth, kRootCNode, ep, kRootDepth).ok());
+    CHECK(cnode_move(kRootCNode, kSlot, kRootDepth, kRootCNode, ut, kRootDepth).ok());
     // Unknown label on the real capability: IllegalOperation (the capability itself is valid).
     CHECK(invoke(abi::CapPtr(kSlot), abi::InvocationLabel::kInvalid, {}).error ==
           Error::kIllegalOperation);

@@ -1,0 +1,403 @@
+// IPC mechanics. Invariants: a thread is in at most one endpoint/notification queue (blocked_on
+// names it); all threads in one endpoint queue are blocked the same way; reply_to/reply_from
+// links are symmetric and cleared whenever either side stops waiting or dies.
+#include "core/ipc.hpp"
+
+#include "abi/fault.hpp"
+#include "abi/ipc_buffer.hpp"
+#include "core/capability_derive.hpp"
+#include "core/cspace.hpp"
+#include "core/kernel_memory.hpp"
+#include "core/thread_switch.hpp"
+#include "syscall/invocation.hpp"
+
+namespace tessera {
+namespace {
+
+// Intrusive queue operations shared by endpoints and notifications.
+template <typename Queue>
+void enqueue(Queue& q, Tcb& t) {
+    t.ipc_prev = q.tail;
+    t.ipc_next = nullptr;
+    if (q.tail != nullptr) {
+        q.tail->ipc_next = &t;
+    } else {
+        q.head = &t;
+    }
+    q.tail = &t;
+    t.blocked_on = &q;
+}
+
+template <typename Queue>
+void dequeue(Queue& q, Tcb& t) {
+    if (t.ipc_prev != nullptr) {
+        t.ipc_prev->ipc_next = t.ipc_next;
+    } else {
+        q.head = t.ipc_next;
+    }
+    if (t.ipc_next != nullptr) {
+        t.ipc_next->ipc_prev = t.ipc_prev;
+    } else {
+        q.tail = t.ipc_prev;
+    }
+    t.ipc_prev = nullptr;
+    t.ipc_next = nullptr;
+    t.blocked_on = nullptr;
+}
+
+uint64_t& reg(Tcb& t, unsigned i) {
+    return t.context.x[i];
+}
+
+// Completes a blocked operation of t with an error message (label = error, no words).
+void wake_with_error(Tcb& t, abi::Error error) {
+    reg(t, arch::kCapRegister) = 0;
+    reg(t, arch::kInfoRegister) = abi::MessageInfo(static_cast<uint64_t>(error), 0, 0, 0).raw();
+    make_runnable(t);
+}
+
+void link_reply(Tcb& receiver, Tcb& caller, bool can_grant) {
+    if (receiver.reply_to != nullptr) {
+        receiver.reply_to->reply_from = nullptr;  // an unanswered earlier caller stays blocked
+    }
+    receiver.reply_to = &caller;
+    caller.reply_from = &receiver;
+    receiver.reply_can_grant = can_grant;
+    caller.state = ThreadState::kBlockedOnReply;
+}
+
+unsigned fault_length(uint8_t kind) {
+    switch (static_cast<abi::FaultType>(kind)) {
+        case abi::FaultType::kVmFault:
+            return abi::kVmFaultLength;
+        case abi::FaultType::kUnknownSyscall:
+            return abi::kUnknownSyscallFaultLength;
+        case abi::FaultType::kUserException:
+            return abi::kUserExceptionFaultLength;
+        default:
+            return 0;
+    }
+}
+
+// Writes message word i of receiver (registers, then its IPC buffer). False if it has no room.
+bool put_word(Tcb& to, abi::IpcBuffer* to_buffer, unsigned i, uint64_t value) {
+    if (i < abi::kMessageRegistersInCpu) {
+        reg(to, arch::kFirstMessageRegister + i) = value;
+        return true;
+    }
+    if (to_buffer == nullptr) {
+        return false;
+    }
+    to_buffer->msg[i] = value;
+    return true;
+}
+
+// Moves up to one capability (plus any number of unwrapped badges) from sender to receiver.
+unsigned transfer_caps(Tcb& from, Tcb& to, unsigned count, const Capability* receive_ep,
+                       abi::IpcBuffer* from_buffer, abi::IpcBuffer* to_buffer,
+                       unsigned& unwrapped) {
+    unsigned transferred = 0;
+    bool slot_used = false;
+    for (unsigned i = 0; i < count && i < abi::kMaxExtraCaps; ++i) {
+        auto src = lookup_slot(from.cspace_root.cap(), abi::CapPtr(from_buffer->caps_or_badges[i]));
+        if (!src || src.value()->is_empty()) {
+            break;
+        }
+        const Capability& cap = src.value()->cap();
+        if (receive_ep != nullptr && cap.type() == CapType::kEndpoint &&
+            cap.object() == receive_ep->object() && cap.badge() != 0) {
+            to_buffer->caps_or_badges[i] = cap.badge();
+            unwrapped |= 1u << i;
+            ++transferred;
+            continue;
+        }
+        if (slot_used) {
+            break;  // one receive slot per message
+        }
+        auto root = lookup_slot(to.cspace_root.cap(), to_buffer->receive_cnode);
+        if (!root || root.value()->cap().type() != CapType::kCNode ||
+            to_buffer->receive_depth < 1 || to_buffer->receive_depth > abi::kWordBits) {
+            break;
+        }
+        auto dest = lookup_slot_at_depth(root.value()->cap(), abi::CapPtr(to_buffer->receive_index),
+                                         static_cast<unsigned>(to_buffer->receive_depth));
+        if (!dest || !dest.value()->is_empty()) {
+            break;
+        }
+        auto derived = derive_capability(*src.value());
+        if (!derived) {
+            break;
+        }
+        DerivationTree::insert_derived(*src.value(), *dest.value(), derived.value());
+        slot_used = true;
+        ++transferred;
+    }
+    return transferred;
+}
+
+// Copies sender's message (or its fault) into receiver's registers and buffer.
+void transfer_message(Tcb& from, Tcb& to, uint64_t badge, bool can_grant,
+                      const Capability* receive_ep) {
+    abi::IpcBuffer* to_buffer = ipc_buffer_of(to);
+    abi::MessageInfo info;
+    if (from.has_fault) {
+        unsigned length = fault_length(from.fault_kind);
+        for (unsigned i = 0; i < length; ++i) {
+            if (!put_word(to, to_buffer, i, from.fault_data[i])) {
+                length = i;
+                break;
+            }
+        }
+        info = abi::MessageInfo(from.fault_kind, 0, 0, length);
+    } else {
+        abi::MessageInfo sent(reg(from, arch::kInfoRegister));
+        abi::IpcBuffer* from_buffer = ipc_buffer_of(from);
+        unsigned length =
+            sent.length() > abi::kMaxMessageLength ? abi::kMaxMessageLength : sent.length();
+        for (unsigned i = 0; i < length; ++i) {
+            uint64_t word = 0;
+            if (i < abi::kMessageRegistersInCpu) {
+                word = reg(from, arch::kFirstMessageRegister + i);
+            } else if (from_buffer != nullptr) {
+                word = from_buffer->msg[i];
+            } else {
+                length = i;
+                break;
+            }
+            if (!put_word(to, to_buffer, i, word)) {
+                length = i;
+                break;
+            }
+        }
+        unsigned unwrapped = 0;
+        unsigned caps = 0;
+        if (can_grant && sent.extra_caps() > 0 && from_buffer != nullptr && to_buffer != nullptr) {
+            caps = transfer_caps(from, to, sent.extra_caps(), receive_ep, from_buffer, to_buffer,
+                                 unwrapped);
+        }
+        info = abi::MessageInfo(sent.label(), unwrapped, caps, length);
+    }
+    reg(to, arch::kCapRegister) = badge;
+    reg(to, arch::kInfoRegister) = info.raw();
+}
+
+// A fault handler's reply: label 0 resumes the thread (with a new pc/sp if given).
+void handle_fault_reply(Tcb& replier, Tcb& faulter) {
+    abi::MessageInfo info(reg(replier, arch::kInfoRegister));
+    auto kind = static_cast<abi::FaultType>(faulter.fault_kind);
+    faulter.has_fault = false;
+    if (info.label() != 0) {
+        faulter.state = ThreadState::kInactive;
+        return;
+    }
+    if (kind != abi::FaultType::kVmFault) {
+        if (info.length() >= 1) {
+            faulter.context.pc = reg(replier, arch::kFirstMessageRegister);
+        }
+        if (info.length() >= 2) {
+            faulter.context.sp = reg(replier, arch::kFirstMessageRegister + 1);
+        }
+    }
+    make_runnable(faulter);
+}
+
+}  // namespace
+
+void send_ipc(Tcb& sender, Endpoint& ep, const SendOptions& options) {
+    Tcb* receiver = ep.head;
+    if (receiver != nullptr && receiver->state == ThreadState::kBlockedOnReceive) {
+        dequeue(ep, *receiver);
+        transfer_message(sender, *receiver, options.badge, options.can_grant, nullptr);
+        make_runnable(*receiver);
+        if (options.is_call || sender.has_fault) {
+            if (options.can_grant || options.can_grant_reply) {
+                link_reply(*receiver, sender, options.can_grant);
+                scheduler().dequeue(sender);
+            } else {
+                // Without a reply right the caller would wait forever: leave it inactive.
+                suspend(sender);
+            }
+        }
+        return;
+    }
+    if (!options.blocking) {
+        return;
+    }
+    sender.state = ThreadState::kBlockedOnSend;
+    sender.ipc_badge = options.badge;
+    sender.ipc_can_grant = options.can_grant;
+    sender.ipc_can_grant_reply = options.can_grant_reply;
+    sender.ipc_is_call = options.is_call;
+    scheduler().dequeue(sender);
+    enqueue(ep, sender);
+}
+
+void receive_ipc(Tcb& receiver, Endpoint& ep, const Capability& ep_cap, bool blocking) {
+    // A pending signal on the bound notification is delivered first.
+    if (Notification* n = receiver.bound_notification; n != nullptr && n->word != 0) {
+        reg(receiver, arch::kCapRegister) = n->word;
+        reg(receiver, arch::kInfoRegister) = abi::MessageInfo(0, 0, 0, 0).raw();
+        n->word = 0;
+        return;
+    }
+    Tcb* sender = ep.head;
+    if (sender != nullptr && sender->state == ThreadState::kBlockedOnSend) {
+        dequeue(ep, *sender);
+        transfer_message(*sender, receiver, sender->ipc_badge, sender->ipc_can_grant, &ep_cap);
+        if (sender->ipc_is_call || sender->has_fault) {
+            if (sender->ipc_can_grant || sender->ipc_can_grant_reply) {
+                link_reply(receiver, *sender, sender->ipc_can_grant);
+            } else {
+                sender->state = ThreadState::kInactive;
+            }
+        } else {
+            make_runnable(*sender);
+        }
+        return;
+    }
+    if (!blocking) {
+        reg(receiver, arch::kCapRegister) = 0;
+        reg(receiver, arch::kInfoRegister) = abi::MessageInfo(0, 0, 0, 0).raw();
+        return;
+    }
+    receiver.state = ThreadState::kBlockedOnReceive;
+    scheduler().dequeue(receiver);
+    enqueue(ep, receiver);
+}
+
+void reply_ipc(Tcb& replier) {
+    Tcb* caller = replier.reply_to;
+    if (caller == nullptr) {
+        return;  // nobody to reply to, or the caller is gone
+    }
+    replier.reply_to = nullptr;
+    caller->reply_from = nullptr;
+    if (caller->state != ThreadState::kBlockedOnReply) {
+        return;
+    }
+    if (caller->has_fault) {
+        handle_fault_reply(replier, *caller);
+        return;
+    }
+    transfer_message(replier, *caller, 0, replier.reply_can_grant, nullptr);
+    make_runnable(*caller);
+}
+
+void signal_notification(Notification& n, uint64_t badge) {
+    if (Tcb* waiter = n.head; waiter != nullptr) {
+        dequeue(n, *waiter);
+        reg(*waiter, arch::kCapRegister) = badge;
+        reg(*waiter, arch::kInfoRegister) = abi::MessageInfo(0, 0, 0, 0).raw();
+        make_runnable(*waiter);
+        return;
+    }
+    // A bound thread blocked receiving on an endpoint takes the signal instead of its message.
+    if (Tcb* bound = n.bound; bound != nullptr && bound->state == ThreadState::kBlockedOnReceive) {
+        cancel_ipc(*bound);
+        reg(*bound, arch::kCapRegister) = badge;
+        reg(*bound, arch::kInfoRegister) = abi::MessageInfo(0, 0, 0, 0).raw();
+        make_runnable(*bound);
+        return;
+    }
+    n.word |= badge;
+}
+
+void wait_notification(Tcb& t, Notification& n, bool blocking) {
+    if (n.word != 0 || !blocking) {
+        reg(t, arch::kCapRegister) = n.word;
+        reg(t, arch::kInfoRegister) = abi::MessageInfo(0, 0, 0, 0).raw();
+        n.word = 0;
+        return;
+    }
+    t.state = ThreadState::kBlockedOnNotification;
+    scheduler().dequeue(t);
+    enqueue(n, t);
+}
+
+void bind_notification(Tcb& t, Notification& n) {
+    t.bound_notification = &n;
+    n.bound = &t;
+}
+
+void unbind_notification(Tcb& t) {
+    if (t.bound_notification != nullptr) {
+        t.bound_notification->bound = nullptr;
+        t.bound_notification = nullptr;
+    }
+}
+
+void cancel_ipc(Tcb& t) {
+    switch (t.state) {
+        case ThreadState::kBlockedOnSend:
+        case ThreadState::kBlockedOnReceive:
+            dequeue(*static_cast<Endpoint*>(t.blocked_on), t);
+            break;
+        case ThreadState::kBlockedOnNotification:
+            dequeue(*static_cast<Notification*>(t.blocked_on), t);
+            break;
+        case ThreadState::kBlockedOnReply:
+            if (t.reply_from != nullptr) {
+                t.reply_from->reply_to = nullptr;
+                t.reply_from = nullptr;
+            }
+            t.has_fault = false;
+            break;
+        default:
+            break;
+    }
+}
+
+void cancel_all_ipc(Endpoint& ep) {
+    while (Tcb* t = ep.head) {
+        dequeue(ep, *t);
+        t->has_fault = false;
+        wake_with_error(*t, abi::Error::kCancelled);
+    }
+}
+
+void cancel_all_signals(Notification& n) {
+    while (Tcb* t = n.head) {
+        dequeue(n, *t);
+        wake_with_error(*t, abi::Error::kCancelled);
+    }
+    if (n.bound != nullptr) {
+        n.bound->bound_notification = nullptr;
+        n.bound = nullptr;
+    }
+}
+
+void cancel_badged_sends(Endpoint& ep, uint64_t badge) {
+    for (Tcb* t = ep.head; t != nullptr;) {
+        Tcb* next = t->ipc_next;
+        if (t->state == ThreadState::kBlockedOnSend && t->ipc_badge == badge) {
+            dequeue(ep, *t);
+            wake_with_error(*t, abi::Error::kCancelled);
+        }
+        t = next;
+    }
+}
+
+bool deliver_fault(Tcb& t) {
+    if (t.fault_endpoint.value() == 0) {
+        return false;
+    }
+    auto slot = lookup_slot(t.cspace_root.cap(), t.fault_endpoint);
+    if (!slot) {
+        return false;
+    }
+    const Capability& cap = slot.value()->cap();
+    // The handler must be able to reply: Write plus Grant or GrantReply, as in seL4.
+    if (cap.type() != CapType::kEndpoint || !cap.has_rights(abi::kRightWrite) ||
+        !(cap.has_rights(abi::kRightGrant) || cap.has_rights(abi::kRightGrantReply))) {
+        return false;
+    }
+    SendOptions options;
+    options.badge = cap.badge();
+    options.can_grant = cap.has_rights(abi::kRightGrant);
+    options.can_grant_reply = true;
+    options.is_call = true;
+    send_ipc(t, *object_at<Endpoint>(cap.object()), options);
+    return true;
+}
+
+}  // namespace tessera

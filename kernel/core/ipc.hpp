@@ -1,0 +1,46 @@
+// Synchronous IPC through endpoints, signals through notifications, replies, and cancelling a
+// thread's IPC when it is suspended or destroyed. Messages and capabilities move directly from
+// sender to receiver; nothing is buffered in the kernel.
+#pragma once
+
+#include <cstdint>
+
+#include "abi/syscall.hpp"
+#include "object/endpoint.hpp"
+#include "object/tcb.hpp"
+
+namespace tessera {
+
+struct SendOptions {
+    uint64_t badge = 0;
+    bool can_grant = false;
+    bool can_grant_reply = false;
+    bool blocking = true;
+    bool is_call = false;
+};
+
+// The sender's message is in its registers / IPC buffer (or its pending fault).
+void send_ipc(Tcb& sender, Endpoint& ep, const SendOptions& options);
+// ep_cap: the capability received through (for unwrapping badged caps to the same endpoint).
+void receive_ipc(Tcb& receiver, Endpoint& ep, const Capability& ep_cap, bool blocking);
+// Replies to the caller the replier owes a reply to (no-op if none, or if it died).
+void reply_ipc(Tcb& replier);
+
+void signal_notification(Notification& n, uint64_t badge);
+void wait_notification(Tcb& t, Notification& n, bool blocking);
+void bind_notification(Tcb& t, Notification& n);
+void unbind_notification(Tcb& t);
+
+// Takes t out of whatever IPC it is blocked in (or owed a reply by) and clears its links.
+void cancel_ipc(Tcb& t);
+// Object destruction: every waiter is woken with a Cancelled message.
+void cancel_all_ipc(Endpoint& ep);
+void cancel_all_signals(Notification& n);
+// Senders queued with badge are woken with Cancelled (CNode CancelBadgedSends).
+void cancel_badged_sends(Endpoint& ep, uint64_t badge);
+
+// Starts fault delivery for t (t's fault fields already set). False if t has no usable fault
+// endpoint, in which case the caller reports and suspends it.
+bool deliver_fault(Tcb& t);
+
+}  // namespace tessera
