@@ -93,7 +93,7 @@ bool put_word(Tcb& to, abi::IpcBuffer* to_buffer, unsigned i, uint64_t value) {
 }
 
 // Moves up to one capability (plus any number of unwrapped badges) from sender to receiver.
-unsigned transfer_caps(Tcb& from, Tcb& to, unsigned count, const Capability* receive_ep,
+unsigned transfer_caps(Tcb& from, Tcb& to, unsigned count, const Endpoint* endpoint,
                        abi::IpcBuffer* from_buffer, abi::IpcBuffer* to_buffer,
                        unsigned& unwrapped) {
     unsigned transferred = 0;
@@ -104,8 +104,9 @@ unsigned transfer_caps(Tcb& from, Tcb& to, unsigned count, const Capability* rec
             break;
         }
         const Capability& cap = src.value()->cap();
-        if (receive_ep != nullptr && cap.type() == CapType::kEndpoint &&
-            cap.object() == receive_ep->object() && cap.badge() != 0) {
+        // A badged capability to the endpoint the message travels through arrives as its badge.
+        if (endpoint != nullptr && cap.type() == CapType::kEndpoint &&
+            cap.object() == physical_address_of(endpoint) && cap.badge() != 0) {
             to_buffer->caps_or_badges[i] = cap.badge();
             unwrapped |= 1u << i;
             ++transferred;
@@ -137,7 +138,7 @@ unsigned transfer_caps(Tcb& from, Tcb& to, unsigned count, const Capability* rec
 
 // Copies sender's message (or its fault) into receiver's registers and buffer.
 void transfer_message(Tcb& from, Tcb& to, uint64_t badge, bool can_grant,
-                      const Capability* receive_ep) {
+                      const Endpoint* endpoint) {
     abi::IpcBuffer* to_buffer = ipc_buffer_of(to);
     abi::MessageInfo info;
     if (from.has_fault) {
@@ -172,7 +173,7 @@ void transfer_message(Tcb& from, Tcb& to, uint64_t badge, bool can_grant,
         unsigned unwrapped = 0;
         unsigned caps = 0;
         if (can_grant && sent.extra_caps() > 0 && from_buffer != nullptr && to_buffer != nullptr) {
-            caps = transfer_caps(from, to, sent.extra_caps(), receive_ep, from_buffer, to_buffer,
+            caps = transfer_caps(from, to, sent.extra_caps(), endpoint, from_buffer, to_buffer,
                                  unwrapped);
         }
         info = abi::MessageInfo(sent.label(), unwrapped, caps, length);
@@ -207,7 +208,7 @@ void send_ipc(Tcb& sender, Endpoint& ep, const SendOptions& options) {
     Tcb* receiver = ep.head;
     if (receiver != nullptr && receiver->state == ThreadState::kBlockedOnReceive) {
         dequeue(ep, *receiver);
-        transfer_message(sender, *receiver, options.badge, options.can_grant, nullptr);
+        transfer_message(sender, *receiver, options.badge, options.can_grant, &ep);
         make_runnable(*receiver);
         if (options.is_call || sender.has_fault) {
             if (options.can_grant || options.can_grant_reply) {
@@ -232,7 +233,7 @@ void send_ipc(Tcb& sender, Endpoint& ep, const SendOptions& options) {
     enqueue(ep, sender);
 }
 
-void receive_ipc(Tcb& receiver, Endpoint& ep, const Capability& ep_cap, bool blocking) {
+void receive_ipc(Tcb& receiver, Endpoint& ep, bool blocking) {
     // A pending signal on the bound notification is delivered first.
     if (Notification* n = receiver.bound_notification; n != nullptr && n->word != 0) {
         reg(receiver, arch::kCapRegister) = n->word;
@@ -243,7 +244,7 @@ void receive_ipc(Tcb& receiver, Endpoint& ep, const Capability& ep_cap, bool blo
     Tcb* sender = ep.head;
     if (sender != nullptr && sender->state == ThreadState::kBlockedOnSend) {
         dequeue(ep, *sender);
-        transfer_message(*sender, receiver, sender->ipc_badge, sender->ipc_can_grant, &ep_cap);
+        transfer_message(*sender, receiver, sender->ipc_badge, sender->ipc_can_grant, &ep);
         if (sender->ipc_is_call || sender->has_fault) {
             if (sender->ipc_can_grant || sender->ipc_can_grant_reply) {
                 link_reply(receiver, *sender, sender->ipc_can_grant);

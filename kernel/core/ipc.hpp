@@ -21,8 +21,7 @@ struct SendOptions {
 
 // The sender's message is in its registers / IPC buffer (or its pending fault).
 void send_ipc(Tcb& sender, Endpoint& ep, const SendOptions& options);
-// ep_cap: the capability received through (for unwrapping badged caps to the same endpoint).
-void receive_ipc(Tcb& receiver, Endpoint& ep, const Capability& ep_cap, bool blocking);
+void receive_ipc(Tcb& receiver, Endpoint& ep, bool blocking);
 // Replies to the caller the replier owes a reply to (no-op if none, or if it died).
 void reply_ipc(Tcb& replier);
 

@@ -98,7 +98,7 @@ void handle_receive(Tcb& t, bool blocking) {
         return;
     }
     if (cap.type() == CapType::kEndpoint) {
-        receive_ipc(t, *object_at<Endpoint>(cap.object()), cap, blocking);
+        receive_ipc(t, *object_at<Endpoint>(cap.object()), blocking);
     } else {
         wait_notification(t, *object_at<Notification>(cap.object()), blocking);
     }

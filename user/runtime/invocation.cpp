@@ -6,35 +6,39 @@
 namespace tessera {
 namespace {
 
-abi::IpcBuffer* g_ipc_buffer = nullptr;
-
 using abi::CapPtr;
 using abi::InvocationLabel;
 
 }  // namespace
 
+// Each thread's IPC buffer address lives in its TPIDR_EL0 (user-writable, saved and restored
+// by the kernel per thread), so threads sharing an address space find their own.
 void set_ipc_buffer(abi::IpcBuffer* buffer) {
-    g_ipc_buffer = buffer;
+    asm volatile("msr tpidr_el0, %0" ::"r"(reinterpret_cast<uint64_t>(buffer)));
 }
+
 abi::IpcBuffer* ipc_buffer() {
-    return g_ipc_buffer;
+    uint64_t value;
+    asm volatile("mrs %0, tpidr_el0" : "=r"(value));
+    return reinterpret_cast<abi::IpcBuffer*>(value);
 }
 
 InvocationResult invoke(CapPtr cap, InvocationLabel label, std::span<const uint64_t> args,
                         std::span<const CapPtr> caps) {
+    abi::IpcBuffer* buffer = ipc_buffer();
     sys::Message m;
     unsigned length = static_cast<unsigned>(args.size());
     for (unsigned i = 0; i < length && i < abi::kMaxMessageLength; ++i) {
         if (i < abi::kMessageRegistersInCpu) {
             m.mr[i] = args[i];
-        } else if (g_ipc_buffer != nullptr) {
-            g_ipc_buffer->msg[i] = args[i];
+        } else if (buffer != nullptr) {
+            buffer->msg[i] = args[i];
         }
     }
     unsigned cap_count = 0;
-    for (; cap_count < caps.size() && cap_count < abi::kMaxExtraCaps && g_ipc_buffer != nullptr;
+    for (; cap_count < caps.size() && cap_count < abi::kMaxExtraCaps && buffer != nullptr;
          ++cap_count) {
-        g_ipc_buffer->caps_or_badges[cap_count] = caps[cap_count].value();
+        buffer->caps_or_badges[cap_count] = caps[cap_count].value();
     }
     m.info = abi::MessageInfo(static_cast<uint64_t>(label), 0, cap_count, length);
     sys::call(cap, m);
@@ -102,6 +106,58 @@ InvocationResult tcb_suspend(CapPtr tcb) {
 
 InvocationResult tcb_resume(CapPtr tcb) {
     return invoke(tcb, InvocationLabel::kTcbResume, {});
+}
+
+InvocationResult tcb_configure(CapPtr tcb, CapPtr fault_ep, CapPtr cspace, uint64_t cspace_data,
+                               CapPtr vspace, uint64_t buffer, CapPtr buffer_frame) {
+    const uint64_t args[] = {fault_ep.value(), cspace_data, 0, buffer};
+    const CapPtr caps[] = {cspace, vspace, buffer_frame};
+    return invoke(tcb, InvocationLabel::kTcbConfigure, args, caps);
+}
+
+InvocationResult tcb_set_priority(CapPtr tcb, CapPtr authority, uint64_t priority,
+                                  uint64_t max_controlled_priority) {
+    const uint64_t args[] = {priority, max_controlled_priority};
+    const CapPtr caps[] = {authority};
+    return invoke(tcb, InvocationLabel::kTcbSetPriority, args, caps);
+}
+
+InvocationResult tcb_write_registers(CapPtr tcb, bool resume, const uint64_t* registers,
+                                     unsigned count) {
+    uint64_t args[3 + abi::kUserRegisterCount] = {resume ? 1u : 0u, 0, count};
+    for (unsigned i = 0; i < count && i < abi::kUserRegisterCount; ++i) {
+        args[3 + i] = registers[i];
+    }
+    return invoke(tcb, InvocationLabel::kTcbWriteRegisters,
+                  std::span<const uint64_t>(args, 3 + count));
+}
+
+InvocationResult tcb_read_registers(CapPtr tcb, bool suspend, uint64_t* registers, unsigned count) {
+    const uint64_t args[] = {suspend ? 1u : 0u, 0, count};
+    sys::Message m;
+    abi::IpcBuffer* buffer = ipc_buffer();
+    m.info = abi::MessageInfo(static_cast<uint64_t>(InvocationLabel::kTcbReadRegisters), 0, 0, 3);
+    for (unsigned i = 0; i < 3; ++i) {
+        m.mr[i] = args[i];
+    }
+    sys::call(tcb, m);
+    InvocationResult r;
+    r.error = static_cast<abi::Error>(m.info.label());
+    if (!r.ok()) {
+        for (unsigned i = 0; i < 3; ++i) {
+            r.detail[i] = m.mr[i];
+        }
+        return r;
+    }
+    for (unsigned i = 0; i < count && i < m.info.length(); ++i) {
+        registers[i] = i < abi::kMessageRegistersInCpu ? m.mr[i] : buffer->msg[i];
+    }
+    return r;
+}
+
+InvocationResult tcb_bind_notification(CapPtr tcb, CapPtr notification) {
+    const CapPtr caps[] = {notification};
+    return invoke(tcb, InvocationLabel::kTcbBindNotification, {}, caps);
 }
 
 CapIdentity debug_cap_identify(CapPtr cap) {

@@ -69,6 +69,7 @@ arch_return_to_user:
     ldp     x28, x29, [x0, #224]
     ldr     x30, [x0, #240]
     ldp     x0, x1, [x0, #UCTX_X0]
+    clrex                           // no exclusive reservation survives a kernel entry
     eret
 
 // void arch_fpu_save(FpuContext*), arch_fpu_restore(const FpuContext*): q0-q31, FPCR, FPSR.

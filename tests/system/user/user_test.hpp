@@ -31,4 +31,21 @@ uint64_t new_untyped(unsigned size_bits);
 uint64_t make_objects(uint64_t untyped, abi::ObjectType type, uint64_t size_bits,
                       uint64_t count = 1);
 
+// A thread in the test program's own address space and CSpace, with its own stack and IPC
+// buffer. entry(argument) runs at `priority`; returning from entry suspends the thread.
+struct TestThread {
+    uint64_t tcb = 0;    // root CNode slot of its TCB
+    unsigned index = 0;  // which stack / IPC page it uses
+};
+constexpr unsigned kMaxTestThreads = 4;
+constexpr uint64_t kTestPriority = 100;  // the systest root task runs at 255
+
+// fault_ep: slot of the thread's fault endpoint in the root CNode (0: none).
+TestThread start_thread(void (*entry)(uint64_t), uint64_t argument, uint64_t priority,
+                        uint64_t fault_ep = 0);
+// Deletes the thread (its TCB capability) and frees its stack for the next case.
+void stop_thread(TestThread& thread);
+// Lets lower-priority threads run until they block (the root task sleeps on a notification).
+void let_others_run();
+
 }  // namespace tessera::test

@@ -21,7 +21,7 @@ struct InvocationResult {
     [[nodiscard]] bool ok() const { return error == abi::Error::kOk; }
 };
 
-// The calling thread's IPC buffer (set once at startup by the runtime).
+// The calling thread's IPC buffer (kept in TPIDR_EL0; set at thread start).
 void set_ipc_buffer(abi::IpcBuffer* buffer);
 abi::IpcBuffer* ipc_buffer();
 
@@ -49,6 +49,17 @@ InvocationResult cnode_revoke(abi::CapPtr root, uint64_t index, uint64_t depth);
 
 InvocationResult tcb_suspend(abi::CapPtr tcb);
 InvocationResult tcb_resume(abi::CapPtr tcb);
+InvocationResult tcb_configure(abi::CapPtr tcb, abi::CapPtr fault_ep, abi::CapPtr cspace,
+                               uint64_t cspace_data, abi::CapPtr vspace, uint64_t buffer,
+                               abi::CapPtr buffer_frame);
+InvocationResult tcb_set_priority(abi::CapPtr tcb, abi::CapPtr authority, uint64_t priority,
+                                  uint64_t max_controlled_priority);
+// Registers in abi order (pc, sp, spsr, x0..x30, tpidr); count <= kUserRegisterCount.
+InvocationResult tcb_write_registers(abi::CapPtr tcb, bool resume, const uint64_t* registers,
+                                     unsigned count);
+InvocationResult tcb_read_registers(abi::CapPtr tcb, bool suspend, uint64_t* registers,
+                                    unsigned count);
+InvocationResult tcb_bind_notification(abi::CapPtr tcb, abi::CapPtr notification);
 
 // DebugCapIdentify: what the capability at cap is.
 struct CapIdentity {
