@@ -37,7 +37,8 @@ debug: build
 # Benchmark images under -icount shift=0: deterministic guest instruction counts.
 bench: build
 	@for image in build/aarch64/tessera-bench-*.elf; do \
-		tools/qemu-run --mode bench --kernel $$image --cpu $(CPU) --memory $(MEMORY) | \
+		tools/qemu-run --mode bench --kernel $$image --cpu $(CPU) --memory $(MEMORY) \
+			--append pmu_user | \
 			sed -n '/^Benchmark/,$$p'; \
 	done
 

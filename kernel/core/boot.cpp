@@ -173,6 +173,9 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_register, uint64_t entry_e
         }
     }
 
+    if (g_boot.command_line.has("pmu_user")) {
+        arch::allow_user_counter_reads();  // benchmarks read the instruction counter at EL0
+    }
     g_boot.instructions_to_banner = arch::instructions_retired();
     g_boot.counter_at_banner = arch::counter_now();
     print_banner();

@@ -1,0 +1,171 @@
+// IPC benchmark root task (run with `pmu_user`): guest instructions per operation, read from
+// the PMU instruction counter at EL0 (exact under QEMU -icount). Each figure is the average
+// over many iterations minus the cost of the empty measurement loop, so it includes the user
+// system-call stubs and the kernel path, as seen by the program.
+#include "abi/bootinfo.hpp"
+#include "tessera/debug_print.hpp"
+#include "tessera/invocation.hpp"
+#include "tessera/syscall.hpp"
+
+using namespace tessera;
+
+namespace {
+
+constexpr uint64_t kIterations = 1000;
+constexpr abi::CapPtr kRoot{abi::kSlotInitThreadCNode};
+
+inline uint64_t instructions() {
+    uint64_t v;
+    asm volatile("isb; mrs %0, pmevcntr0_el0" : "=r"(v)::"memory");
+    return v;
+}
+
+const abi::BootInfo* g_info;
+uint64_t g_next_slot;
+uint64_t g_pool;
+
+uint64_t slot() { return g_next_slot++; }
+
+uint64_t make(abi::ObjectType type, uint64_t bits) {
+    uint64_t s = slot();
+    InvocationResult r = untyped_retype(abi::CapPtr(g_pool), type, bits, kRoot, 0, 0, s, 1);
+    return r.ok() ? s : 0;
+}
+
+alignas(4096) uint8_t g_stack[16384];
+alignas(4096) uint8_t g_ipc_page[4096];
+
+uint64_t frame_for(const void* page) {
+    for (uint64_t s = g_info->image_frames.start; s < g_info->image_frames.end; ++s) {
+        if ((debug_cap_identify(abi::CapPtr(s)).data & 0xffff'ffff'ffff) ==
+            reinterpret_cast<uint64_t>(page)) {
+            return s;
+        }
+    }
+    return 0;
+}
+
+uint64_t start_thread(void (*entry)(uint64_t), uint64_t arg, uint64_t priority,
+                      uint64_t fault_ep = 0) {
+    uint64_t tcb = make(abi::ObjectType::kTcb, 0);
+    uint64_t buffer = reinterpret_cast<uint64_t>(g_ipc_page);
+    (void)tcb_configure(abi::CapPtr(tcb), abi::CapPtr(fault_ep), kRoot, 0,
+                        abi::CapPtr(abi::kSlotInitThreadVSpace), buffer,
+                        abi::CapPtr(frame_for(g_ipc_page)));
+    (void)tcb_set_priority(abi::CapPtr(tcb), abi::CapPtr(abi::kSlotInitThreadTcb), priority, 0);
+    uint64_t regs[abi::kUserRegisterCount] = {};
+    regs[abi::kRegisterIndexPc] = reinterpret_cast<uint64_t>(entry);
+    regs[abi::kRegisterIndexSp] = reinterpret_cast<uint64_t>(g_stack + sizeof(g_stack));
+    regs[abi::kRegisterIndexX0] = arg;
+    regs[abi::kRegisterIndexTpidr] = buffer;
+    (void)tcb_write_registers(abi::CapPtr(tcb), true, regs, abi::kUserRegisterCount);
+    return tcb;
+}
+
+void row(const char* what, uint64_t total, uint64_t overhead) {
+    uint64_t per = (total - overhead) / kIterations;
+    println("| {:<46} | {:12} |", what, per);
+}
+
+uint64_t empty_loop() {
+    uint64_t start = instructions();
+    for (uint64_t i = 0; i < kIterations; ++i) {
+        asm volatile("" ::: "memory");
+    }
+    return instructions() - start;
+}
+
+// Server: answers every call with the same number of words it got.
+void echo_server(uint64_t ep) {
+    sys::Message m;
+    sys::recv(abi::CapPtr(ep), m);
+    for (;;) {
+        sys::reply_recv(abi::CapPtr(ep), m);
+    }
+}
+
+uint64_t call_loop(uint64_t ep, unsigned words) {
+    sys::Message m;
+    uint64_t start = instructions();
+    for (uint64_t i = 0; i < kIterations; ++i) {
+        m.info = abi::MessageInfo(0, 0, 0, words);
+        sys::call(abi::CapPtr(ep), m);
+    }
+    return instructions() - start;
+}
+
+void sink_server(uint64_t ep) {
+    sys::Message m;
+    for (;;) {
+        sys::recv(abi::CapPtr(ep), m);
+    }
+}
+
+// Faults forever: each undefined instruction is one fault round trip.
+void faulter(uint64_t) {
+    for (;;) {
+        asm volatile("udf #0");
+    }
+}
+
+}  // namespace
+
+extern "C" void tessera_start(uint64_t argument) {
+    g_info = reinterpret_cast<const abi::BootInfo*>(argument);
+    set_ipc_buffer(reinterpret_cast<abi::IpcBuffer*>(g_info->ipc_buffer));
+    g_next_slot = g_info->empty.start;
+    unsigned best = 0;
+    for (uint64_t i = 0; i < g_info->untyped_count; ++i) {
+        if (g_info->untyped_list[i].is_device == 0 && g_info->untyped_list[i].size_bits > best) {
+            best = g_info->untyped_list[i].size_bits;
+            g_pool = g_info->untyped.start + i;
+        }
+    }
+    uint64_t overhead = empty_loop();
+
+    println("");
+    println("Benchmark: IPC (guest instructions per operation under -icount shift=0)");
+    println("| {:<46} | {:12} |", "operation", "instructions");
+    println("|------------------------------------------------|--------------|");
+
+    uint64_t start = instructions();
+    for (uint64_t i = 0; i < kIterations; ++i) {
+        sys::yield();
+    }
+    row("null system call (Yield, no other thread)", instructions() - start, overhead);
+
+    uint64_t ep = make(abi::ObjectType::kEndpoint, 0);
+    uint64_t server = start_thread(echo_server, ep, 254);  // waits in Recv at once
+    row("Call + ReplyRecv round trip, same AS, 0 words", call_loop(ep, 0), overhead);
+    row("Call + ReplyRecv round trip, same AS, 4 words", call_loop(ep, 4), overhead);
+    (void)cnode_delete(kRoot, server, 64);
+
+    uint64_t sink_ep = make(abi::ObjectType::kEndpoint, 0);
+    uint64_t sink = start_thread(sink_server, sink_ep, 254);
+    sys::Message m;
+    start = instructions();
+    for (uint64_t i = 0; i < kIterations; ++i) {
+        m.info = abi::MessageInfo(0, 0, 0, 0);
+        sys::send(abi::CapPtr(sink_ep), m);
+    }
+    row("Send to a waiting receiver (send + its Recv)", instructions() - start, overhead);
+    (void)cnode_delete(kRoot, sink, 64);
+
+    // Fault round trip: the faulting thread runs at a lower priority than this handler.
+    uint64_t fault_ep = make(abi::ObjectType::kEndpoint, 0);
+    uint64_t fault_cap = slot();
+    (void)cnode_mint(kRoot, fault_cap, 64, kRoot, fault_ep, 64, abi::kRightsAll, 1);
+    uint64_t victim = start_thread(faulter, 0, 100, fault_cap);
+    (void)victim;
+    sys::recv(abi::CapPtr(fault_ep), m);  // first fault
+    start = instructions();
+    for (uint64_t i = 0; i < kIterations; ++i) {
+        uint64_t pc = m.mr[0];
+        m.info = abi::MessageInfo(0, 0, 0, 1);
+        m.mr[0] = pc + 4;  // resume after the undefined instruction
+        sys::reply_recv(abi::CapPtr(fault_ep), m);
+    }
+    row("fault round trip (fault, handler ReplyRecv)", instructions() - start, overhead);
+    println("cross-address-space figures need VSpace objects (not yet available)");
+    sys::debug_halt(0);
+}
