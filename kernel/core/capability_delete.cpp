@@ -7,6 +7,7 @@
 #include "core/ipc.hpp"
 #include "core/kernel_memory.hpp"
 #include "core/thread_switch.hpp"
+#include "object/irq_handler.hpp"
 #include "object/tcb.hpp"
 
 namespace tessera {
@@ -75,6 +76,10 @@ void finalise_leaf(const Capability& cap) {
             break;
         case CapType::kNotification:
             cancel_all_signals(*object_at<Notification>(cap.object()));
+            irq_forget_notification(*object_at<Notification>(cap.object()));
+            break;
+        case CapType::kIrqHandler:
+            irq_handler_destroyed(cap.irq());
             break;
         default:
             break;  // frames, untyped: nothing else refers to them yet

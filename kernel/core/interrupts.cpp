@@ -45,6 +45,10 @@ void dispatch_interrupt(uint32_t irq) {
     g_slots[irq].handler(irq, g_slots[irq].context);
 }
 
+bool interrupt_line_taken(uint32_t irq) {
+    return irq < kMaxInterruptLines && g_slots[irq].handler != nullptr;
+}
+
 uint64_t interrupt_count(uint32_t irq) {
     return irq < kMaxInterruptLines ? g_slots[irq].count : 0;
 }

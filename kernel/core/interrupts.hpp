@@ -15,5 +15,7 @@ bool register_interrupt_handler(uint32_t irq, InterruptHandler handler, void* co
 void unregister_interrupt_handler(uint32_t irq);
 void dispatch_interrupt(uint32_t irq);
 uint64_t interrupt_count(uint32_t irq);
+// Whether a kernel (or user) handler owns the line.
+bool interrupt_line_taken(uint32_t irq);
 
 }  // namespace tessera

@@ -81,6 +81,10 @@ SysResult<void> invoke(const Invocation& inv) {
             return invoke_cnode(inv);
         case CapType::kTcb:
             return invoke_tcb(inv);
+        case CapType::kIrqControl:
+            return invoke_irq_control(inv);
+        case CapType::kIrqHandler:
+            return invoke_irq_handler(inv);
         default:
             return fail(SyscallError::of(abi::Error::kIllegalOperation));
     }

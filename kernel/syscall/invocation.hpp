@@ -51,6 +51,8 @@ SysResult<void> invoke(const Invocation& inv);
 SysResult<void> invoke_untyped(const Invocation& inv);
 SysResult<void> invoke_cnode(const Invocation& inv);
 SysResult<void> invoke_tcb(const Invocation& inv);
+SysResult<void> invoke_irq_control(const Invocation& inv);
+SysResult<void> invoke_irq_handler(const Invocation& inv);
 
 // The caller's IPC buffer as the kernel sees it (nullptr if it has none).
 abi::IpcBuffer* ipc_buffer_of(const Tcb& t);

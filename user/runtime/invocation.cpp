@@ -170,3 +170,27 @@ CapIdentity debug_cap_identify(CapPtr cap) {
 }
 
 }  // namespace tessera
+
+namespace tessera {
+
+InvocationResult irq_control_get(abi::CapPtr irq_control, uint64_t irq, abi::CapPtr root,
+                                 uint64_t index, uint64_t depth) {
+    const uint64_t args[] = {irq, index, depth};
+    const abi::CapPtr caps[] = {root};
+    return invoke(irq_control, abi::InvocationLabel::kIrqControlGet, args, caps);
+}
+
+InvocationResult irq_handler_set_notification(abi::CapPtr handler, abi::CapPtr notification) {
+    const abi::CapPtr caps[] = {notification};
+    return invoke(handler, abi::InvocationLabel::kIrqHandlerSetNotification, {}, caps);
+}
+
+InvocationResult irq_handler_ack(abi::CapPtr handler) {
+    return invoke(handler, abi::InvocationLabel::kIrqHandlerAck, {});
+}
+
+InvocationResult irq_handler_clear(abi::CapPtr handler) {
+    return invoke(handler, abi::InvocationLabel::kIrqHandlerClear, {});
+}
+
+}  // namespace tessera

@@ -34,6 +34,11 @@ enum class InvocationLabel : uint64_t {
     kTcbSetName = 40,
     kTcbBindNotification = 41,
     kTcbUnbindNotification = 42,
+    // IRQ control and handlers
+    kIrqControlGet = 50,
+    kIrqHandlerAck = 51,
+    kIrqHandlerSetNotification = 52,
+    kIrqHandlerClear = 53,
 };
 
 // Register order of TCB Read/Write/CopyRegisters: pc, sp, spsr, x0..x30, tpidr.

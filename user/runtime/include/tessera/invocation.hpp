@@ -70,3 +70,13 @@ struct CapIdentity {
 CapIdentity debug_cap_identify(abi::CapPtr cap);
 
 }  // namespace tessera
+
+namespace tessera {
+
+InvocationResult irq_control_get(abi::CapPtr irq_control, uint64_t irq, abi::CapPtr root,
+                                 uint64_t index, uint64_t depth);
+InvocationResult irq_handler_set_notification(abi::CapPtr handler, abi::CapPtr notification);
+InvocationResult irq_handler_ack(abi::CapPtr handler);
+InvocationResult irq_handler_clear(abi::CapPtr handler);
+
+}  // namespace tessera
