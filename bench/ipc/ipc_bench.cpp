@@ -24,7 +24,9 @@ const abi::BootInfo* g_info;
 uint64_t g_next_slot;
 uint64_t g_pool;
 
-uint64_t slot() { return g_next_slot++; }
+uint64_t slot() {
+    return g_next_slot++;
+}
 
 uint64_t make(abi::ObjectType type, uint64_t bits) {
     uint64_t s = slot();
