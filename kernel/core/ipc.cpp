@@ -3,6 +3,8 @@
 // links are symmetric and cleared whenever either side stops waiting or dies.
 #include "core/ipc.hpp"
 
+#include "core/ipc_queue.hpp"
+
 #include "abi/fault.hpp"
 #include "abi/ipc_buffer.hpp"
 #include "core/capability_derive.hpp"
@@ -13,37 +15,6 @@
 
 namespace tessera {
 namespace {
-
-// Intrusive queue operations shared by endpoints and notifications.
-template <typename Queue>
-void enqueue(Queue& q, Tcb& t) {
-    t.ipc_prev = q.tail;
-    t.ipc_next = nullptr;
-    if (q.tail != nullptr) {
-        q.tail->ipc_next = &t;
-    } else {
-        q.head = &t;
-    }
-    q.tail = &t;
-    t.blocked_on = &q;
-}
-
-template <typename Queue>
-void dequeue(Queue& q, Tcb& t) {
-    if (t.ipc_prev != nullptr) {
-        t.ipc_prev->ipc_next = t.ipc_next;
-    } else {
-        q.head = t.ipc_next;
-    }
-    if (t.ipc_next != nullptr) {
-        t.ipc_next->ipc_prev = t.ipc_prev;
-    } else {
-        q.tail = t.ipc_prev;
-    }
-    t.ipc_prev = nullptr;
-    t.ipc_next = nullptr;
-    t.blocked_on = nullptr;
-}
 
 uint64_t& reg(Tcb& t, unsigned i) {
     return t.context.x[i];
@@ -207,7 +178,7 @@ void handle_fault_reply(Tcb& replier, Tcb& faulter) {
 void send_ipc(Tcb& sender, Endpoint& ep, const SendOptions& options) {
     Tcb* receiver = ep.head;
     if (receiver != nullptr && receiver->state == ThreadState::kBlockedOnReceive) {
-        dequeue(ep, *receiver);
+        ipc_dequeue(ep, *receiver);
         transfer_message(sender, *receiver, options.badge, options.can_grant, &ep);
         make_runnable(*receiver);
         if (options.is_call || sender.has_fault) {
@@ -230,7 +201,7 @@ void send_ipc(Tcb& sender, Endpoint& ep, const SendOptions& options) {
     sender.ipc_can_grant_reply = options.can_grant_reply;
     sender.ipc_is_call = options.is_call;
     scheduler().dequeue(sender);
-    enqueue(ep, sender);
+    ipc_enqueue(ep, sender);
 }
 
 void receive_ipc(Tcb& receiver, Endpoint& ep, bool blocking) {
@@ -243,7 +214,7 @@ void receive_ipc(Tcb& receiver, Endpoint& ep, bool blocking) {
     }
     Tcb* sender = ep.head;
     if (sender != nullptr && sender->state == ThreadState::kBlockedOnSend) {
-        dequeue(ep, *sender);
+        ipc_dequeue(ep, *sender);
         transfer_message(*sender, receiver, sender->ipc_badge, sender->ipc_can_grant, &ep);
         if (sender->ipc_is_call || sender->has_fault) {
             if (sender->ipc_can_grant || sender->ipc_can_grant_reply) {
@@ -263,7 +234,7 @@ void receive_ipc(Tcb& receiver, Endpoint& ep, bool blocking) {
     }
     receiver.state = ThreadState::kBlockedOnReceive;
     scheduler().dequeue(receiver);
-    enqueue(ep, receiver);
+    ipc_enqueue(ep, receiver);
 }
 
 void reply_ipc(Tcb& replier) {
@@ -286,7 +257,7 @@ void reply_ipc(Tcb& replier) {
 
 void signal_notification(Notification& n, uint64_t badge) {
     if (Tcb* waiter = n.head; waiter != nullptr) {
-        dequeue(n, *waiter);
+        ipc_dequeue(n, *waiter);
         reg(*waiter, arch::kCapRegister) = badge;
         reg(*waiter, arch::kInfoRegister) = abi::MessageInfo(0, 0, 0, 0).raw();
         make_runnable(*waiter);
@@ -312,7 +283,7 @@ void wait_notification(Tcb& t, Notification& n, bool blocking) {
     }
     t.state = ThreadState::kBlockedOnNotification;
     scheduler().dequeue(t);
-    enqueue(n, t);
+    ipc_enqueue(n, t);
 }
 
 void bind_notification(Tcb& t, Notification& n) {
@@ -331,10 +302,10 @@ void cancel_ipc(Tcb& t) {
     switch (t.state) {
         case ThreadState::kBlockedOnSend:
         case ThreadState::kBlockedOnReceive:
-            dequeue(*static_cast<Endpoint*>(t.blocked_on), t);
+            ipc_dequeue(*static_cast<Endpoint*>(t.blocked_on), t);
             break;
         case ThreadState::kBlockedOnNotification:
-            dequeue(*static_cast<Notification*>(t.blocked_on), t);
+            ipc_dequeue(*static_cast<Notification*>(t.blocked_on), t);
             break;
         case ThreadState::kBlockedOnReply:
             if (t.reply_from != nullptr) {
@@ -350,7 +321,7 @@ void cancel_ipc(Tcb& t) {
 
 void cancel_all_ipc(Endpoint& ep) {
     while (Tcb* t = ep.head) {
-        dequeue(ep, *t);
+        ipc_dequeue(ep, *t);
         t->has_fault = false;
         wake_with_error(*t, abi::Error::kCancelled);
     }
@@ -358,7 +329,7 @@ void cancel_all_ipc(Endpoint& ep) {
 
 void cancel_all_signals(Notification& n) {
     while (Tcb* t = n.head) {
-        dequeue(n, *t);
+        ipc_dequeue(n, *t);
         wake_with_error(*t, abi::Error::kCancelled);
     }
     if (n.bound != nullptr) {
@@ -371,7 +342,7 @@ void cancel_badged_sends(Endpoint& ep, uint64_t badge) {
     for (Tcb* t = ep.head; t != nullptr;) {
         Tcb* next = t->ipc_next;
         if (t->state == ThreadState::kBlockedOnSend && t->ipc_badge == badge) {
-            dequeue(ep, *t);
+            ipc_dequeue(ep, *t);
             wake_with_error(*t, abi::Error::kCancelled);
         }
         t = next;

@@ -62,11 +62,38 @@ void Scheduler::dequeue(Tcb& t) {
 }
 
 void Scheduler::rotate(Tcb& t) {
+    if (t.in_ready_queue && heads_[t.priority] == &t && tails_[t.priority] == &t) {
+        t.timeslice_ticks = kTimesliceTicks;  // alone at its priority: nothing to rotate
+        return;
+    }
     if (t.in_ready_queue) {
         dequeue(t);
         t.timeslice_ticks = kTimesliceTicks;
         enqueue(t);
     }
+}
+
+void Scheduler::replace(Tcb& out, Tcb& in) {
+    unsigned p = out.priority;
+    in.ready_prev = out.ready_prev;
+    in.ready_next = out.ready_next;
+    if (in.ready_prev != nullptr) {
+        in.ready_prev->ready_next = &in;
+    } else {
+        heads_[p] = &in;
+    }
+    if (in.ready_next != nullptr) {
+        in.ready_next->ready_prev = &in;
+    } else {
+        tails_[p] = &in;
+    }
+    in.in_ready_queue = true;
+    if (in.timeslice_ticks == 0) {
+        in.timeslice_ticks = kTimesliceTicks;
+    }
+    out.ready_prev = nullptr;
+    out.ready_next = nullptr;
+    out.in_ready_queue = false;
 }
 
 Tcb* Scheduler::choose() const {

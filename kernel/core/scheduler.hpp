@@ -18,6 +18,9 @@ class Scheduler {
     void dequeue(Tcb& t);
     // Moves t to the back of its queue (Yield, timeslice expiry).
     void rotate(Tcb& t);
+    // Puts `in` where `out` is in the ready queues (same priority, `in` not queued): a direct
+    // switch between two threads without disturbing anyone else's position.
+    void replace(Tcb& out, Tcb& in);
     // Highest-priority runnable thread, or nullptr (idle).
     [[nodiscard]] Tcb* choose() const;
     [[nodiscard]] bool queue_empty(unsigned priority) const;

@@ -9,20 +9,34 @@
 #include "core/kernel_memory.hpp"
 
 namespace tessera {
+
+namespace detail {
+Scheduler g_scheduler;
+}  // namespace detail
+
 namespace {
 
-Scheduler g_scheduler;
+using detail::g_scheduler;
+
 Tcb* g_current = nullptr;
 Tcb* g_fpu_owner = nullptr;
 
+bool g_fpu_trapping = true;  // CPACR_EL1.FPEN as last written (reset value traps)
+
 void set_fpu_trap(bool trap) {
+    if (trap == g_fpu_trapping) {
+        return;
+    }
     // CPACR_EL1.FPEN: 0b11 lets EL0/EL1 use SIMD/FP, 0b00 traps it (EC 0x07).
     uint64_t cpacr = TESSERA_READ_SYSREG(cpacr_el1) & ~(uint64_t{3} << 20);
     TESSERA_WRITE_SYSREG(cpacr_el1, cpacr | (trap ? 0 : uint64_t{3} << 20));
     arch::isb();
+    g_fpu_trapping = trap;
 }
 
-[[noreturn]] void run(Tcb& t) {
+}  // namespace
+
+void switch_to(Tcb& t) {
     g_current = &t;
     const Capability& vspace = t.vspace_root.cap();
     arch::activate_user_address_space(vspace.object(), vspace.vspace_asid());
@@ -30,11 +44,6 @@ void set_fpu_trap(bool trap) {
     arch_return_to_user(&t.context);
 }
 
-}  // namespace
-
-Scheduler& scheduler() {
-    return g_scheduler;
-}
 Tcb* current_thread() {
     return g_current;
 }
@@ -47,7 +56,7 @@ void schedule_and_run() {
             continue;
         }
         if (next != nullptr) {
-            run(*next);
+            switch_to(*next);
         }
         // Idle: wait for an interrupt; its handler may make a thread runnable.
         g_current = nullptr;

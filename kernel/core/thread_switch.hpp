@@ -7,11 +7,20 @@
 
 namespace tessera {
 
-Scheduler& scheduler();
+namespace detail {
+extern Scheduler g_scheduler;
+}  // namespace detail
+
+inline Scheduler& scheduler() {
+    return detail::g_scheduler;
+}
 Tcb* current_thread();
 
 // Never returns: runs the highest-priority runnable thread, idling (WFI) while there is none.
 [[noreturn]] void schedule_and_run();
+
+// Runs t now (it must be the highest-priority runnable thread); never returns.
+[[noreturn]] void switch_to(Tcb& t);
 
 // Timer tick: round-robin accounting for the current thread.
 void scheduler_tick();

@@ -107,10 +107,6 @@ Result<void, ProbeFault> probe_write_u64(VirtAddr address, uint64_t value) {
     return {};
 }
 
-uint32_t exception_class(uint64_t esr) {
-    return static_cast<uint32_t>(bit_field(esr, 26, 6));
-}
-
 const char* exception_class_name(uint32_t ec) {
     switch (ec) {
         case 0x00:

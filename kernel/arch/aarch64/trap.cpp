@@ -7,6 +7,7 @@
 #include "core/panic.hpp"
 #include "core/thread_switch.hpp"
 #include "core/user_fault.hpp"
+#include "syscall/fastpath.hpp"
 #include "syscall/syscall.hpp"
 
 namespace tessera {
@@ -22,7 +23,9 @@ void handle_user_sync(Tcb& t) {
     uint32_t ec = arch::exception_class(esr);
     switch (ec) {
         case arch::kEcSvc64:
-            handle_syscall(t);
+            if (!try_fastpath(t)) {
+                handle_syscall(t);
+            }
             return;
         case kEcFpAccess:
             switch_fpu_owner(t);

@@ -62,7 +62,9 @@ Result<uint64_t, ProbeFault> probe_read_u64(VirtAddr address);
 Result<void, ProbeFault> probe_write_u64(VirtAddr address, uint64_t value);
 
 // ESR_EL1 decoding used by panics, fault reports and tests.
-uint32_t exception_class(uint64_t esr);
+inline uint32_t exception_class(uint64_t esr) {
+    return static_cast<uint32_t>((esr >> 26) & 0x3f);
+}
 const char* exception_class_name(uint32_t ec);
 const char* fault_status_name(uint32_t fsc);  // DFSC/IFSC
 constexpr uint32_t kEcUnknown = 0x00;
