@@ -57,6 +57,7 @@ uint64_t Capability::object_size() const {
         case CapType::kPageTable:
             return uint64_t{1} << abi::kPageTableSizeBits;
         case CapType::kVSpace:
+        case CapType::kAsidPool:
             return uint64_t{1} << abi::kVSpaceSizeBits;
         default:
             return 0;

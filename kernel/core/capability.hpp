@@ -70,6 +70,10 @@ class Capability {
                           (level & 3) | (mapped_at != 0 || asid != 0 ? 4u : 0u),
                           (uint64_t{asid} << 48) | (mapped_at & 0xffff'ffff'ffff));
     }
+    // An ASID pool: 512 ASIDs starting at asid_base.
+    static constexpr Capability asid_pool(PhysAddr object, uint16_t asid_base) {
+        return Capability(CapType::kAsidPool, object, abi::kRightsAll, 0, asid_base);
+    }
     // A VSpace root table with its ASID (0: none assigned yet).
     static constexpr Capability vspace(PhysAddr object, uint16_t asid) {
         return Capability(CapType::kVSpace, object, abi::kRightsAll, 0, asid);
@@ -111,6 +115,7 @@ class Capability {
     [[nodiscard]] constexpr uint64_t mapped_address() const { return word1_ & 0xffff'ffff'ffff; }
     [[nodiscard]] constexpr unsigned table_level() const { return extra() & 3; }
     [[nodiscard]] constexpr uint16_t vspace_asid() const { return static_cast<uint16_t>(word1_); }
+    [[nodiscard]] constexpr uint16_t asid_base() const { return static_cast<uint16_t>(word1_); }
 
     // Same capability with rights reduced to rights & mask (rights never grow).
     [[nodiscard]] constexpr Capability with_rights_masked(Rights mask) const {

@@ -9,6 +9,7 @@
 #include "core/thread_switch.hpp"
 #include "object/irq_handler.hpp"
 #include "object/tcb.hpp"
+#include "object/vspace.hpp"
 
 namespace tessera {
 namespace {
@@ -81,6 +82,12 @@ void finalise_leaf(const Capability& cap) {
         case CapType::kIrqHandler:
             irq_handler_destroyed(cap.irq());
             break;
+        case CapType::kVSpace:
+            vspace_destroyed(cap);
+            break;
+        case CapType::kAsidPool:
+            asid_pool_destroyed(cap);
+            break;
         default:
             break;  // frames, untyped: nothing else refers to them yet
     }
@@ -98,6 +105,18 @@ bool owned_slots(const Capability& cap, Zombie& out) {
         return true;
     }
     return false;
+}
+
+// Removes a capability from its slot and the tree. A mapping belongs to the capability that
+// made it, so a mapped frame or table is unmapped whenever its capability goes, final or not.
+void unlink_slot(Cte& slot) {
+    const Capability& cap = slot.cap();
+    if (cap.type() == CapType::kFrame) {
+        frame_capability_deleted(cap);
+    } else if (cap.type() == CapType::kPageTable) {
+        page_table_capability_deleted(cap);
+    }
+    DerivationTree::remove(slot);
 }
 
 bool on_zombie_path(const Cte* zombie_slot, PhysAddr object) {
@@ -121,7 +140,7 @@ void delete_capability(Cte& top) {
     if (!DerivationTree::is_final(top) || !owned_slots(top.cap(), first)) {
         bool final = DerivationTree::is_final(top);
         Capability cap = top.cap();
-        DerivationTree::remove(top);
+        unlink_slot(top);
         if (final) {
             finalise_leaf(cap);
         }
@@ -129,7 +148,7 @@ void delete_capability(Cte& top) {
     }
     // The final capability to an object that owns slots: empty them without recursion.
     Capability top_cap = top.cap();
-    DerivationTree::remove(top);
+    unlink_slot(top);
     if (top_cap.type() == CapType::kTcb) {
         finalise_leaf(top_cap);  // stop the thread before its slots go
     }
@@ -150,7 +169,7 @@ void delete_capability(Cte& top) {
             bool final = DerivationTree::is_final(s);
             Capability cap = s.cap();
             if (final && owned_slots(cap, inner) && !on_zombie_path(zombie_slot, inner.object)) {
-                DerivationTree::remove(s);
+                unlink_slot(s);
                 if (cap.type() == CapType::kTcb) {
                     finalise_leaf(cap);
                 }
@@ -161,7 +180,7 @@ void delete_capability(Cte& top) {
                 descended = true;
                 break;
             }
-            DerivationTree::remove(s);
+            unlink_slot(s);
             if (final && !owned_slots(cap, inner)) {
                 finalise_leaf(cap);
             }

@@ -13,6 +13,7 @@
 #include "core/kernel_memory.hpp"
 #include "core/panic.hpp"
 #include "core/thread_switch.hpp"
+#include "object/vspace.hpp"
 #include "pagetable/translation_table.hpp"
 
 extern "C" void* memset(void* dest, int value, size_t n);
@@ -104,6 +105,7 @@ class RootTaskBuilder {
         return frame;
     }
     void load_image();
+    void add_table_caps(PhysAddr root);
     void make_untypeds();
     void add_untyped_range(uint64_t base, uint64_t end, bool device);
 
@@ -138,6 +140,45 @@ void RootTaskBuilder::load_image() {
         }
     }
     bootinfo_->image_frames = {first, next_slot_};
+}
+
+// Capabilities for the VSpace's intermediate tables, each recording where it is mapped so
+// the root task can unmap (and reuse) them like tables it mapped itself.
+void RootTaskBuilder::add_table_caps(PhysAddr root) {
+    uint64_t first = next_slot_;
+    struct Level {
+        PhysAddr table;
+        uint64_t base;
+    };
+    // At most every table the builder made is pending at once.
+    Level stack[kMaxRootTables + 1];
+    unsigned depth = 0;
+    stack[depth++] = Level{root, 0};
+    unsigned levels[kMaxRootTables + 1];
+    levels[0] = 0;
+    while (depth > 0) {
+        --depth;
+        Level at = stack[depth];
+        unsigned level = levels[depth];
+        if (level == 3) {
+            continue;
+        }
+        const uint64_t* entries = object_at<uint64_t>(at.table);
+        for (uint64_t i = 0; i < aarch64::kEntriesPerTable; ++i) {
+            aarch64::Descriptor d(entries[i]);
+            if (!d.is_table(level)) {
+                continue;
+            }
+            uint64_t va = at.base + i * aarch64::level_size(level);
+            add_cap(Capability::page_table(d.next_table(), level + 1, kRootAsid, va));
+            if (level + 1 < 3 && depth <= kMaxRootTables) {
+                stack[depth] = Level{d.next_table(), va};
+                levels[depth] = level + 1;
+                ++depth;
+            }
+        }
+    }
+    bootinfo_->page_tables = {first, next_slot_};
 }
 
 void RootTaskBuilder::add_untyped_range(uint64_t base, uint64_t end, bool device) {
@@ -197,7 +238,7 @@ void RootTaskBuilder::build(const char* name) {
     uint64_t stack_pages = abi::kRootStackSize / kPage;
     // CNode, then TCB, VSpace, tables, IPC buffer, boot info, stack and image pages.
     uint64_t region_size =
-        cnode_bytes + kPage * (1 + 1 + kMaxRootTables + 1 + 1 + stack_pages + image_pages);
+        cnode_bytes + kPage * (1 + 1 + 1 + kMaxRootTables + 1 + 1 + stack_pages + image_pages);
 
     uint64_t region_base = 0;
     for (const Range& r : state_.memory.free()) {
@@ -260,12 +301,16 @@ void RootTaskBuilder::build(const char* name) {
         Capability::frame(bootinfo_pa, false, false, abi::kRightRead | abi::kRightWrite, kRootAsid,
                           abi::kRootBootInfoAddress));
 
+    // ASID pool 0, holding the root task's VSpace at ASID 1.
+    PhysAddr pool_pa = allocator.take(kPage, kPage);
+    auto* pool = object_at<AsidPool>(pool_pa);
+    pool->vspace[kRootAsid] = vspace_pa.value();
+    asid_pool_install(0, pool);
+    DerivationTree::insert_original(slot(abi::kSlotInitThreadAsidPool),
+                                    Capability::asid_pool(pool_pa, 0));
+
     load_image();
-    uint64_t first_table = next_slot_;
-    for (unsigned i = 1; i < tables_.count; ++i) {  // tables[0] is the VSpace root
-        add_cap(Capability::page_table(tables_.tables[i], 1, kRootAsid, 0));
-    }
-    bootinfo_->page_tables = {first_table, next_slot_};
+    add_table_caps(vspace_pa);
     bootinfo_->boot_module_frames = {next_slot_, next_slot_};
     make_untypeds();
 
@@ -278,8 +323,9 @@ void RootTaskBuilder::build(const char* name) {
     // The thread: its CSpace and VSpace are copies of the root task's own capabilities.
     DerivationTree::insert_derived(slot(abi::kSlotInitThreadCNode), tcb->cspace_root, cnode_cap);
     DerivationTree::insert_derived(slot(abi::kSlotInitThreadVSpace), tcb->vspace_root, vspace_cap);
-    DerivationTree::insert_derived(slot(abi::kSlotInitThreadIpcBuffer), tcb->ipc_buffer_frame,
-                                   slot(abi::kSlotInitThreadIpcBuffer).cap());
+    DerivationTree::insert_derived(
+        slot(abi::kSlotInitThreadIpcBuffer), tcb->ipc_buffer_frame,
+        Capability::frame(ipc_pa, false, false, abi::kRightRead | abi::kRightWrite));
     tcb->set_name(name);
     tcb->priority = kPriorityCount - 1;
     tcb->max_controlled_priority = kPriorityCount - 1;

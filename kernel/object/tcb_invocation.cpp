@@ -118,7 +118,10 @@ void set_ipc_buffer(Tcb& t, Cte* frame, uint64_t address) {
         t.ipc_buffer = 0;
         return;
     }
-    install(t.ipc_buffer_frame, *frame, frame->cap());
+    // The TCB keeps an unmapped copy: the mapping stays owned by the capability that made it.
+    const Capability& f = frame->cap();
+    install(t.ipc_buffer_frame, *frame,
+            Capability::frame(f.object(), f.frame_is_large(), f.frame_is_device(), f.rights()));
     t.ipc_buffer = address;
 }
 

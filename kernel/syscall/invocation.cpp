@@ -85,6 +85,14 @@ SysResult<void> invoke(const Invocation& inv) {
             return invoke_irq_control(inv);
         case CapType::kIrqHandler:
             return invoke_irq_handler(inv);
+        case CapType::kAsidControl:
+            return invoke_asid_control(inv);
+        case CapType::kAsidPool:
+            return invoke_asid_pool(inv);
+        case CapType::kPageTable:
+            return invoke_page_table(inv);
+        case CapType::kFrame:
+            return invoke_frame(inv);
         default:
             return fail(SyscallError::of(abi::Error::kIllegalOperation));
     }

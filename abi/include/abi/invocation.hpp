@@ -39,7 +39,31 @@ enum class InvocationLabel : uint64_t {
     kIrqHandlerAck = 51,
     kIrqHandlerSetNotification = 52,
     kIrqHandlerClear = 53,
+    // Virtual memory
+    kAsidControlMakePool = 60,
+    kAsidPoolAssign = 61,
+    kPageTableMap = 62,
+    kPageTableUnmap = 63,
+    kFrameMap = 64,
+    kFrameUnmap = 65,
+    kFrameGetAddress = 66,
 };
+
+// Frame mapping rights (FrameMap word 2) and attributes (word 3).
+enum MapRights : uint64_t {
+    kMapRead = 1u << 0,
+    kMapWrite = 1u << 1,
+    kMapExecute = 1u << 2,
+};
+enum class MapAttributes : uint64_t {
+    kCached = 0,    // Normal write-back
+    kUncached = 1,  // Normal non-cacheable
+    kDevice = 2,    // Device-nGnRnE (the only choice for device frames)
+};
+
+constexpr unsigned kAsidPoolBits = 9;  // 512 ASIDs per pool
+constexpr unsigned kAsidBits = 16;
+constexpr uint64_t kUserAddressLimit = uint64_t{1} << 47;  // user VAs are below this
 
 // Register order of TCB Read/Write/CopyRegisters: pc, sp, spsr, x0..x30, tpidr.
 constexpr unsigned kUserRegisterCount = 35;

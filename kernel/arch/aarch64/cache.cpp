@@ -1,0 +1,46 @@
+// Cache and TLB maintenance on AArch64. Line sizes come from CTR_EL0 so the loops are right on
+// any core; all operations are broadcast to the inner-shareable domain.
+#include "arch/cache.hpp"
+
+#include "arch/registers.hpp"
+
+namespace tessera::arch {
+namespace {
+
+uint64_t dcache_line() {
+    return uint64_t{4} << ((TESSERA_READ_SYSREG(ctr_el0) >> 16) & 0xf);
+}
+uint64_t icache_line() {
+    return uint64_t{4} << (TESSERA_READ_SYSREG(ctr_el0) & 0xf);
+}
+
+}  // namespace
+
+void clean_invalidate_to_coherency(VirtAddr start, uint64_t size) {
+    uint64_t line = dcache_line();
+    for (uint64_t a = start.value() & ~(line - 1); a < start.value() + size; a += line) {
+        asm volatile("dc civac, %0" ::"r"(a) : "memory");
+    }
+    dsb_sy();
+}
+
+void sync_instruction_cache(VirtAddr start, uint64_t size) {
+    uint64_t dline = dcache_line();
+    for (uint64_t a = start.value() & ~(dline - 1); a < start.value() + size; a += dline) {
+        asm volatile("dc cvau, %0" ::"r"(a) : "memory");
+    }
+    dsb_ish();
+    uint64_t iline = icache_line();
+    for (uint64_t a = start.value() & ~(iline - 1); a < start.value() + size; a += iline) {
+        asm volatile("ic ivau, %0" ::"r"(a) : "memory");
+    }
+    dsb_ish();
+    isb();
+}
+
+void invalidate_asid(uint16_t asid) {
+    asm volatile("dsb ishst; tlbi aside1is, %0; dsb ish; isb" ::"r"(uint64_t{asid} << 48)
+                 : "memory");
+}
+
+}  // namespace tessera::arch

@@ -1,0 +1,18 @@
+// Data and instruction cache maintenance by virtual address (kernel mappings), used when the
+// kernel writes memory that is then seen through another mapping or executed.
+#pragma once
+
+#include <cstdint>
+
+#include "base/address.hpp"
+
+namespace tessera::arch {
+
+// Clean and invalidate to the point of coherency: no alias (cached or not) sees stale data.
+void clean_invalidate_to_coherency(VirtAddr start, uint64_t size);
+// Make instructions written through the data side visible to instruction fetch.
+void sync_instruction_cache(VirtAddr start, uint64_t size);
+// Forget every TLB entry tagged with asid.
+void invalidate_asid(uint16_t asid);
+
+}  // namespace tessera::arch

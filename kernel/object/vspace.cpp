@@ -1,0 +1,97 @@
+// The ASID table and the destruction side of virtual memory objects: unmapping a frame or
+// table checks the live tables still hold what the capability says before clearing anything,
+// so a stale capability (its VSpace gone, or the ASID reused) can never unmap someone else's page.
+#include "object/vspace.hpp"
+
+#include "arch/address_space.hpp"
+#include "arch/cache.hpp"
+#include "core/kernel_memory.hpp"
+#include "object/vspace_walk.hpp"
+
+namespace tessera {
+namespace {
+
+AsidPool* g_pools[kAsidCount / kAsidsPerPool];
+
+}  // namespace
+
+void asid_pool_install(uint16_t base, AsidPool* pool) {
+    g_pools[base / kAsidsPerPool] = pool;
+}
+
+PhysAddr asid_lookup(uint16_t asid) {
+    AsidPool* pool = g_pools[asid / kAsidsPerPool];
+    return pool == nullptr ? PhysAddr() : PhysAddr(pool->vspace[asid % kAsidsPerPool]);
+}
+
+uint16_t asid_free_pool_base() {
+    for (unsigned i = 1; i < kAsidCount / kAsidsPerPool; ++i) {
+        if (g_pools[i] == nullptr) {
+            return static_cast<uint16_t>(i * kAsidsPerPool);
+        }
+    }
+    return 0;
+}
+
+void vspace_destroyed(const Capability& vspace) {
+    uint16_t asid = vspace.vspace_asid();
+    if (asid == 0 || asid_lookup(asid) != vspace.object()) {
+        return;
+    }
+    g_pools[asid / kAsidsPerPool]->vspace[asid % kAsidsPerPool] = 0;
+    arch::invalidate_asid(asid);
+}
+
+void asid_pool_destroyed(const Capability& pool) {
+    uint16_t base = pool.asid_base();
+    AsidPool* p = g_pools[base / kAsidsPerPool];
+    if (p == nullptr || physical_address_of(p) != pool.object()) {
+        return;
+    }
+    for (unsigned i = 0; i < kAsidsPerPool; ++i) {
+        if (p->vspace[i] != 0) {
+            arch::invalidate_asid(static_cast<uint16_t>(base + i));
+        }
+    }
+    g_pools[base / kAsidsPerPool] = nullptr;
+}
+
+void frame_capability_deleted(const Capability& frame) {
+    if (!frame.is_mapped()) {
+        return;
+    }
+    PhysAddr root = asid_lookup(frame.mapped_asid());
+    if (root.value() == 0) {
+        return;
+    }
+    unsigned level = frame.frame_is_large() ? 2 : 3;
+    auto entry = vspace_entry(root, frame.mapped_address(), level);
+    if (entry.entry != nullptr) {
+        aarch64::Descriptor d(*entry.entry);
+        if (d.is_leaf(level) && d.output_address(level) == frame.object()) {
+            *entry.entry = 0;
+            arch::invalidate_user_page(frame.mapped_asid(), VirtAddr(frame.mapped_address()));
+        }
+    }
+}
+
+void page_table_capability_deleted(const Capability& table) {
+    if (!table.is_mapped() || table.table_level() == 0) {
+        return;
+    }
+    PhysAddr root = asid_lookup(table.mapped_asid());
+    if (root.value() == 0) {
+        return;
+    }
+    unsigned parent_level = table.table_level() - 1;
+    auto entry = vspace_entry(root, table.mapped_address(), parent_level);
+    if (entry.entry != nullptr) {
+        aarch64::Descriptor d(*entry.entry);
+        if (d.is_table(parent_level) && d.next_table() == table.object()) {
+            *entry.entry = 0;
+            arch::invalidate_asid(table.mapped_asid());  // everything below it goes at once
+        }
+    }
+}
+
+}  // namespace tessera

@@ -1,0 +1,37 @@
+// User address spaces: VSpace root tables, intermediate page tables and frames as capability
+// objects, and the ASID table that names live VSpaces. A VSpace can run threads only once an
+// ASID pool has assigned it an ASID; deleting it retires the ASID and flushes its TLB entries,
+// so a reused ASID never sees stale translations.
+#pragma once
+
+#include <cstdint>
+
+#include "core/derivation_tree.hpp"
+#include "core/syscall_error.hpp"
+
+namespace tessera {
+
+constexpr unsigned kAsidCount = 1u << 16;
+constexpr unsigned kAsidsPerPool = 512;
+
+// An ASID pool object: the VSpace (physical address of its root table) for each of its ASIDs.
+struct AsidPool {
+    uint64_t vspace[kAsidsPerPool];
+};
+static_assert(sizeof(AsidPool) == 4096);
+
+// Installs pool as the pool for ASIDs [base, base + 512) (boot and ASID control).
+void asid_pool_install(uint16_t base, AsidPool* pool);
+// The VSpace root registered for asid, or a null address.
+PhysAddr asid_lookup(uint16_t asid);
+// Lowest pool base with no pool yet, or nullopt-equivalent 0 when all 128 are in use.
+uint16_t asid_free_pool_base();
+
+// Destruction hooks called when the last capability goes (or, for frames and tables, when any
+// mapped capability is deleted).
+void vspace_destroyed(const Capability& vspace);
+void asid_pool_destroyed(const Capability& pool);
+void frame_capability_deleted(const Capability& frame);
+void page_table_capability_deleted(const Capability& table);
+
+}  // namespace tessera
