@@ -48,12 +48,11 @@ uint64_t frame_for(const void* page) {
 }
 
 uint64_t start_thread(void (*entry)(uint64_t), uint64_t arg, uint64_t priority,
-                      uint64_t fault_ep = 0) {
+                      uint64_t fault_ep = 0, uint64_t vspace = abi::kSlotInitThreadVSpace) {
     uint64_t tcb = make(abi::ObjectType::kTcb, 0);
     uint64_t buffer = reinterpret_cast<uint64_t>(g_ipc_page);
-    (void)tcb_configure(abi::CapPtr(tcb), abi::CapPtr(fault_ep), kRoot, 0,
-                        abi::CapPtr(abi::kSlotInitThreadVSpace), buffer,
-                        abi::CapPtr(frame_for(g_ipc_page)));
+    (void)tcb_configure(abi::CapPtr(tcb), abi::CapPtr(fault_ep), kRoot, 0, abi::CapPtr(vspace),
+                        buffer, abi::CapPtr(frame_for(g_ipc_page)));
     (void)tcb_set_priority(abi::CapPtr(tcb), abi::CapPtr(abi::kSlotInitThreadTcb), priority, 0);
     uint64_t regs[abi::kUserRegisterCount] = {};
     regs[abi::kRegisterIndexPc] = reinterpret_cast<uint64_t>(entry);
@@ -62,6 +61,33 @@ uint64_t start_thread(void (*entry)(uint64_t), uint64_t arg, uint64_t priority,
     regs[abi::kRegisterIndexTpidr] = buffer;
     (void)tcb_write_registers(abi::CapPtr(tcb), true, regs, abi::kUserRegisterCount);
     return tcb;
+}
+
+// A second address space sharing this program's image (same addresses, same rights).
+uint64_t second_address_space() {
+    uint64_t pool_ut = make(abi::ObjectType::kUntyped, 12);
+    uint64_t pool = slot();
+    (void)asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl), abi::CapPtr(pool_ut), kRoot,
+                                 pool, 64);
+    uint64_t vs = make(abi::ObjectType::kVSpace, 0);
+    (void)asid_pool_assign(abi::CapPtr(pool), abi::CapPtr(vs));
+    for (uint64_t s = g_info->image_frames.start; s < g_info->image_frames.end; ++s) {
+        CapIdentity id = debug_cap_identify(abi::CapPtr(s));
+        uint64_t va = id.data & 0xffff'ffff'ffff;
+        for (unsigned i = 0; i < 4; ++i) {
+            uint64_t table = make(abi::ObjectType::kPageTable, 0);
+            if (!page_table_map(abi::CapPtr(table), abi::CapPtr(vs), va).ok()) {
+                break;
+            }
+        }
+        uint64_t copy = slot();
+        (void)cnode_copy(kRoot, copy, 64, kRoot, s, 64, abi::kRightsAll);
+        uint64_t rights = (id.rights & abi::kRightWrite) != 0 ? abi::kMapRead | abi::kMapWrite
+                                                              : abi::kMapRead | abi::kMapExecute;
+        (void)frame_map(abi::CapPtr(copy), abi::CapPtr(vs), va, rights,
+                        abi::MapAttributes::kCached);
+    }
+    return vs;
 }
 
 void row(const char* what, uint64_t total, uint64_t overhead) {
@@ -142,6 +168,13 @@ extern "C" void tessera_start(uint64_t argument) {
     row("Call + ReplyRecv round trip, same AS, 4 words", call_loop(ep, 4), overhead);
     (void)cnode_delete(kRoot, server, 64);
 
+    uint64_t vs = second_address_space();
+    uint64_t cross_ep = make(abi::ObjectType::kEndpoint, 0);
+    uint64_t remote = start_thread(echo_server, cross_ep, 255, 0, vs);
+    row("Call + ReplyRecv round trip, cross AS, 0 words", call_loop(cross_ep, 0), overhead);
+    row("Call + ReplyRecv round trip, cross AS, 4 words", call_loop(cross_ep, 4), overhead);
+    (void)cnode_delete(kRoot, remote, 64);
+
     uint64_t sink_ep = make(abi::ObjectType::kEndpoint, 0);
     uint64_t sink = start_thread(sink_server, sink_ep, 254);
     sys::Message m;
@@ -168,6 +201,5 @@ extern "C" void tessera_start(uint64_t argument) {
         sys::reply_recv(abi::CapPtr(fault_ep), m);
     }
     row("fault round trip (fault, handler ReplyRecv)", instructions() - start, overhead);
-    println("cross-address-space figures need VSpace objects (not yet available)");
     sys::debug_halt(0);
 }

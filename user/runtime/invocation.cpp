@@ -194,3 +194,48 @@ InvocationResult irq_handler_clear(abi::CapPtr handler) {
 }
 
 }  // namespace tessera
+
+namespace tessera {
+
+InvocationResult asid_control_make_pool(abi::CapPtr asid_control, abi::CapPtr untyped,
+                                        abi::CapPtr root, uint64_t index, uint64_t depth) {
+    const uint64_t args[] = {index, depth};
+    const abi::CapPtr caps[] = {untyped, root};
+    return invoke(asid_control, abi::InvocationLabel::kAsidControlMakePool, args, caps);
+}
+
+InvocationResult asid_pool_assign(abi::CapPtr pool, abi::CapPtr vspace) {
+    const abi::CapPtr caps[] = {vspace};
+    return invoke(pool, abi::InvocationLabel::kAsidPoolAssign, {}, caps);
+}
+
+InvocationResult page_table_map(abi::CapPtr table, abi::CapPtr vspace, uint64_t vaddr) {
+    const uint64_t args[] = {vaddr};
+    const abi::CapPtr caps[] = {vspace};
+    return invoke(table, abi::InvocationLabel::kPageTableMap, args, caps);
+}
+
+InvocationResult page_table_unmap(abi::CapPtr table) {
+    return invoke(table, abi::InvocationLabel::kPageTableUnmap, {});
+}
+
+InvocationResult frame_map(abi::CapPtr frame, abi::CapPtr vspace, uint64_t vaddr, uint64_t rights,
+                           abi::MapAttributes attributes) {
+    const uint64_t args[] = {vaddr, rights, static_cast<uint64_t>(attributes)};
+    const abi::CapPtr caps[] = {vspace};
+    return invoke(frame, abi::InvocationLabel::kFrameMap, args, caps);
+}
+
+InvocationResult frame_unmap(abi::CapPtr frame) {
+    return invoke(frame, abi::InvocationLabel::kFrameUnmap, {});
+}
+
+uint64_t frame_get_address(abi::CapPtr frame) {
+    sys::Message m;
+    m.info =
+        abi::MessageInfo(static_cast<uint64_t>(abi::InvocationLabel::kFrameGetAddress), 0, 0, 0);
+    sys::call(frame, m);
+    return m.info.label() == 0 ? m.mr[0] : 0;
+}
+
+}  // namespace tessera

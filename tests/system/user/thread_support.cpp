@@ -37,7 +37,7 @@ uint64_t frame_slot_for(const void* page) {
 }  // namespace
 
 TestThread start_thread(void (*entry)(uint64_t), uint64_t argument, uint64_t priority,
-                        uint64_t fault_ep) {
+                        uint64_t fault_ep, uint64_t vspace) {
     TestThread thread;
     unsigned index = 0;
     while (index < kMaxTestThreads && g_in_use[index]) {
@@ -50,8 +50,8 @@ TestThread start_thread(void (*entry)(uint64_t), uint64_t argument, uint64_t pri
         return thread;
     }
     uint64_t buffer = reinterpret_cast<uint64_t>(g_ipc_pages[index]);
-    if (!tcb_configure(abi::CapPtr(tcb), abi::CapPtr(fault_ep), kRootCNode, 0,
-                       abi::CapPtr(abi::kSlotInitThreadVSpace), buffer, abi::CapPtr(frame))
+    if (!tcb_configure(abi::CapPtr(tcb), abi::CapPtr(fault_ep), kRootCNode, 0, abi::CapPtr(vspace),
+                       buffer, abi::CapPtr(frame))
              .ok() ||
         !tcb_set_priority(abi::CapPtr(tcb), abi::CapPtr(abi::kSlotInitThreadTcb), priority, 0)
              .ok()) {

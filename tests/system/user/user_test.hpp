@@ -40,9 +40,10 @@ struct TestThread {
 constexpr unsigned kMaxTestThreads = 4;
 constexpr uint64_t kTestPriority = 100;  // the systest root task runs at 255
 
-// fault_ep: slot of the thread's fault endpoint in the root CNode (0: none).
+// fault_ep: slot of the thread's fault endpoint in the root CNode (0: none); vspace: slot of
+// its VSpace (default: the test program's own).
 TestThread start_thread(void (*entry)(uint64_t), uint64_t argument, uint64_t priority,
-                        uint64_t fault_ep = 0);
+                        uint64_t fault_ep = 0, uint64_t vspace = abi::kSlotInitThreadVSpace);
 // Deletes the thread (its TCB capability) and frees its stack for the next case.
 void stop_thread(TestThread& thread);
 // Lets lower-priority threads run until they block (the root task sleeps on a notification).

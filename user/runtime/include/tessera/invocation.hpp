@@ -80,3 +80,18 @@ InvocationResult irq_handler_ack(abi::CapPtr handler);
 InvocationResult irq_handler_clear(abi::CapPtr handler);
 
 }  // namespace tessera
+
+namespace tessera {
+
+InvocationResult asid_control_make_pool(abi::CapPtr asid_control, abi::CapPtr untyped,
+                                        abi::CapPtr root, uint64_t index, uint64_t depth);
+InvocationResult asid_pool_assign(abi::CapPtr pool, abi::CapPtr vspace);
+InvocationResult page_table_map(abi::CapPtr table, abi::CapPtr vspace, uint64_t vaddr);
+InvocationResult page_table_unmap(abi::CapPtr table);
+InvocationResult frame_map(abi::CapPtr frame, abi::CapPtr vspace, uint64_t vaddr, uint64_t rights,
+                           abi::MapAttributes attributes);
+InvocationResult frame_unmap(abi::CapPtr frame);
+// Physical address of the frame (for drivers); 0 on error.
+uint64_t frame_get_address(abi::CapPtr frame);
+
+}  // namespace tessera
