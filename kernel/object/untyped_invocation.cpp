@@ -4,6 +4,8 @@
 // the CSpace root in which (node_index, node_depth) names the destination CNode.
 #include <new>
 
+#include "arch/cache.hpp"
+#include "arch/layout.hpp"
 #include "core/cspace.hpp"
 #include "core/kernel_memory.hpp"
 #include "object/tcb.hpp"
@@ -100,6 +102,10 @@ SysResult<void> invoke_untyped(const Invocation& inv) {
         PhysAddr pa = base.offset(i * object_size);
         if (!device) {
             memset(object_at<void>(pa), 0, object_size);
+            // User mappings may be non-cacheable: the zeros must reach memory.
+            if (plan.type == abi::ObjectType::kFrame4K || plan.type == abi::ObjectType::kFrame2M) {
+                arch::clean_invalidate_to_coherency(arch::phys_to_virt(pa), object_size);
+            }
         }
         if (plan.type == abi::ObjectType::kTcb) {
             new (object_at<void>(pa)) Tcb();

@@ -2,6 +2,8 @@
 // tables (Map, Unmap) and frames (Map, Unmap, GetAddress). Decode validates the address, the
 // rights, the VSpace and the slot in the live tables; perform writes one entry.
 #include "arch/address_space.hpp"
+#include "arch/cache.hpp"
+#include "arch/layout.hpp"
 #include "core/cspace.hpp"
 #include "core/kernel_memory.hpp"
 #include "object/vspace.hpp"
@@ -204,6 +206,53 @@ SysResult<void> frame_map(const Invocation& inv) {
     return {};
 }
 
+// op, offset, size: maintenance on part of a mapped frame, through the kernel's own mapping of
+// it (so it can never fault) after checking the user mapping is still the live one.
+SysResult<void> frame_cache_op(const Invocation& inv) {
+    TRY(inv.require(3, 0));
+    const Capability& frame_cap = inv.cap();
+    uint64_t op = TRY(inv.arg(0));
+    uint64_t offset = TRY(inv.arg(1));
+    uint64_t size = TRY(inv.arg(2));
+    if (op > static_cast<uint64_t>(abi::CacheOp::kUnifyInstruction)) {
+        return fail(SyscallError::invalid_argument(0));
+    }
+    uint64_t frame_size = frame_cap.object_size();
+    if (size == 0 || offset >= frame_size || size > frame_size - offset) {
+        return fail(SyscallError::range(0, frame_size));
+    }
+    if (frame_cap.frame_is_device()) {
+        return fail(SyscallError::of(abi::Error::kIllegalOperation));
+    }
+    // Only a mapping that still exists: a stale or unmapped capability has nothing to maintain.
+    unsigned level = frame_cap.frame_is_large() ? 2 : 3;
+    PhysAddr root = frame_cap.is_mapped() ? asid_lookup(frame_cap.mapped_asid()) : PhysAddr();
+    VSpaceEntry e =
+        root.value() != 0 ? vspace_entry(root, frame_cap.mapped_address(), level) : VSpaceEntry{};
+    if (e.entry == nullptr || !aarch64::Descriptor(*e.entry).is_leaf(level) ||
+        aarch64::Descriptor(*e.entry).output_address(level) != frame_cap.object()) {
+        return fail(SyscallError::of(abi::Error::kIllegalOperation));
+    }
+    if (op == static_cast<uint64_t>(abi::CacheOp::kInvalidate) &&
+        !frame_cap.has_rights(abi::kRightWrite)) {
+        return fail(SyscallError::invalid_capability(0));  // discarding data is a write
+    }
+    VirtAddr start = arch::phys_to_virt(frame_cap.object().offset(offset));
+    switch (static_cast<abi::CacheOp>(op)) {
+        case abi::CacheOp::kClean:
+        case abi::CacheOp::kInvalidate:
+        case abi::CacheOp::kCleanInvalidate:
+            // Invalidation without cleaning could expose stale memory to other mappings of the
+            // frame, so every variant cleans.
+            arch::clean_invalidate_to_coherency(start, size);
+            break;
+        case abi::CacheOp::kUnifyInstruction:
+            arch::sync_instruction_cache(start, size);
+            break;
+    }
+    return {};
+}
+
 SysResult<void> frame(const Invocation& inv) {
     Cte& slot = inv.slot();
     const Capability& frame_cap = slot.cap();
@@ -218,6 +267,8 @@ SysResult<void> frame(const Invocation& inv) {
         case InvocationLabel::kFrameGetAddress:
             inv.set_reply(0, frame_cap.object().value());
             return {};
+        case InvocationLabel::kFrameCacheOp:
+            return frame_cache_op(inv);
         default:
             return fail(SyscallError::of(abi::Error::kIllegalOperation));
     }

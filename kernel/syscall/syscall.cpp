@@ -4,6 +4,7 @@
 #include "syscall/syscall.hpp"
 
 #include "abi/syscall.hpp"
+#include "arch/mmu.hpp"
 #include "core/console.hpp"
 #include "core/cspace.hpp"
 #include "core/ipc.hpp"
@@ -11,6 +12,7 @@
 #include "core/panic.hpp"
 #include "core/thread_switch.hpp"
 #include "core/user_fault.hpp"
+#include "object/vspace_walk.hpp"
 #include "syscall/invocation.hpp"
 
 namespace tessera {
@@ -148,6 +150,26 @@ void handle_syscall(Tcb& t) {
             t.context.x[0] = static_cast<uint64_t>(cap.type());
             t.context.x[1] = cap.rights();
             t.context.x[2] = cap.data();
+            return;
+        }
+        case abi::Syscall::kDebugTranslate: {
+            // The kernel's walk of the caller's tables against the MMU's own (AT S1E0R).
+            uint64_t va = t.context.x[0];
+            const Capability& vs = t.vspace_root.cap();
+            uint64_t walked = ~uint64_t{0};
+            if (va < abi::kUserAddressLimit) {
+                for (unsigned level = 1; level <= 3 && walked == ~uint64_t{0}; ++level) {
+                    VSpaceEntry at = vspace_entry(vs.object(), va, level);
+                    if (at.entry != nullptr && aarch64::Descriptor(*at.entry).is_leaf(level)) {
+                        aarch64::Descriptor d(*at.entry);
+                        walked = d.output_address(level).value() +
+                                 (va & (aarch64::level_size(level) - 1));
+                    }
+                }
+            }
+            auto hardware = arch::hardware_translate_user_read(VirtAddr(va));
+            t.context.x[0] = walked;
+            t.context.x[1] = hardware ? hardware->value() : ~uint64_t{0};
             return;
         }
         default: {

@@ -239,3 +239,21 @@ uint64_t frame_get_address(abi::CapPtr frame) {
 }
 
 }  // namespace tessera
+
+namespace tessera {
+
+InvocationResult frame_cache_op(abi::CapPtr frame, abi::CacheOp op, uint64_t offset,
+                                uint64_t size) {
+    const uint64_t args[] = {static_cast<uint64_t>(op), offset, size};
+    return invoke(frame, abi::InvocationLabel::kFrameCacheOp, args);
+}
+
+Translation debug_translate(uint64_t address) {
+    register uint64_t x0 asm("x0") = address;
+    register uint64_t x1 asm("x1");
+    register uint64_t x7 asm("x7") = static_cast<uint64_t>(abi::Syscall::kDebugTranslate);
+    asm volatile("svc #0" : "+r"(x0), "=r"(x1) : "r"(x7) : "memory");
+    return Translation{x0, x1};
+}
+
+}  // namespace tessera

@@ -47,6 +47,15 @@ enum class InvocationLabel : uint64_t {
     kFrameMap = 64,
     kFrameUnmap = 65,
     kFrameGetAddress = 66,
+    kFrameCacheOp = 67,
+};
+
+// FrameCacheOp operations (word 0), applied to [offset, offset + size) of a mapped frame.
+enum class CacheOp : uint64_t {
+    kClean = 0,       // write dirty lines back to memory (point of coherency)
+    kInvalidate = 1,  // discard lines (needs a writable capability)
+    kCleanInvalidate = 2,
+    kUnifyInstruction = 3,  // make written instructions visible to instruction fetch
 };
 
 // Frame mapping rights (FrameMap word 2) and attributes (word 3).

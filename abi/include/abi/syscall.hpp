@@ -18,6 +18,7 @@ enum class Syscall : uint64_t {
     kDebugPutChar = 8,       // write one character (x0) to the kernel console
     kDebugHalt = 9,          // end the system with status x0 (test and benchmark images)
     kDebugCapIdentify = 10,  // x0: capability -> x0 type (CapType), x1 rights, x2 data word
+    kDebugTranslate = 11,    // x0: user address -> x0 kernel walk, x1 MMU (AT S1E0R); ~0 = fault
     kCount,
 };
 

@@ -163,6 +163,15 @@ std::optional<PhysAddr> hardware_translate_write(VirtAddr va) {
     return PhysAddr((par & 0x0000'ffff'ffff'f000) | (va.value() & 0xfff));
 }
 
+std::optional<PhysAddr> hardware_translate_user_read(VirtAddr va) {
+    uint64_t par;
+    asm volatile("at s1e0r, %1; isb; mrs %0, par_el1" : "=r"(par) : "r"(va.value()) : "memory");
+    if ((par & 1) != 0) {
+        return std::nullopt;
+    }
+    return PhysAddr((par & 0x0000'ffff'ffff'f000) | (va.value() & 0xfff));
+}
+
 uint64_t kernel_table_pages_used() {
     return g_pool_used;
 }

@@ -177,7 +177,7 @@ USER_TEST(vspace, map_unmap_cycles_do_not_leak) {
     constexpr uint64_t kVa = 0x40'0000'0000;
     CHECK(map_tables(kOwnVSpace, kVa));
     uint64_t frame = new_frame();
-    for (unsigned i = 0; i < 2000; ++i) {
+    for (unsigned i = 0; i < 10000; ++i) {
         if (!frame_map(abi::CapPtr(frame), kOwnVSpace, kVa, kRW, abi::MapAttributes::kCached)
                  .ok() ||
             !frame_unmap(abi::CapPtr(frame)).ok()) {
@@ -259,6 +259,198 @@ USER_TEST(vspace, thread_in_second_address_space) {
     CHECK_EQ(m.mr[0], uint64_t{42});
     CHECK_EQ(m.mr[1], uint64_t{0});  // its private page is zero-filled
     stop_thread(th);
+}
+
+}  // namespace tessera::test
+
+namespace tessera::test {
+
+USER_TEST(vspace, kernel_walk_agrees_with_mmu) {
+    constexpr uint64_t kVa = 0x70'0000'0000;
+    CHECK(map_tables(kOwnVSpace, kVa));
+    uint64_t frame = new_frame();
+    CHECK(frame_map(abi::CapPtr(frame), kOwnVSpace, kVa, kRW, abi::MapAttributes::kCached).ok());
+    static uint64_t data_word = 1;
+    uint64_t samples[] = {
+        0x400000,                                      // text
+        reinterpret_cast<uint64_t>(&data_word),        // data
+        abi::kRootStackTop - 8,                        // stack
+        abi::kRootStackTop - abi::kRootStackSize - 8,  // guard page below the stack
+        abi::kRootIpcBufferAddress + 0x123,            // IPC buffer
+        kVa + 0x456,                                   // the new frame
+        kVa + 0x1000,                                  // beside it
+        0x0,                                           // null
+        0x7fff'ffff'f000,                              // top of the user half
+        0xffff'0000'4020'0000,                         // kernel half
+    };
+    for (uint64_t va : samples) {
+        Translation tr = debug_translate(va);
+        if (tr.walked != tr.hardware) {
+            t.fail("{:#x}: kernel walk {:#x}, AT S1E0R {:#x}", va, tr.walked, tr.hardware);
+            return;
+        }
+    }
+    CHECK_EQ(debug_translate(kVa + 0x456).walked, frame_get_address(abi::CapPtr(frame)) + 0x456);
+    CHECK_EQ(debug_translate(0).walked, ~uint64_t{0});
+}
+
+USER_TEST(vspace, cache_maintenance_checks_its_frame) {
+    constexpr uint64_t kVa = 0x71'0000'0000;
+    CHECK(map_tables(kOwnVSpace, kVa));
+    uint64_t frame = new_frame();
+    InvocationResult r = frame_cache_op(abi::CapPtr(frame), abi::CacheOp::kClean, 0, 64);
+    CHECK(r.error == Error::kIllegalOperation);  // not mapped
+    CHECK(frame_map(abi::CapPtr(frame), kOwnVSpace, kVa, kRW, abi::MapAttributes::kUncached).ok());
+    for (uint64_t op = 0; op <= 3; ++op) {
+        CHECK(frame_cache_op(abi::CapPtr(frame), static_cast<abi::CacheOp>(op), 0, 4096).ok());
+    }
+    CHECK(frame_cache_op(abi::CapPtr(frame), abi::CacheOp::kClean, 4000, 200).error ==
+          Error::kRangeError);
+    CHECK(frame_cache_op(abi::CapPtr(frame), abi::CacheOp::kClean, 0, 0).error ==
+          Error::kRangeError);
+    CHECK(frame_cache_op(abi::CapPtr(frame), static_cast<abi::CacheOp>(9), 0, 64).error ==
+          Error::kInvalidArgument);
+    // Invalidating needs a writable capability.
+    uint64_t ro = new_slot();
+    CHECK(cnode_copy(kRootCNode, ro, kRootDepth, kRootCNode, frame, kRootDepth, abi::kRightRead)
+              .ok());
+    constexpr uint64_t kVa2 = kVa + 0x1000;
+    CHECK(frame_map(abi::CapPtr(ro), kOwnVSpace, kVa2, abi::kMapRead, abi::MapAttributes::kCached)
+              .ok());
+    CHECK(frame_cache_op(abi::CapPtr(ro), abi::CacheOp::kInvalidate, 0, 64).error ==
+          Error::kInvalidCapability);
+    CHECK(frame_cache_op(abi::CapPtr(ro), abi::CacheOp::kClean, 0, 64).ok());
+    // A stale capability (its mapping removed by unmapping through the original) is refused.
+    CHECK(frame_unmap(abi::CapPtr(frame)).ok());
+    CHECK(frame_cache_op(abi::CapPtr(frame), abi::CacheOp::kClean, 0, 64).error ==
+          Error::kIllegalOperation);
+}
+
+USER_TEST(vspace, frames_of_every_size_until_memory_runs_out) {
+    constexpr uint64_t kBase = 0x72'0000'0000;
+    uint64_t ut = new_untyped(23);  // 8 MiB: some 2 MiB frames, the rest 4 KiB
+    CHECK(ut != 0);
+    CHECK(map_tables(kOwnVSpace, kBase));
+    // Two 2 MiB frames at 2 MiB-aligned addresses in the same 1 GiB region.
+    uint64_t mapped = 0;
+    for (unsigned i = 0; i < 2; ++i) {
+        uint64_t large = make_objects(ut, ObjectType::kFrame2M, 0);
+        CHECK(large != 0);
+        uint64_t va = kBase + (uint64_t{4} + i) * 0x20'0000;
+        CHECK(frame_map(abi::CapPtr(large), kOwnVSpace, va, kRW, abi::MapAttributes::kCached).ok());
+        auto* p = reinterpret_cast<volatile uint64_t*>(va);
+        CHECK_EQ(p[0], uint64_t{0});
+        CHECK_EQ(p[0x20'0000 / 8 - 1], uint64_t{0});
+        p[0] = 0xb16 + i;
+        ++mapped;
+    }
+    // Then 4 KiB frames until the untyped is exhausted.
+    unsigned small = 0;
+    for (;;) {
+        uint64_t slot = new_slot();
+        InvocationResult r =
+            untyped_retype(abi::CapPtr(ut), ObjectType::kFrame4K, 0, kRootCNode, 0, 0, slot, 1);
+        if (r.error == Error::kNotEnoughMemory) {
+            break;
+        }
+        CHECK(r.ok());
+        uint64_t va = kBase + uint64_t{small} * 0x1000;
+        if (va % 0x20'0000 == 0) {
+            CHECK(map_tables(kOwnVSpace, va));  // a new 2 MiB region needs its own table
+        }
+        CHECK(frame_map(abi::CapPtr(slot), kOwnVSpace, va, kRW, abi::MapAttributes::kCached).ok());
+        auto* p = reinterpret_cast<volatile uint64_t*>(va);
+        CHECK_EQ(p[0], uint64_t{0});
+        p[0] = 0x5a11 + small;
+        ++small;
+    }
+    CHECK_EQ(small, 1024u);  // 8 MiB - 4 MiB of large frames = 1024 pages
+    for (unsigned i = 0; i < small; ++i) {
+        CHECK_EQ(*reinterpret_cast<volatile uint64_t*>(kBase + uint64_t{i} * 0x1000),
+                 uint64_t{0x5a11 + i});
+    }
+    CHECK_EQ(*reinterpret_cast<volatile uint64_t*>(kBase + 4 * 0x20'0000), uint64_t{0xb16});
+    CHECK_EQ(mapped, uint64_t{2});
+    CHECK(cnode_revoke(kRootCNode, ut, kRootDepth).ok());  // unmaps them all
+    CHECK_EQ(debug_translate(kBase).walked, ~uint64_t{0});
+}
+
+USER_TEST(vspace, asid_pool_exhaustion) {
+    uint64_t ut = new_untyped(12);
+    uint64_t pool = new_slot();
+    CHECK(asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl), abi::CapPtr(ut), kRootCNode,
+                                 pool, kRootDepth)
+              .ok());
+    uint64_t spaces = new_untyped(22);  // 1024 pages: enough VSpaces
+    unsigned assigned = 0;
+    for (unsigned i = 0; i < 600; ++i) {
+        uint64_t vs = make_objects(spaces, ObjectType::kVSpace, 0);
+        CHECK(vs != 0);
+        InvocationResult r = asid_pool_assign(abi::CapPtr(pool), abi::CapPtr(vs));
+        if (r.error == Error::kNotEnoughMemory) {
+            break;
+        }
+        CHECK(r.ok());
+        ++assigned;
+    }
+    CHECK_EQ(assigned, 512u);  // a pool holds 512 ASIDs (this one does not start at 0)
+    CHECK(cnode_revoke(kRootCNode, spaces, kRootDepth).ok());
+}
+
+namespace {
+// The PL011 on QEMU virt: data register and flag register (bit 5: transmit FIFO full).
+constexpr uint64_t kUartPhysical = 0x0900'0000;
+
+// A frame capability for the device page at physical, carved from the device untyped that
+// covers it: child untypeds of decreasing size step the watermark to exactly that address.
+uint64_t device_frame_at(uint64_t physical) {
+    const abi::BootInfo* info = env().info;
+    for (uint64_t i = 0; i < info->untyped_count; ++i) {
+        const abi::UntypedDescriptor& d = info->untyped_list[i];
+        uint64_t size = uint64_t{1} << d.size_bits;
+        if (d.is_device == 0 || physical < d.physical_address ||
+            physical >= d.physical_address + size) {
+            continue;
+        }
+        uint64_t ut = info->untyped.start + i;
+        uint64_t offset = physical - d.physical_address;
+        for (unsigned bit = d.size_bits; bit-- > 12;) {
+            if ((offset >> bit) & 1) {
+                if (make_objects(ut, ObjectType::kUntyped, bit) == 0) {
+                    return 0;
+                }
+            }
+        }
+        return make_objects(ut, ObjectType::kFrame4K, 0);
+    }
+    return 0;
+}
+}  // namespace
+
+USER_TEST(vspace, user_prints_through_its_own_uart_mapping) {
+    constexpr uint64_t kVa = 0x73'0000'0000;
+    uint64_t frame = device_frame_at(kUartPhysical);
+    CHECK(frame != 0);
+    CHECK_EQ(frame_get_address(abi::CapPtr(frame)), kUartPhysical);
+    CHECK(map_tables(kOwnVSpace, kVa));
+    // Device memory maps only as device memory, never executable.
+    CHECK(frame_map(abi::CapPtr(frame), kOwnVSpace, kVa, kRW, abi::MapAttributes::kCached).error ==
+          Error::kInvalidArgument);
+    CHECK(frame_map(abi::CapPtr(frame), kOwnVSpace, kVa, kRW, abi::MapAttributes::kDevice).ok());
+    auto* dr = reinterpret_cast<volatile uint32_t*>(kVa);
+    auto* fr = reinterpret_cast<volatile uint32_t*>(kVa + 0x18);
+    for (const char* c = "user-uart: written through a user mapping\n"; *c != '\0'; ++c) {
+        while ((*fr & (1u << 5)) != 0) {
+        }
+        *dr = static_cast<uint8_t>(*c);
+    }
+    // A device frame cannot be a thread's IPC buffer.
+    uint64_t ut = new_untyped(12);
+    uint64_t tcb = make_objects(ut, ObjectType::kTcb, 0);
+    InvocationResult r = tcb_configure(abi::CapPtr(tcb), abi::CapPtr(0), kRootCNode, 0, kOwnVSpace,
+                                       kVa, abi::CapPtr(frame));
+    CHECK(r.error == Error::kInvalidCapability);
+    CHECK(cnode_delete(kRootCNode, frame, kRootDepth).ok());
 }
 
 }  // namespace tessera::test

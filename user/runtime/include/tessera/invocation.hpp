@@ -95,3 +95,17 @@ InvocationResult frame_unmap(abi::CapPtr frame);
 uint64_t frame_get_address(abi::CapPtr frame);
 
 }  // namespace tessera
+
+namespace tessera {
+
+InvocationResult frame_cache_op(abi::CapPtr frame, abi::CacheOp op, uint64_t offset, uint64_t size);
+
+// DebugTranslate: the kernel's software walk and the MMU's translation of a user address in
+// the caller's address space (~0 where either faults).
+struct Translation {
+    uint64_t walked;
+    uint64_t hardware;
+};
+Translation debug_translate(uint64_t address);
+
+}  // namespace tessera

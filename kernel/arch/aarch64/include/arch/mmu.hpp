@@ -27,6 +27,8 @@ aarch64::WalkResult kernel_walk(VirtAddr va);
 // Hardware translation with AT S1E1R / AT S1E1W: the physical address, or nullopt on a fault.
 std::optional<PhysAddr> hardware_translate_read(VirtAddr va);
 std::optional<PhysAddr> hardware_translate_write(VirtAddr va);
+// AT S1E0R: as EL0 would read va through the current user tables.
+std::optional<PhysAddr> hardware_translate_user_read(VirtAddr va);
 
 // Pages of boot-time table memory in use / available.
 uint64_t kernel_table_pages_used();
