@@ -4,6 +4,7 @@
 // Invariant: every capability reachable from a zombie's slots is deleted exactly once.
 #include "core/capability_delete.hpp"
 
+#include "arch/cpu.hpp"
 #include "core/ipc.hpp"
 #include "core/kernel_memory.hpp"
 #include "core/thread_switch.hpp"
@@ -201,10 +202,15 @@ void delete_capability(Cte& top) {
     }
 }
 
-void revoke_capability(Cte& slot) {
+bool revoke_capability(Cte& slot) {
     while (Cte* child = DerivationTree::first_child(slot)) {
         delete_capability(*child);
+        // Preemption point: a revoke may delete any number of capabilities.
+        if (arch::interrupt_pending() && DerivationTree::first_child(slot) != nullptr) {
+            return false;
+        }
     }
+    return true;
 }
 
 }  // namespace tessera

@@ -12,7 +12,8 @@ namespace tessera {
 // Empties slot, destroying the object if this was its final capability.
 void delete_capability(Cte& slot);
 
-// Deletes every descendant of slot (slot itself stays).
-void revoke_capability(Cte& slot);
+// Deletes every descendant of slot (slot itself stays). Returns false if it stopped early at a
+// preemption point because an interrupt is pending; calling it again continues.
+bool revoke_capability(Cte& slot);
 
 }  // namespace tessera

@@ -34,6 +34,12 @@ struct SyscallError {
         return make(abi::Error::kFailedLookup, static_cast<uint64_t>(failure), bits_left);
     }
     static constexpr SyscallError of(abi::Error code) { return make(code); }
+
+    // Not an ABI error: the operation stopped at a preemption point and the system call must
+    // run again (the caller's registers are left as they were).
+    static constexpr abi::Error kRestartCode = static_cast<abi::Error>(~uint64_t{0});
+    static constexpr SyscallError restart() { return make(kRestartCode); }
+    [[nodiscard]] constexpr bool is_restart() const { return code == kRestartCode; }
 };
 
 template <typename T>

@@ -83,6 +83,46 @@ SysResult<void> copy_or_move(const tessera::Invocation& inv, Cte& dest, Invocati
     return {};
 }
 
+// Rotate: dest_index, dest_depth, dest_data, pivot_index, pivot_depth, pivot_data, src_index,
+// src_depth; caps: pivot root, src root. Moves pivot to dest and src to pivot (dest may equal
+// src: then the two capabilities are swapped). Data changes guards only (badges are kept).
+SysResult<void> rotate(const tessera::Invocation& inv, Cte& dest) {
+    TRY(inv.require(8, 2));
+    uint64_t dest_data = TRY(inv.arg(2));
+    uint64_t pivot_data = TRY(inv.arg(5));
+    Cte* pivot_root = TRY(inv.extra_cap(0));
+    Cte* src_root = TRY(inv.extra_cap(1));
+    if (pivot_root->cap().type() != CapType::kCNode) {
+        return fail(SyscallError::invalid_capability(1));
+    }
+    if (src_root->cap().type() != CapType::kCNode) {
+        return fail(SyscallError::invalid_capability(2));
+    }
+    Cte* pivot = TRY(slot_at(pivot_root->cap(), TRY(inv.arg(3)), TRY(inv.arg(4))));
+    Cte* src = TRY(slot_at(src_root->cap(), TRY(inv.arg(6)), TRY(inv.arg(7))));
+    if (pivot == src || pivot == &dest) {
+        return fail(SyscallError::of(abi::Error::kIllegalOperation));
+    }
+    if (src->is_empty() || pivot->is_empty()) {
+        return fail(SyscallError::failed_lookup(abi::LookupFailure::kMissingCapability, 0));
+    }
+    if (src != &dest && !dest.is_empty()) {
+        return fail(SyscallError::of(abi::Error::kDeleteFirst));
+    }
+    if (src->cap().type() == CapType::kReply || pivot->cap().type() == CapType::kReply) {
+        return fail(SyscallError::of(abi::Error::kIllegalOperation));
+    }
+    Capability new_dest = TRY(with_data(pivot->cap(), dest_data, 2, true));
+    Capability new_pivot = TRY(with_data(src->cap(), pivot_data, 5, true));
+    if (src == &dest) {
+        DerivationTree::swap(*pivot, new_dest, *src, new_pivot);  // each cap changes slot
+    } else {
+        DerivationTree::move(*pivot, dest, new_dest);
+        DerivationTree::move(*src, *pivot, new_pivot);
+    }
+    return {};
+}
+
 }  // namespace
 
 SysResult<void> invoke_cnode(const tessera::Invocation& inv) {
@@ -95,6 +135,7 @@ SysResult<void> invoke_cnode(const tessera::Invocation& inv) {
         case InvocationLabel::kCNodeDelete:
         case InvocationLabel::kCNodeRevoke:
         case InvocationLabel::kCNodeCancelBadgedSends:
+        case InvocationLabel::kCNodeRotate:
             break;
         default:
             return fail(SyscallError::of(abi::Error::kIllegalOperation));
@@ -106,7 +147,9 @@ SysResult<void> invoke_cnode(const tessera::Invocation& inv) {
             delete_capability(*target);
             return {};
         case InvocationLabel::kCNodeRevoke:
-            revoke_capability(*target);
+            if (!revoke_capability(*target)) {
+                return fail(SyscallError::restart());
+            }
             return {};
         case InvocationLabel::kCNodeCancelBadgedSends: {
             // Needs the right to revoke the badge: a badged, revocable endpoint capability.
@@ -117,6 +160,8 @@ SysResult<void> invoke_cnode(const tessera::Invocation& inv) {
             cancel_badged_sends(*object_at<Endpoint>(cap.object()), cap.badge());
             return {};
         }
+        case InvocationLabel::kCNodeRotate:
+            return rotate(inv, *target);
         default:
             return copy_or_move(inv, *target, op);
     }

@@ -100,7 +100,8 @@ SysResult<void> invoke_untyped(const Invocation& inv) {
     untyped_slot.update_cap(untyped.with_free_index(plan.new_free_index));
     for (uint64_t i = 0; i < count; ++i) {
         PhysAddr pa = base.offset(i * object_size);
-        if (!device) {
+        // Untyped children are not zeroed here: each object made from them later is.
+        if (!device && plan.type != abi::ObjectType::kUntyped) {
             memset(object_at<void>(pa), 0, object_size);
             // User mappings may be non-cacheable: the zeros must reach memory.
             if (plan.type == abi::ObjectType::kFrame4K || plan.type == abi::ObjectType::kFrame2M) {

@@ -78,6 +78,10 @@ void handle_send(Tcb& t, bool blocking, bool is_call) {
         default: {
             Invocation inv(t, *slot.value(), abi::MessageInfo(t.context.x[arch::kInfoRegister]));
             SysResult<void> result = invoke(inv);
+            if (!result.ok() && result.error().is_restart()) {
+                t.context.pc -= 4;  // run the SVC again once the interrupt is handled
+                return;
+            }
             if (is_call) {
                 reply_to_invocation(t, result, inv.reply_length());
             }

@@ -207,3 +207,55 @@ USER_TEST(cnode, deep_cnode_chain_is_destroyed) {
 }
 
 }  // namespace tessera::test
+
+namespace tessera::test {
+namespace {
+
+InvocationResult rotate(uint64_t dest, uint64_t pivot, uint64_t src) {
+    const uint64_t args[] = {dest, kRootDepth, 0, pivot, kRootDepth, 0, src, kRootDepth};
+    const abi::CapPtr caps[] = {kRootCNode, kRootCNode};
+    return invoke(kRootCNode, abi::InvocationLabel::kCNodeRotate, args, caps);
+}
+
+}  // namespace
+
+USER_TEST(cnode, rotate_moves_two_capabilities) {
+    uint64_t ut = new_untyped(12);
+    uint64_t ep = make_objects(ut, abi::ObjectType::kEndpoint, 0);
+    uint64_t ntfn = make_objects(ut, abi::ObjectType::kNotification, 0);
+    uint64_t dest = new_slot();
+    // pivot (ep) -> dest, src (ntfn) -> pivot.
+    CHECK(rotate(dest, ep, ntfn).ok());
+    CHECK(debug_cap_identify(abi::CapPtr(dest)).type == abi::CapType::kEndpoint);
+    CHECK(debug_cap_identify(abi::CapPtr(ep)).type == abi::CapType::kNotification);
+    CHECK(debug_cap_identify(abi::CapPtr(ntfn)).type == abi::CapType::kNull);
+    // dest == src swaps: now dest holds the notification and the pivot the endpoint.
+    CHECK(rotate(dest, ep, dest).ok());
+    CHECK(debug_cap_identify(abi::CapPtr(dest)).type == abi::CapType::kNotification);
+    CHECK(debug_cap_identify(abi::CapPtr(ep)).type == abi::CapType::kEndpoint);
+    // Occupied destination, and a pivot equal to the source, are refused.
+    CHECK(rotate(new_slot(), ep, ep).error == abi::Error::kIllegalOperation);
+    uint64_t other = make_objects(ut, abi::ObjectType::kEndpoint, 0);
+    CHECK(rotate(other, ep, dest).error == abi::Error::kDeleteFirst);
+}
+
+USER_TEST(cnode, large_revoke_completes) {
+    // Thousands of capabilities in a CNode of their own; the revoke may be preempted by timer
+    // interrupts and restarted, and must still remove every one.
+    uint64_t ut = new_untyped(18);
+    uint64_t cn = make_objects(ut, abi::ObjectType::kCNode, 12);
+    uint64_t ep = make_objects(ut, abi::ObjectType::kEndpoint, 0);
+    CHECK(cn != 0 && ep != 0);
+    for (uint64_t i = 0; i < 4096; ++i) {
+        if (!cnode_mint(abi::CapPtr(cn), i, 12, kRootCNode, ep, kRootDepth, abi::kRightsAll, 1 + i)
+                 .ok()) {
+            t.fail("mint {} failed", i);
+            return;
+        }
+    }
+    CHECK(cnode_revoke(kRootCNode, ep, kRootDepth).ok());
+    // Every child is gone: slot 0 (and any other) of the CNode is empty again.
+    CHECK(cnode_mint(abi::CapPtr(cn), 0, 12, kRootCNode, ep, kRootDepth, abi::kRightsAll, 9).ok());
+}
+
+}  // namespace tessera::test

@@ -141,3 +141,73 @@ USER_TEST(tcb, exclusive_monitor_cleared_by_kernel_entry) {
 }
 
 }  // namespace tessera::test
+
+namespace tessera::test {
+namespace {
+
+volatile uint64_t g_fpu_errors = 0;
+volatile uint64_t g_fpu_rounds[2];
+
+// Keeps a distinct value in a SIMD register across many switches to the other thread.
+void fpu_worker(uint64_t id) {
+    uint64_t pattern = 0x1111'2222'3333'4444ull * (id + 1);
+    asm volatile("fmov d8, %0" ::"r"(pattern) : "v8");
+    for (int i = 0; i < 200; ++i) {
+        sys::yield();
+        uint64_t seen;
+        asm volatile("fmov %0, d8" : "=r"(seen));
+        if (seen != pattern) {
+            g_fpu_errors = g_fpu_errors + 1;
+        }
+        g_fpu_rounds[id] = g_fpu_rounds[id] + 1;
+    }
+}
+
+volatile uint64_t g_spins[2];
+
+void spin_without_yield(uint64_t id) {
+    for (;;) {
+        g_spins[id] = g_spins[id] + 1;
+    }
+}
+
+}  // namespace
+
+USER_TEST(tcb, fpu_registers_are_per_thread) {
+    g_fpu_errors = 0;
+    g_fpu_rounds[0] = 0;
+    g_fpu_rounds[1] = 0;
+    TestThread a = start_thread(fpu_worker, 0, 1);
+    TestThread b = start_thread(fpu_worker, 1, 1);
+    (void)tcb_set_priority(abi::CapPtr(abi::kSlotInitThreadTcb),
+                           abi::CapPtr(abi::kSlotInitThreadTcb), 1, 255);
+    while (g_fpu_rounds[0] < 200 || g_fpu_rounds[1] < 200) {
+        double x = static_cast<double>(g_fpu_rounds[0]) * 1.5;  // this thread uses the FPU too
+        asm volatile("" ::"w"(x));
+        sys::yield();
+    }
+    (void)tcb_set_priority(abi::CapPtr(abi::kSlotInitThreadTcb),
+                           abi::CapPtr(abi::kSlotInitThreadTcb), 255, 255);
+    stop_thread(a);
+    stop_thread(b);
+    CHECK_EQ(g_fpu_errors, uint64_t{0});
+}
+
+USER_TEST(tcb, timer_preempts_threads_that_never_yield) {
+    g_spins[0] = 0;
+    g_spins[1] = 0;
+    TestThread a = start_thread(spin_without_yield, 0, 2);
+    TestThread b = start_thread(spin_without_yield, 1, 2);
+    // Join them at their priority and spin too: only timeslice preemption lets all three run.
+    (void)tcb_set_priority(abi::CapPtr(abi::kSlotInitThreadTcb),
+                           abi::CapPtr(abi::kSlotInitThreadTcb), 2, 255);
+    while (g_spins[0] == 0 || g_spins[1] == 0) {
+    }
+    (void)tcb_set_priority(abi::CapPtr(abi::kSlotInitThreadTcb),
+                           abi::CapPtr(abi::kSlotInitThreadTcb), 255, 255);
+    stop_thread(a);
+    stop_thread(b);
+    CHECK(g_spins[0] > 0 && g_spins[1] > 0);
+}
+
+}  // namespace tessera::test

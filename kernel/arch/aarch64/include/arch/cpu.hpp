@@ -32,6 +32,13 @@ inline void wait_for_interrupt() {
     asm volatile("dsb sy; wfi" ::: "memory");
 }
 
+// An IRQ is pending (ISR_EL1.I) even though it is masked: long operations check this.
+inline bool interrupt_pending() {
+    uint64_t isr;
+    asm volatile("mrs %0, isr_el1" : "=r"(isr));
+    return (isr & (1u << 7)) != 0;
+}
+
 [[noreturn]] void halt_forever();
 
 inline uint64_t current_frame_pointer() {
