@@ -224,29 +224,36 @@ void remote_server(uint64_t ep) {
 
 }  // namespace
 
-USER_TEST(vspace, thread_in_second_address_space) {
+// A new VSpace sharing this program's image: a copy of every image frame mapped at the same
+// address with the rights of the original (writable data, read-execute otherwise).
+uint64_t new_shared_vspace() {
     uint64_t vs = new_vspace();
-    CHECK(vs != 0);
-    // Share the program's image: map a copy of every image frame at the same address, with
-    // the rights of the original capability (writable data, read-execute otherwise).
     const abi::BootInfo* info = env().info;
-    for (uint64_t s = info->image_frames.start; s < info->image_frames.end; ++s) {
+    for (uint64_t s = info->image_frames.start; vs != 0 && s < info->image_frames.end; ++s) {
         CapIdentity id = debug_cap_identify(abi::CapPtr(s));
         uint64_t va = id.data & 0xffff'ffff'ffff;
         uint64_t copy = new_slot();
-        CHECK(cnode_copy(kRootCNode, copy, kRootDepth, kRootCNode, s, kRootDepth, abi::kRightsAll)
-                  .ok());
         uint64_t rights = (id.rights & abi::kRightWrite) != 0 ? kRW : kRX;
-        CHECK(map_tables(abi::CapPtr(vs), va));
-        CHECK(frame_map(abi::CapPtr(copy), abi::CapPtr(vs), va, rights, abi::MapAttributes::kCached)
-                  .ok());
+        if (!cnode_copy(kRootCNode, copy, kRootDepth, kRootCNode, s, kRootDepth, abi::kRightsAll)
+                 .ok() ||
+            !map_tables(abi::CapPtr(vs), va) ||
+            !frame_map(abi::CapPtr(copy), abi::CapPtr(vs), va, rights, abi::MapAttributes::kCached)
+                 .ok()) {
+            return 0;
+        }
     }
+    return vs;
+}
+
+USER_TEST(vspace, thread_in_second_address_space) {
+    uint64_t vs = new_shared_vspace();
+    CHECK(vs != 0);
     // A page only the second address space has.
     CHECK(map_tables(abi::CapPtr(vs), kPrivateVa));
     uint64_t priv = new_frame();
-    CHECK(
-        frame_map(abi::CapPtr(priv), abi::CapPtr(vs), kPrivateVa, kRW, abi::MapAttributes::kCached)
-            .ok());
+    CHECK(frame_map(abi::CapPtr(priv), abi::CapPtr(vs), kPrivateVa, kRW,
+                    abi::MapAttributes::kCached)
+              .ok());
     uint64_t ut = new_untyped(12);
     uint64_t ep = make_objects(ut, ObjectType::kEndpoint, 0);
     TestThread th = start_thread(remote_server, ep, kTestPriority, 0, vs);
@@ -259,6 +266,51 @@ USER_TEST(vspace, thread_in_second_address_space) {
     CHECK_EQ(m.mr[0], uint64_t{42});
     CHECK_EQ(m.mr[1], uint64_t{0});  // its private page is zero-filled
     stop_thread(th);
+}
+
+USER_TEST(vspace, reused_asid_never_sees_stale_translations) {
+    // Thread 1 reads a page in VSpace X (the translation is now cached under X's ASID). X is
+    // deleted; VSpace Y gets the same ASID and a different frame at the same address. A thread
+    // in Y must read Y's frame, never X's through a stale TLB entry. (QEMU's TLB model drops
+    // everything when the ASID in TTBR0 changes, so under QEMU this guards the kernel's
+    // bookkeeping; on hardware it also guards the TLB invalidation on ASID retirement.)
+    uint64_t ut = new_untyped(12);
+    uint64_t ep = make_objects(ut, ObjectType::kEndpoint, 0);
+    uint64_t values[2] = {0x1111, 0x2222};
+    uint64_t asids[2] = {0, 0};
+    uint64_t seen[2] = {0, 0};
+    for (unsigned round = 0; round < 2; ++round) {
+        uint64_t vs = new_shared_vspace();
+        CHECK(vs != 0);
+        asids[round] = debug_cap_identify(abi::CapPtr(vs)).data & 0xffff;
+        CHECK(map_tables(abi::CapPtr(vs), kPrivateVa));
+        uint64_t frame = new_frame();
+        CHECK(frame_map(abi::CapPtr(frame), abi::CapPtr(vs), kPrivateVa, kRW,
+                        abi::MapAttributes::kCached)
+                  .ok());
+        // Fill the frame through a mapping of our own.
+        constexpr uint64_t kFill = 0x74'0000'0000;
+        CHECK(map_tables(kOwnVSpace, kFill));
+        uint64_t alias = new_slot();
+        CHECK(cnode_copy(kRootCNode, alias, kRootDepth, kRootCNode, frame, kRootDepth,
+                         abi::kRightsAll)
+                  .ok());
+        CHECK(frame_map(abi::CapPtr(alias), kOwnVSpace, kFill, kRW, abi::MapAttributes::kCached)
+                  .ok());
+        *reinterpret_cast<volatile uint64_t*>(kFill) = values[round];
+        CHECK(cnode_delete(kRootCNode, alias, kRootDepth).ok());
+        TestThread th = start_thread(remote_server, ep, kTestPriority, 0, vs);
+        let_others_run();
+        sys::Message m;
+        m.info = abi::MessageInfo(0, 0, 0, 1);
+        sys::call(abi::CapPtr(ep), m);
+        seen[round] = m.mr[1];
+        stop_thread(th);
+        CHECK(cnode_delete(kRootCNode, vs, kRootDepth).ok());  // retires the ASID
+    }
+    CHECK_EQ(asids[0], asids[1]);
+    CHECK_EQ(seen[0], values[0]);
+    CHECK_EQ(seen[1], values[1]);
 }
 
 }  // namespace tessera::test
