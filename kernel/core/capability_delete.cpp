@@ -116,6 +116,8 @@ void unlink_slot(Cte& slot) {
         frame_capability_deleted(cap);
     } else if (cap.type() == CapType::kPageTable) {
         page_table_capability_deleted(cap);
+    } else if (cap.type() == CapType::kReply) {
+        reply_capability_moved(cap, &slot, nullptr);
     }
     DerivationTree::remove(slot);
 }

@@ -255,6 +255,44 @@ void reply_ipc(Tcb& replier) {
     make_runnable(*caller);
 }
 
+bool save_caller(Tcb& replier, Cte& slot) {
+    Tcb* caller = replier.reply_to;
+    if (caller == nullptr || caller->state != ThreadState::kBlockedOnReply) {
+        return false;
+    }
+    replier.reply_to = nullptr;
+    caller->reply_from = nullptr;
+    DerivationTree::insert_original(
+        slot, Capability::reply(physical_address_of(caller), replier.reply_can_grant));
+    caller->reply_cap_slot = &slot;
+    return true;
+}
+
+void reply_through_capability(Tcb& replier, Cte& reply_slot) {
+    Tcb* caller = object_at<Tcb>(reply_slot.cap().object());
+    bool can_grant = reply_slot.cap().has_rights(abi::kRightGrant);
+    bool live =
+        caller->reply_cap_slot == &reply_slot && caller->state == ThreadState::kBlockedOnReply;
+    caller->reply_cap_slot = nullptr;
+    DerivationTree::remove(reply_slot);  // one reply per capability
+    if (!live) {
+        return;
+    }
+    if (caller->has_fault) {
+        handle_fault_reply(replier, *caller);
+        return;
+    }
+    transfer_message(replier, *caller, 0, can_grant, nullptr);
+    make_runnable(*caller);
+}
+
+void reply_capability_moved(const Capability& reply, const Cte* from, Cte* to) {
+    Tcb* caller = object_at<Tcb>(reply.object());
+    if (caller->reply_cap_slot == from) {
+        caller->reply_cap_slot = to;
+    }
+}
+
 void signal_notification(Notification& n, uint64_t badge) {
     if (Tcb* waiter = n.head; waiter != nullptr) {
         ipc_dequeue(n, *waiter);
@@ -311,6 +349,10 @@ void cancel_ipc(Tcb& t) {
             if (t.reply_from != nullptr) {
                 t.reply_from->reply_to = nullptr;
                 t.reply_from = nullptr;
+            }
+            if (t.reply_cap_slot != nullptr) {  // a saved reply to it can no longer be used
+                DerivationTree::remove(*t.reply_cap_slot);
+                t.reply_cap_slot = nullptr;
             }
             t.has_fault = false;
             break;

@@ -24,6 +24,13 @@ void send_ipc(Tcb& sender, Endpoint& ep, const SendOptions& options);
 void receive_ipc(Tcb& receiver, Endpoint& ep, bool blocking);
 // Replies to the caller the replier owes a reply to (no-op if none, or if it died).
 void reply_ipc(Tcb& replier);
+// SaveCaller: turns the replier's pending reply into a reply capability stored in slot.
+// False if it owes no reply.
+bool save_caller(Tcb& replier, Cte& slot);
+// Send on a reply capability: replies to its caller (if it still waits) and consumes the cap.
+void reply_through_capability(Tcb& replier, Cte& reply_slot);
+// A reply capability leaves its slot (deleted or moved): keep the caller's link right.
+void reply_capability_moved(const Capability& reply, const Cte* from, Cte* to);
 
 void signal_notification(Notification& n, uint64_t badge);
 void wait_notification(Tcb& t, Notification& n, bool blocking);

@@ -79,6 +79,9 @@ SysResult<void> copy_or_move(const tessera::Invocation& inv, Cte& dest, Invocati
             return fail(SyscallError::of(abi::Error::kDeleteFirst));
         }
         DerivationTree::move(*src, dest, cap);
+        if (cap.type() == CapType::kReply) {
+            reply_capability_moved(cap, src, &dest);
+        }
     }
     return {};
 }
@@ -136,6 +139,7 @@ SysResult<void> invoke_cnode(const tessera::Invocation& inv) {
         case InvocationLabel::kCNodeRevoke:
         case InvocationLabel::kCNodeCancelBadgedSends:
         case InvocationLabel::kCNodeRotate:
+        case InvocationLabel::kCNodeSaveCaller:
             break;
         default:
             return fail(SyscallError::of(abi::Error::kIllegalOperation));
@@ -162,6 +166,14 @@ SysResult<void> invoke_cnode(const tessera::Invocation& inv) {
         }
         case InvocationLabel::kCNodeRotate:
             return rotate(inv, *target);
+        case InvocationLabel::kCNodeSaveCaller:
+            if (!target->is_empty()) {
+                return fail(SyscallError::of(abi::Error::kDeleteFirst));
+            }
+            if (!save_caller(inv.caller(), *target)) {
+                return fail(SyscallError::of(abi::Error::kIllegalOperation));  // no reply owed
+            }
+            return {};
         default:
             return copy_or_move(inv, *target, op);
     }

@@ -64,6 +64,7 @@ class Tcb {
     Tcb* reply_to = nullptr;
     Tcb* reply_from = nullptr;
     bool reply_can_grant = false;
+    Cte* reply_cap_slot = nullptr;  // (caller) where SaveCaller put the reply capability to it
     Notification* bound_notification = nullptr;
 
     // A fault waiting to be (or being) handled; its message replaces the thread's own.

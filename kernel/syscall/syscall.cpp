@@ -75,6 +75,13 @@ void handle_send(Tcb& t, bool blocking, bool is_call) {
             }
             signal_notification(*object_at<Notification>(cap.object()), cap.badge());
             return;
+        case CapType::kReply:
+            if (is_call) {
+                reply_error(t, SyscallError::of(abi::Error::kIllegalOperation));
+                return;
+            }
+            reply_through_capability(t, *slot.value());
+            return;
         default: {
             Invocation inv(t, *slot.value(), abi::MessageInfo(t.context.x[arch::kInfoRegister]));
             SysResult<void> result = invoke(inv);

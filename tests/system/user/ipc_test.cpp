@@ -310,3 +310,76 @@ USER_TEST(ipc, cancel_badged_sends) {
 }
 
 }  // namespace tessera::test
+
+namespace tessera::test {
+namespace {
+
+volatile uint64_t g_replies[2];
+
+void call_with(uint64_t ep_and_index) {
+    uint64_t ep = ep_and_index & 0xffff;
+    uint64_t index = ep_and_index >> 16;
+    sys::Message m;
+    m.info = abi::MessageInfo(0, 0, 0, 1);
+    m.mr[0] = 100 + index;
+    sys::call(abi::CapPtr(ep), m);
+    g_replies[index] = m.mr[0];
+}
+
+InvocationResult save_caller(uint64_t slot) {
+    const uint64_t args[] = {slot, kRootDepth};
+    return invoke(kRootCNode, abi::InvocationLabel::kCNodeSaveCaller, args);
+}
+
+}  // namespace
+
+USER_TEST(ipc, save_caller_defers_replies) {
+    // A server takes two calls, saving each reply right, then answers them in reverse order.
+    uint64_t ep = new_endpoint();
+    g_replies[0] = 0;
+    g_replies[1] = 0;
+    TestThread a = start_thread(call_with, ep | (0 << 16), kTestPriority);
+    TestThread b = start_thread(call_with, ep | (1 << 16), kTestPriority);
+    let_others_run();  // both callers queue on the endpoint
+    uint64_t saved[2];
+    for (unsigned i = 0; i < 2; ++i) {
+        sys::Message m;
+        sys::recv(abi::CapPtr(ep), m);
+        saved[i] = new_slot();
+        CHECK(save_caller(saved[i]).ok());
+        CHECK(debug_cap_identify(abi::CapPtr(saved[i])).type == CapType::kReply);
+    }
+    CHECK(save_caller(new_slot()).error == Error::kIllegalOperation);  // nothing owed now
+    // Reply capabilities cannot be copied, but can be moved.
+    uint64_t moved = new_slot();
+    CHECK(cnode_copy(kRootCNode, new_slot(), kRootDepth, kRootCNode, saved[0], kRootDepth,
+                     abi::kRightsAll)
+              .error == Error::kIllegalOperation);
+    CHECK(cnode_move(kRootCNode, moved, kRootDepth, kRootCNode, saved[0], kRootDepth).ok());
+    for (int i = 1; i >= 0; --i) {
+        sys::Message r;
+        r.info = abi::MessageInfo(0, 0, 0, 1);
+        r.mr[0] = 1000 + static_cast<uint64_t>(i);
+        sys::send(abi::CapPtr(i == 0 ? moved : saved[1]), r);
+    }
+    let_others_run();
+    CHECK(debug_cap_identify(abi::CapPtr(moved)).type == CapType::kNull);  // used up
+    stop_thread(a);
+    stop_thread(b);
+    CHECK_EQ(g_replies[0] + g_replies[1], uint64_t{2001});
+    CHECK(g_replies[0] == 1000 || g_replies[0] == 1001);
+}
+
+USER_TEST(ipc, saved_reply_to_deleted_caller_is_revoked) {
+    uint64_t ep = new_endpoint();
+    TestThread a = start_thread(call_with, ep, kTestPriority);
+    let_others_run();
+    sys::Message m;
+    sys::recv(abi::CapPtr(ep), m);
+    uint64_t saved = new_slot();
+    CHECK(save_caller(saved).ok());
+    stop_thread(a);  // the caller is destroyed: its reply capability disappears
+    CHECK(debug_cap_identify(abi::CapPtr(saved)).type == CapType::kNull);
+}
+
+}  // namespace tessera::test
