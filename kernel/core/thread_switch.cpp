@@ -5,8 +5,10 @@
 #include "arch/address_space.hpp"
 #include "arch/cpu.hpp"
 #include "arch/registers.hpp"
+#include "core/console.hpp"
 #include "core/ipc.hpp"
 #include "core/kernel_memory.hpp"
+#include "object/vspace.hpp"
 
 namespace tessera {
 
@@ -34,9 +36,18 @@ void set_fpu_trap(bool trap) {
     g_fpu_trapping = trap;
 }
 
+bool has_live_vspace(const Tcb& t) {
+    const Capability& vspace = t.vspace_root.cap();
+    return vspace.type() == CapType::kVSpace && vspace.vspace_asid() != 0 &&
+           asid_lookup(vspace.vspace_asid()) == vspace.object();
+}
+
 }  // namespace
 
 void switch_to(Tcb& t) {
+    if (!has_live_vspace(t)) {
+        schedule_and_run();  // suspends it with a report
+    }
     g_current = &t;
     const Capability& vspace = t.vspace_root.cap();
     arch::activate_user_address_space(vspace.object(), vspace.vspace_asid());
@@ -51,8 +62,11 @@ Tcb* current_thread() {
 void schedule_and_run() {
     for (;;) {
         Tcb* next = g_scheduler.choose();
-        if (next != nullptr && next->vspace_root.cap().type() != CapType::kVSpace) {
-            suspend(*next);  // cannot happen through Resume; never run on a missing VSpace
+        if (next != nullptr && !has_live_vspace(*next)) {
+            // Its VSpace capability was removed or its ASID retired (pool deleted): it can
+            // never run on tables or an ASID that are not its own.
+            kprintln("thread \"{}\" has no usable address space; suspended", next->name);
+            suspend(*next);
             continue;
         }
         if (next != nullptr) {
@@ -64,6 +78,16 @@ void schedule_and_run() {
         arch::wait_for_interrupt();
         arch::disable_interrupts();
     }
+}
+
+void resume_or_schedule(Tcb& t) {
+    // Its VSpace may have been replaced by its own system call: activate (a no-op when equal).
+    if (g_current == &t && g_scheduler.choose() == &t && has_live_vspace(t)) {
+        const Capability& vspace = t.vspace_root.cap();
+        arch::activate_user_address_space(vspace.object(), vspace.vspace_asid());
+        arch_return_to_user(&t.context);
+    }
+    schedule_and_run();
 }
 
 void scheduler_tick() {

@@ -18,6 +18,9 @@ Tcb* current_thread();
 
 // Never returns: runs the highest-priority runnable thread, idling (WFI) while there is none.
 [[noreturn]] void schedule_and_run();
+// Leaving the kernel after handling t's system call or exception: if t is still the thread
+// to run, return to it directly (its address space and FPU state are already in place).
+[[noreturn]] void resume_or_schedule(Tcb& t);
 
 // Runs t now (it must be the highest-priority runnable thread); never returns.
 [[noreturn]] void switch_to(Tcb& t);

@@ -122,6 +122,9 @@ bool fast_reply_recv(Tcb& server, abi::MessageInfo info) {
 
 bool try_fastpath(Tcb& t) {
     auto number = static_cast<abi::Syscall>(t.context.x[arch::kSyscallNumberRegister]);
+    if (number != abi::Syscall::kCall && number != abi::Syscall::kReplyRecv) {
+        return false;
+    }
     abi::MessageInfo info(t.context.x[arch::kInfoRegister]);
     if (info.extra_caps() != 0 || info.length() > abi::kMessageRegistersInCpu) {
         return false;

@@ -19,8 +19,14 @@ constexpr uint32_t kEcSpAlignment = 0x26;
 
 void handle_user_sync(Tcb& t) {
     uint64_t esr = TESSERA_READ_SYSREG(esr_el1);
-    uint64_t far = TESSERA_READ_SYSREG(far_el1);
     uint32_t ec = arch::exception_class(esr);
+    if (ec == arch::kEcSvc64) [[likely]] {
+        if (!try_fastpath(t)) {
+            handle_syscall(t);
+        }
+        return;
+    }
+    uint64_t far = TESSERA_READ_SYSREG(far_el1);
     switch (ec) {
         case arch::kEcSvc64:
             if (!try_fastpath(t)) {
@@ -73,5 +79,5 @@ extern "C" [[noreturn]] void handle_user_entry(uint64_t kind, Tcb* thread) {
             panic("SError while thread \"{}\" ran (ESR {:#x})", thread->name,
                   TESSERA_READ_SYSREG(esr_el1));
     }
-    schedule_and_run();
+    resume_or_schedule(*thread);
 }

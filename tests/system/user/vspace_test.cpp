@@ -251,9 +251,9 @@ USER_TEST(vspace, thread_in_second_address_space) {
     // A page only the second address space has.
     CHECK(map_tables(abi::CapPtr(vs), kPrivateVa));
     uint64_t priv = new_frame();
-    CHECK(frame_map(abi::CapPtr(priv), abi::CapPtr(vs), kPrivateVa, kRW,
-                    abi::MapAttributes::kCached)
-              .ok());
+    CHECK(
+        frame_map(abi::CapPtr(priv), abi::CapPtr(vs), kPrivateVa, kRW, abi::MapAttributes::kCached)
+            .ok());
     uint64_t ut = new_untyped(12);
     uint64_t ep = make_objects(ut, ObjectType::kEndpoint, 0);
     TestThread th = start_thread(remote_server, ep, kTestPriority, 0, vs);
@@ -503,6 +503,49 @@ USER_TEST(vspace, user_prints_through_its_own_uart_mapping) {
                                        kVa, abi::CapPtr(frame));
     CHECK(r.error == Error::kInvalidCapability);
     CHECK(cnode_delete(kRootCNode, frame, kRootDepth).ok());
+}
+
+}  // namespace tessera::test
+
+namespace tessera::test {
+namespace {
+volatile uint64_t g_pool_spins = 0;
+void count_forever(uint64_t) {
+    for (;;) {
+        g_pool_spins = g_pool_spins + 1;
+        sys::yield();
+    }
+}
+}  // namespace
+
+USER_TEST(vspace, deleting_asid_pool_stops_its_threads) {
+    // A thread whose VSpace loses its ASID (the pool is deleted) must never run again on it.
+    uint64_t ut = new_untyped(12);
+    uint64_t pool = new_slot();
+    CHECK(asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl), abi::CapPtr(ut), kRootCNode,
+                                 pool, kRootDepth)
+              .ok());
+    uint64_t saved_pool = g_pool;
+    g_pool = pool;  // new_shared_vspace() takes its ASID from this pool
+    uint64_t vs = new_shared_vspace();
+    g_pool = saved_pool;
+    CHECK(vs != 0);
+    g_pool_spins = 0;
+    TestThread th = start_thread(count_forever, 0, 1, 0, vs);
+    (void)tcb_set_priority(abi::CapPtr(abi::kSlotInitThreadTcb),
+                           abi::CapPtr(abi::kSlotInitThreadTcb), 1, 255);
+    while (g_pool_spins < 10) {
+        sys::yield();
+    }
+    CHECK(cnode_delete(kRootCNode, pool, kRootDepth).ok());
+    uint64_t before = g_pool_spins;
+    for (int i = 0; i < 50; ++i) {
+        sys::yield();
+    }
+    (void)tcb_set_priority(abi::CapPtr(abi::kSlotInitThreadTcb),
+                           abi::CapPtr(abi::kSlotInitThreadTcb), 255, 255);
+    CHECK(g_pool_spins <= before + 1);
+    stop_thread(th);
 }
 
 }  // namespace tessera::test
