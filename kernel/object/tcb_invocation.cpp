@@ -96,12 +96,16 @@ SysResult<SpaceArgs> decode_space(const Invocation& inv, unsigned first, uint64_
     return a;
 }
 
-SysResult<Cte*> decode_ipc_buffer(const Invocation& inv, unsigned cap_index, uint64_t address) {
+SysResult<Cte*> decode_ipc_buffer(const Invocation& inv, unsigned cap_index, uint64_t address,
+                                  unsigned word) {
     if (address == 0) {
         return static_cast<Cte*>(nullptr);  // no IPC buffer
     }
+    if (address >= abi::kUserAddressLimit) {
+        return fail(SyscallError::invalid_argument(word));  // must be a user address
+    }
     if (address % kIpcBufferAlignment != 0) {
-        return fail(SyscallError::make(abi::Error::kAlignmentError, 3));
+        return fail(SyscallError::make(abi::Error::kAlignmentError, word));
     }
     Cte* frame = TRY(inv.extra_cap(cap_index));
     const Capability& f = frame->cap();
@@ -132,7 +136,7 @@ SysResult<void> configure(const Invocation& inv, Tcb& t) {
     uint64_t cspace_data = TRY(inv.arg(1));
     uint64_t buffer = TRY(inv.arg(3));
     SpaceArgs space = TRY(decode_space(inv, 0, cspace_data));
-    Cte* frame = TRY(decode_ipc_buffer(inv, 2, buffer));
+    Cte* frame = TRY(decode_ipc_buffer(inv, 2, buffer, 3));
     t.fault_endpoint = abi::CapPtr(fault_ep);
     install(t.cspace_root, *space.cspace, space.cspace_cap);
     install(t.vspace_root, *space.vspace, space.vspace->cap());
@@ -272,7 +276,7 @@ SysResult<void> invoke_tcb(const Invocation& inv) {
         case InvocationLabel::kTcbSetIpcBuffer: {
             TRY(inv.require(1, 0));
             uint64_t buffer = TRY(inv.arg(0));
-            Cte* frame = TRY(decode_ipc_buffer(inv, 0, buffer));
+            Cte* frame = TRY(decode_ipc_buffer(inv, 0, buffer, 0));
             set_ipc_buffer(*t, frame, buffer);
             return {};
         }

@@ -211,3 +211,30 @@ USER_TEST(tcb, timer_preempts_threads_that_never_yield) {
 }
 
 }  // namespace tessera::test
+
+namespace tessera::test {
+
+USER_TEST(tcb, ipc_buffer_address_checked) {
+    uint64_t ut = new_untyped(12);
+    uint64_t tcb = make_objects(ut, abi::ObjectType::kTcb, 0);
+    abi::CapPtr frame(abi::kSlotInitThreadIpcBuffer);
+    auto configure = [&](uint64_t buffer) {
+        return tcb_configure(abi::CapPtr(tcb), abi::CapPtr(0), kRootCNode, 0,
+                             abi::CapPtr(abi::kSlotInitThreadVSpace), buffer, frame);
+    };
+    InvocationResult r = configure(abi::kRootIpcBufferAddress + 8);
+    CHECK(r.error == abi::Error::kAlignmentError);
+    CHECK_EQ(r.detail[0], uint64_t{3});
+    r = configure(0xffff'0000'0000'0000);
+    CHECK(r.error == abi::Error::kInvalidArgument);
+    CHECK(configure(abi::kRootIpcBufferAddress).ok());
+    // The buffer frame must be a frame.
+    r = tcb_configure(abi::CapPtr(tcb), abi::CapPtr(0), kRootCNode, 0,
+                      abi::CapPtr(abi::kSlotInitThreadVSpace), abi::kRootIpcBufferAddress,
+                      kRootCNode);
+    CHECK(r.error == abi::Error::kInvalidCapability);
+    CHECK_EQ(r.detail[0], uint64_t{3});
+    CHECK(cnode_delete(kRootCNode, tcb, kRootDepth).ok());
+}
+
+}  // namespace tessera::test
