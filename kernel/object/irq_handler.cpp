@@ -50,7 +50,6 @@ SysResult<void> irq_control_get(const Invocation& inv) {
     uint64_t irq = TRY(inv.arg(0));
     uint64_t index = TRY(inv.arg(1));
     uint64_t depth = TRY(inv.arg(2));
-    Cte* root = TRY(inv.extra_cap(0));
     uint32_t lines = arch::interrupt_line_count();
     if (irq < kFirstUserIrq || irq >= lines) {
         return fail(SyscallError::range(kFirstUserIrq, lines - 1));
@@ -59,17 +58,7 @@ SysResult<void> irq_control_get(const Invocation& inv) {
         (interrupt_line_taken(static_cast<uint32_t>(irq)) && !g_irqs[irq].registered)) {
         return fail(SyscallError::of(abi::Error::kRevokeFirst));  // already handed out or kernel's
     }
-    if (root->cap().type() != CapType::kCNode) {
-        return fail(SyscallError::invalid_capability(1));
-    }
-    if (depth < 1 || depth > abi::kWordBits) {
-        return fail(SyscallError::range(1, abi::kWordBits));
-    }
-    Cte* dest =
-        TRY(lookup_slot_at_depth(root->cap(), abi::CapPtr(index), static_cast<unsigned>(depth)));
-    if (!dest->is_empty()) {
-        return fail(SyscallError::of(abi::Error::kDeleteFirst));
-    }
+    Cte* dest = TRY(inv.empty_destination(0, index, depth));
     g_irqs[irq].issued = true;
     DerivationTree::insert_derived(inv.slot(), *dest,
                                    Capability::irq_handler(static_cast<uint32_t>(irq)));

@@ -53,23 +53,12 @@ SysResult<void> asid_control(const Invocation& inv) {
     uint64_t index = TRY(inv.arg(0));
     uint64_t depth = TRY(inv.arg(1));
     Cte* untyped = TRY(inv.extra_cap(0));
-    Cte* root = TRY(inv.extra_cap(1));
     const Capability& ut = untyped->cap();
     if (ut.type() != CapType::kUntyped || ut.untyped_size_bits() != abi::kPageSizeBits ||
         ut.untyped_is_device() || DerivationTree::has_children(*untyped)) {
         return fail(SyscallError::invalid_capability(1));
     }
-    if (root->cap().type() != CapType::kCNode) {
-        return fail(SyscallError::invalid_capability(2));
-    }
-    if (depth < 1 || depth > abi::kWordBits) {
-        return fail(SyscallError::range(1, abi::kWordBits));
-    }
-    Cte* dest =
-        TRY(lookup_slot_at_depth(root->cap(), abi::CapPtr(index), static_cast<unsigned>(depth)));
-    if (!dest->is_empty()) {
-        return fail(SyscallError::of(abi::Error::kDeleteFirst));
-    }
+    Cte* dest = TRY(inv.empty_destination(1, index, depth));
     uint16_t base = asid_free_pool_base();
     if (base == 0) {
         return fail(SyscallError::of(abi::Error::kNotEnoughMemory));  // all 65536 ASIDs issued

@@ -59,6 +59,23 @@ SysResult<Cte*> Invocation::extra_cap(unsigned i) const {
     return slot.value();
 }
 
+SysResult<Cte*> Invocation::empty_destination(unsigned root_cap, uint64_t index,
+                                              uint64_t depth) const {
+    Cte* root = TRY(extra_cap(root_cap));
+    if (root->cap().type() != CapType::kCNode) {
+        return fail(SyscallError::invalid_capability(1 + root_cap));
+    }
+    if (depth < 1 || depth > abi::kWordBits) {
+        return fail(SyscallError::range(1, abi::kWordBits));
+    }
+    Cte* dest =
+        TRY(lookup_slot_at_depth(root->cap(), abi::CapPtr(index), static_cast<unsigned>(depth)));
+    if (!dest->is_empty()) {
+        return fail(SyscallError::of(abi::Error::kDeleteFirst));
+    }
+    return dest;
+}
+
 bool Invocation::set_reply(unsigned i, uint64_t value) const {
     if (i < abi::kMessageRegistersInCpu) {
         caller_.context.x[arch::kFirstMessageRegister + i] = value;

@@ -30,6 +30,9 @@ class Invocation {
     SysResult<void> require(unsigned words, unsigned caps) const;
     // Slot of extra capability i, looked up in the caller's CSpace.
     SysResult<Cte*> extra_cap(unsigned i) const;
+    // The empty slot (index, depth) in the CNode given as extra capability root_cap: where an
+    // operation puts a new capability. Checks the root, the depth and that the slot is empty.
+    SysResult<Cte*> empty_destination(unsigned root_cap, uint64_t index, uint64_t depth) const;
 
     // Result words returned to the caller on success (message registers, then IPC buffer).
     // False if the caller has no IPC buffer for words beyond the registers.

@@ -145,31 +145,38 @@ aarch64::WalkResult kernel_walk(VirtAddr va) {
     return table.walk(va);
 }
 
-std::optional<PhysAddr> hardware_translate_read(VirtAddr va) {
-    uint64_t par;
-    asm volatile("at s1e1r, %1; isb; mrs %0, par_el1" : "=r"(par) : "r"(va.value()) : "memory");
+namespace {
+
+// The address an AT instruction produced in PAR_EL1, or nullopt if it reported a fault.
+std::optional<PhysAddr> par_result(uint64_t par, VirtAddr va) {
     if ((par & 1) != 0) {
         return std::nullopt;
     }
     return PhysAddr((par & 0x0000'ffff'ffff'f000) | (va.value() & 0xfff));
+}
+
+}  // namespace
+
+#define TESSERA_AT(op, va)                                 \
+    ({                                                     \
+        uint64_t _par;                                     \
+        asm volatile("at " op ", %1; isb; mrs %0, par_el1" \
+                     : "=r"(_par)                          \
+                     : "r"((va).value())                   \
+                     : "memory");                          \
+        _par;                                              \
+    })
+
+std::optional<PhysAddr> hardware_translate_read(VirtAddr va) {
+    return par_result(TESSERA_AT("s1e1r", va), va);
 }
 
 std::optional<PhysAddr> hardware_translate_write(VirtAddr va) {
-    uint64_t par;
-    asm volatile("at s1e1w, %1; isb; mrs %0, par_el1" : "=r"(par) : "r"(va.value()) : "memory");
-    if ((par & 1) != 0) {
-        return std::nullopt;
-    }
-    return PhysAddr((par & 0x0000'ffff'ffff'f000) | (va.value() & 0xfff));
+    return par_result(TESSERA_AT("s1e1w", va), va);
 }
 
 std::optional<PhysAddr> hardware_translate_user_read(VirtAddr va) {
-    uint64_t par;
-    asm volatile("at s1e0r, %1; isb; mrs %0, par_el1" : "=r"(par) : "r"(va.value()) : "memory");
-    if ((par & 1) != 0) {
-        return std::nullopt;
-    }
-    return PhysAddr((par & 0x0000'ffff'ffff'f000) | (va.value() & 0xfff));
+    return par_result(TESSERA_AT("s1e0r", va), va);
 }
 
 uint64_t kernel_table_pages_used() {
