@@ -18,7 +18,8 @@ build: bootstrap
 
 # Boots the interactive system in QEMU on this terminal (Ctrl-A X quits).
 run: build
-	@tools/qemu-run --mode interactive --kernel $(KERNEL) --cpu $(CPU) --memory $(MEMORY)
+	@tools/qemu-run --mode interactive --kernel $(KERNEL) --cpu $(CPU) --memory $(MEMORY) \
+		--module build/aarch64/images.cpio
 
 # Host unit tests (plain and ASan+UBSan), fuzz smoke runs, in-QEMU system tests.
 test: bootstrap

@@ -106,6 +106,7 @@ class RootTaskBuilder {
     }
     void load_image();
     void add_table_caps(PhysAddr root);
+    void add_boot_module();
     void make_untypeds();
     void add_untyped_range(uint64_t base, uint64_t end, bool device);
 
@@ -179,6 +180,23 @@ void RootTaskBuilder::add_table_caps(PhysAddr root) {
         }
     }
     bootinfo_->page_tables = {first, next_slot_};
+}
+
+// Read-only frame capabilities covering the boot module (the image archive), so the root
+// task can map it. Its pages are reserved in the memory map and never become untyped.
+void RootTaskBuilder::add_boot_module() {
+    uint64_t first = next_slot_;
+    std::optional<PhysRange> module = state_.boot_module ? state_.boot_module : state_.board.initrd;
+    if (module && module->size > 0) {
+        uint64_t base = align_down(module->base.value(), kPage);
+        uint64_t end = align_up(module->end().value(), kPage).value_or(base);
+        for (uint64_t pa = base; pa < end; pa += kPage) {
+            add_cap(Capability::frame(PhysAddr(pa), false, false, abi::kRightRead));
+        }
+        bootinfo_->boot_module_size = module->size;
+        bootinfo_->boot_module_offset = module->base.value() - base;
+    }
+    bootinfo_->boot_module_frames = {first, next_slot_};
 }
 
 void RootTaskBuilder::add_untyped_range(uint64_t base, uint64_t end, bool device) {
@@ -311,7 +329,7 @@ void RootTaskBuilder::build(const char* name) {
 
     load_image();
     add_table_caps(vspace_pa);
-    bootinfo_->boot_module_frames = {next_slot_, next_slot_};
+    add_boot_module();
     make_untypeds();
 
     bootinfo_->magic = abi::kBootInfoMagic;

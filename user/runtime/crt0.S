@@ -1,11 +1,13 @@
-// User program entry: the kernel starts a thread at _start with its stack pointer set and x0
-// holding the program's startup argument (the boot-info address for the root task). Clears
-// .bss, then calls tessera_start(x0); a return from it ends the thread's work.
+// User program entry: the kernel starts a thread at _start with its stack pointer set and x0/x1
+// holding its start-up arguments (the boot-info address for the root task; the parent endpoint
+// and an argument word for a PD). Clears .bss, then calls tessera_start(x0, x1); a return from
+// it ends the program (tessera_exit).
 
     .section .text.start, "ax"
     .global _start
 _start:
     mov     x19, x0
+    mov     x20, x1
     adrp    x1, __bss_start
     add     x1, x1, :lo12:__bss_start
     adrp    x2, __bss_end
@@ -17,6 +19,7 @@ _start:
 2:  mov     x29, xzr
     mov     x30, xzr
     mov     x0, x19
+    mov     x1, x20
     bl      tessera_start
     bl      tessera_exit
 3:  b       3b

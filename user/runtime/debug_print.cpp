@@ -25,7 +25,3 @@ extern "C" void tessera_assert_failed(const char* expr, const char* file, int li
     tessera::println("assertion failed: {} ({}:{})", expr, file, line);
     tessera::sys::debug_halt(4);
 }
-
-extern "C" void tessera_exit() {
-    tessera::sys::debug_halt(0);
-}

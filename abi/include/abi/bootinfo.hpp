@@ -52,11 +52,12 @@ struct BootInfo {
     SlotRange untyped;             // untyped capabilities, described by untyped_list
     SlotRange boot_module_frames;  // read-only frames of the boot module (may be empty)
     uint64_t boot_module_size;     // bytes of the boot module
+    uint64_t boot_module_offset;   // where it starts in its first frame
     uint64_t untyped_count;
     UntypedDescriptor untyped_list[kMaxBootUntypeds];
 };
 static_assert(sizeof(BootInfo) <= 4096, "boot info is one page");
-static_assert(offsetof(BootInfo, untyped_list) == 128);
+static_assert(offsetof(BootInfo, untyped_list) == 136);
 
 // The root task's fixed virtual layout below its image-independent regions.
 constexpr uint64_t kRootStackTop = 0x0000'7fff'0000'0000;

@@ -41,6 +41,34 @@ uint64_t make_objects(uint64_t untyped, abi::ObjectType type, uint64_t size_bits
     return first;
 }
 
+void map_archive() {
+    constexpr uint64_t kArchiveAddress = 0x7d00'0000'0000;
+    const abi::BootInfo* info = g_env.info;
+    if (info->boot_module_frames.start == info->boot_module_frames.end) {
+        return;
+    }
+    uint64_t va = kArchiveAddress;
+    for (uint64_t frame = info->boot_module_frames.start; frame < info->boot_module_frames.end;
+         ++frame, va += 4096) {
+        for (;;) {
+            InvocationResult r =
+                frame_map(abi::CapPtr(frame), abi::CapPtr(abi::kSlotInitThreadVSpace), va,
+                          abi::kMapRead, abi::MapAttributes::kCached);
+            if (r.error != abi::Error::kFailedLookup) {
+                break;
+            }
+            uint64_t table = make_objects(g_env.pool.value(), abi::ObjectType::kPageTable, 0);
+            if (table == 0 ||
+                !page_table_map(abi::CapPtr(table), abi::CapPtr(abi::kSlotInitThreadVSpace), va)
+                     .ok()) {
+                return;
+            }
+        }
+    }
+    g_env.archive = reinterpret_cast<const uint8_t*>(kArchiveAddress + info->boot_module_offset);
+    g_env.archive_size = info->boot_module_size;
+}
+
 uint64_t new_untyped(unsigned size_bits) {
     return make_objects(g_env.pool.value(), abi::ObjectType::kUntyped, size_bits);
 }
@@ -49,7 +77,7 @@ uint64_t new_untyped(unsigned size_bits) {
 
 using namespace tessera;
 
-extern "C" void tessera_start(uint64_t argument) {
+extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     const auto* info = reinterpret_cast<const abi::BootInfo*>(argument);
     set_ipc_buffer(reinterpret_cast<abi::IpcBuffer*>(info->ipc_buffer));
     test::Environment& e = test::env();
@@ -66,6 +94,7 @@ extern "C" void tessera_start(uint64_t argument) {
         }
     }
     e.pool = abi::CapPtr(best);
+    test::map_archive();
     println("systest: {} untypeds, pool is slot {} (2^{} bytes), first free slot {}",
             info->untyped_count, best, best_bits, e.next_slot);
     test::TestSummary s =

@@ -16,6 +16,9 @@ struct Environment {
     const abi::BootInfo* info = nullptr;
     uint64_t next_slot = 0;
     abi::CapPtr pool;  // a large RAM untyped the cases carve their budgets from
+    // The image archive (boot module), mapped read-only; empty if none was loaded.
+    const uint8_t* archive = nullptr;
+    uint64_t archive_size = 0;
 };
 
 Environment& env();
@@ -25,6 +28,8 @@ constexpr uint64_t kRootDepth = 64;
 
 // A free slot of the root CNode (never reused within a run).
 uint64_t new_slot();
+// Maps the boot module's frames read-only at a fixed address; called once at start-up.
+void map_archive();
 // A fresh untyped of 2^size_bits bytes carved from the pool, or slot 0 on failure.
 uint64_t new_untyped(unsigned size_bits);
 // Retypes `count` objects of type from untyped into fresh slots; returns the first slot or 0.

@@ -1,0 +1,175 @@
+// Protection domains created at run time from the image archive: the seL4 dynamic-3 scenario
+// (badged endpoint minted into the child's CSpace, the child calls, the parent sees the badge
+// and replies), exit, teardown with every byte returned, rejected images and rollback.
+#include "abi/process.hpp"
+#include "cpio/cpio_reader.hpp"
+#include "tessera/pd_loader.hpp"
+#include "tessera/syscall.hpp"
+#include "user_test.hpp"
+
+namespace tessera::test {
+namespace {
+
+using abi::ObjectType;
+
+SlotAllocator g_slots;
+LoaderEnvironment g_loader;
+bool g_loader_ready = false;
+
+// The loader's environment: its own ASID pool and slots above the ones the other cases use.
+bool loader_ready() {
+    if (g_loader_ready) {
+        return true;
+    }
+    uint64_t pool_ut = new_untyped(12);
+    uint64_t pool = new_slot();
+    if (!asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl), abi::CapPtr(pool_ut),
+                                kRootCNode, pool, kRootDepth)
+             .ok()) {
+        return false;
+    }
+    g_slots.init(3000, 4000);
+    g_loader.asid_pool = abi::CapPtr(pool);
+    g_loader.memory_pool = abi::CapPtr(new_untyped(16));  // only for the scratch tables
+    g_loader.slots = &g_slots;
+    g_loader_ready = loader_init(g_loader).ok();
+    return g_loader_ready;
+}
+
+std::span<const uint8_t> image(StringView name) {
+    auto archive =
+        cpio::Archive::parse(std::span<const uint8_t>(env().archive, env().archive_size));
+    if (!archive) {
+        return {};
+    }
+    auto entry = archive.value().find(name);
+    return entry ? entry->data : std::span<const uint8_t>();
+}
+
+uint64_t new_endpoint() {
+    uint64_t ut = new_untyped(12);
+    return make_objects(ut, ObjectType::kEndpoint, 0);
+}
+
+// An untyped of 2^bits the PDs of one case draw from; "free" means it has no children.
+uint64_t budget_pool(unsigned bits) {
+    return new_untyped(bits);
+}
+
+bool pool_is_whole(uint64_t pool, unsigned bits) {
+    // With no children left the untyped restarts at 0: one object of its full size fits.
+    uint64_t slot = new_slot();
+    if (!untyped_retype(abi::CapPtr(pool), ObjectType::kUntyped, bits, kRootCNode, 0, 0, slot, 1)
+             .ok()) {
+        return false;
+    }
+    return cnode_delete(kRootCNode, slot, kRootDepth).ok() &&
+           cnode_revoke(kRootCNode, pool, kRootDepth).ok();
+}
+
+}  // namespace
+
+USER_TEST(pd, archive_lists_programs) {
+    CHECK(env().archive != nullptr);
+    CHECK(image("hello").size() > 0);
+    CHECK(image("no-such-program").empty());
+}
+
+USER_TEST(pd, spawn_call_with_badge_reply_exit_teardown) {
+    CHECK(loader_ready());
+    constexpr unsigned kPoolBits = 22;
+    uint64_t pool = budget_pool(kPoolBits);
+    g_loader.memory_pool = abi::CapPtr(pool);
+    uint64_t ep = new_endpoint();
+    SpawnOptions options;
+    options.name = "hello";
+    options.argument = 41;
+    options.parent_endpoint = ep;
+    options.badge = 0xd1;
+    auto pd = spawn_pd(g_loader, image("hello"), options);
+    CHECK(pd.ok());
+    // The child calls its parent: badge, label and its fresh .data / .bss.
+    sys::Message m;
+    sys::recv(abi::CapPtr(ep), m);
+    CHECK_EQ(m.badge_or_cap, uint64_t{0xd1});
+    CHECK_EQ(m.info.label(), uint64_t{0x4e110});
+    CHECK_EQ(m.mr[0], uint64_t{42});
+    CHECK_EQ(m.mr[1], uint64_t{5});
+    CHECK_EQ(m.mr[2], uint64_t{0});
+    m.info = abi::MessageInfo(0, 0, 0, 1);
+    m.mr[0] = 77;
+    sys::reply(m);
+    // Its exit report.
+    sys::recv(abi::CapPtr(ep), m);
+    CHECK_EQ(m.info.label(), static_cast<uint64_t>(abi::ProcessLabel::kExit));
+    CHECK_EQ(m.mr[0], uint64_t{77});
+    PdHandle handle = pd.value();
+    CHECK(handle.pages >= 4);
+    destroy_pd(g_loader, handle);
+    CHECK(pool_is_whole(pool, kPoolBits));  // every byte came back
+}
+
+USER_TEST(pd, malformed_images_are_rejected_without_allocating) {
+    CHECK(loader_ready());
+    uint64_t pool = budget_pool(20);
+    g_loader.memory_pool = abi::CapPtr(pool);
+    std::span<const uint8_t> hello = image("hello");
+    CHECK(hello.size() > 64);
+    SpawnOptions options;
+    auto truncated = spawn_pd(g_loader, hello.first(20), options);
+    CHECK(!truncated.ok());
+    CHECK(truncated.error().step == SpawnStep::kParse);
+    CHECK(truncated.error().elf_error == elf::ElfError::kTruncatedHeader);
+    static uint8_t not_elf[128] = {'N', 'O', 'T', ' ', 'E', 'L', 'F'};
+    auto bad_magic = spawn_pd(g_loader, std::span<const uint8_t>(not_elf), options);
+    CHECK(!bad_magic.ok());
+    CHECK(bad_magic.error().elf_error == elf::ElfError::kBadMagic);
+    CHECK(pool_is_whole(pool, 20));
+}
+
+USER_TEST(pd, out_of_memory_half_way_rolls_back) {
+    CHECK(loader_ready());
+    // A budget pool too small for the whole PD: the spawn fails and returns everything.
+    uint64_t pool = budget_pool(14);
+    g_loader.memory_pool = abi::CapPtr(pool);
+    uint64_t slots_before = g_slots.free_count();
+    SpawnOptions options;
+    auto pd = spawn_pd(g_loader, image("hello"), options);
+    CHECK(!pd.ok());
+    CHECK(pd.error().step == SpawnStep::kBudget);
+    CHECK_EQ(g_slots.free_count(), slots_before);
+    CHECK(pool_is_whole(pool, 14));
+}
+
+USER_TEST(pd, repeated_spawn_and_kill_returns_all_memory) {
+    CHECK(loader_ready());
+    constexpr unsigned kPoolBits = 22;
+    uint64_t pool = budget_pool(kPoolBits);
+    g_loader.memory_pool = abi::CapPtr(pool);
+    uint64_t ep = new_endpoint();
+    uint64_t slots_before = g_slots.free_count();
+    for (unsigned i = 0; i < 100; ++i) {
+        SpawnOptions options;
+        options.name = "hello";
+        options.argument = i;
+        options.parent_endpoint = ep;
+        options.badge = 1 + i;
+        auto pd = spawn_pd(g_loader, image("hello"), options);
+        if (!pd.ok()) {
+            t.fail("spawn {} failed while {}", i, to_string(pd.error().step));
+            return;
+        }
+        sys::Message m;
+        sys::recv(abi::CapPtr(ep), m);  // its call: leave it unanswered and kill it
+        if (m.badge_or_cap != 1 + i || m.mr[0] != i + 1 || m.mr[1] != 5) {
+            t.fail("instance {}: badge {} words {} {}", i, m.badge_or_cap, m.mr[0], m.mr[1]);
+            return;
+        }
+        PdHandle handle = pd.value();
+        destroy_pd(g_loader, handle);
+    }
+    CHECK_EQ(g_slots.free_count(), slots_before);
+    CHECK(pool_is_whole(pool, kPoolBits));
+}
+
+}  // namespace tessera::test
