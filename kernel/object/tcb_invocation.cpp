@@ -5,6 +5,7 @@
 #include "core/ipc.hpp"
 #include "core/kernel_memory.hpp"
 #include "core/thread_switch.hpp"
+#include "core/user_address.hpp"
 #include "syscall/invocation.hpp"
 
 namespace tessera {
@@ -101,12 +102,7 @@ SysResult<Cte*> decode_ipc_buffer(const Invocation& inv, unsigned cap_index, uin
     if (address == 0) {
         return static_cast<Cte*>(nullptr);  // no IPC buffer
     }
-    if (address >= abi::kUserAddressLimit) {
-        return fail(SyscallError::invalid_argument(word));  // must be a user address
-    }
-    if (address % kIpcBufferAlignment != 0) {
-        return fail(SyscallError::make(abi::Error::kAlignmentError, word));
-    }
+    TRY(UserAddress::make(address, kIpcBufferAlignment, sizeof(abi::IpcBuffer), word));
     Cte* frame = TRY(inv.extra_cap(cap_index));
     const Capability& f = frame->cap();
     if (f.type() != CapType::kFrame || f.frame_is_device() ||

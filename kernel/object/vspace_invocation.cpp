@@ -6,6 +6,7 @@
 #include "arch/layout.hpp"
 #include "core/cspace.hpp"
 #include "core/kernel_memory.hpp"
+#include "core/user_address.hpp"
 #include "object/vspace.hpp"
 #include "object/vspace_walk.hpp"
 #include "pagetable/descriptor.hpp"
@@ -29,15 +30,11 @@ SysResult<Capability> live_vspace(const Invocation& inv, unsigned index) {
     return cap;
 }
 
-SysResult<uint64_t> user_address(const Invocation& inv, unsigned word, uint64_t alignment) {
-    uint64_t va = TRY(inv.arg(word));
-    if (va == 0 || va >= abi::kUserAddressLimit) {
-        return fail(SyscallError::invalid_argument(word));  // null page or kernel half
-    }
-    if (va % alignment != 0) {
-        return fail(SyscallError::make(abi::Error::kAlignmentError, word));
-    }
-    return va;
+// Message word `word` as a user address for an object of `size` bytes aligned to `alignment`.
+SysResult<uint64_t> user_address(const Invocation& inv, unsigned word, uint64_t alignment,
+                                 uint64_t size) {
+    UserAddress a = TRY(UserAddress::make(TRY(inv.arg(word)), alignment, size, word));
+    return a.value();
 }
 
 void publish_entry() {
@@ -104,7 +101,7 @@ SysResult<void> page_table(const Invocation& inv) {
             if (table.is_mapped()) {
                 return fail(SyscallError::invalid_capability(0));
             }
-            uint64_t va = TRY(user_address(inv, 0, 1));
+            uint64_t va = TRY(user_address(inv, 0, 1, 1));
             Capability vspace = TRY(live_vspace(inv, 0));
             PhysAddr node = vspace.object();
             for (unsigned level = 0; level < 3; ++level) {
@@ -144,7 +141,7 @@ SysResult<void> frame_map(const Invocation& inv) {
     }
     bool large = frame.frame_is_large();
     unsigned level = large ? 2 : 3;
-    uint64_t va = TRY(user_address(inv, 0, frame.object_size()));
+    uint64_t va = TRY(user_address(inv, 0, frame.object_size(), frame.object_size()));
     uint64_t rights = TRY(inv.arg(1));
     uint64_t attributes = TRY(inv.arg(2));
     Capability vspace = TRY(live_vspace(inv, 0));
