@@ -1,31 +1,131 @@
-// The root task of the interactive image: reports what the kernel handed it (capability slots,
-// untyped memory) and then suspends itself, leaving the CPU idle. Later stages grow it into the
-// controller and shell.
+// The root task of the interactive image: reports what the kernel handed it, then shows the
+// headline at work - it lists the image archive, starts each program in a new protection
+// domain, answers its call, sees it exit, tears it down and shows the memory came back. Later
+// stages grow it into the controller and shell.
 #include "abi/bootinfo.hpp"
+#include "abi/process.hpp"
+#include "cpio/cpio_reader.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/invocation.hpp"
+#include "tessera/pd_loader.hpp"
 #include "tessera/syscall.hpp"
 
 using namespace tessera;
 
-extern "C" void tessera_start(uint64_t argument) {
+namespace {
+
+constexpr abi::CapPtr kRoot{abi::kSlotInitThreadCNode};
+constexpr abi::CapPtr kVSpace{abi::kSlotInitThreadVSpace};
+constexpr uint64_t kArchiveAddress = 0x7d00'0000'0000;
+
+SlotAllocator g_slots;
+
+uint64_t make(abi::CapPtr untyped, abi::ObjectType type, uint64_t bits) {
+    uint64_t slot = g_slots.allocate();
+    return untyped_retype(untyped, type, bits, kRoot, 0, 0, slot, 1).ok() ? slot : 0;
+}
+
+// Maps the boot module read-only and returns it (empty if there is none).
+std::span<const uint8_t> map_archive(const abi::BootInfo& info, abi::CapPtr pool) {
+    uint64_t va = kArchiveAddress;
+    for (uint64_t f = info.boot_module_frames.start; f < info.boot_module_frames.end; ++f) {
+        while (frame_map(abi::CapPtr(f), kVSpace, va, abi::kMapRead, abi::MapAttributes::kCached)
+                   .error == abi::Error::kFailedLookup) {
+            uint64_t table = make(pool, abi::ObjectType::kPageTable, 0);
+            if (table == 0 || !page_table_map(abi::CapPtr(table), kVSpace, va).ok()) {
+                return {};
+            }
+        }
+        va += 4096;
+    }
+    return std::span<const uint8_t>(
+        reinterpret_cast<const uint8_t*>(kArchiveAddress + info.boot_module_offset),
+        info.boot_module_size);
+}
+
+void run_program(LoaderEnvironment& loader, const cpio::Entry& entry, uint64_t ep) {
+    println("root: starting \"{}\" ({} bytes) in a new protection domain", entry.name,
+            entry.data.size());
+    SpawnOptions options;
+    options.name = entry.name;
+    options.argument = 7;
+    options.parent_endpoint = ep;
+    options.badge = 0x100;
+    auto pd = spawn_pd(loader, entry.data, options);
+    if (!pd) {
+        println("root: cannot start \"{}\": failed while {}", entry.name,
+                to_string(pd.error().step));
+        return;
+    }
+    PdHandle handle = pd.value();
+    for (;;) {
+        sys::Message m;
+        sys::recv(abi::CapPtr(ep), m);
+        if (m.info.label() == static_cast<uint64_t>(abi::ProcessLabel::kExit)) {
+            println("root: \"{}\" exited with status {}; {} pages and {} tables returned",
+                    entry.name, m.mr[0], handle.pages, handle.tables);
+            break;
+        }
+        println("root: \"{}\" (badge {:#x}) called with {}; replying {}", entry.name,
+                m.badge_or_cap, m.mr[0], m.mr[0] * 10);
+        m.info = abi::MessageInfo(0, 0, 0, 1);
+        m.mr[0] *= 10;
+        sys::reply(m);
+    }
+    destroy_pd(loader, handle);
+}
+
+}  // namespace
+
+extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     const auto* info = reinterpret_cast<const abi::BootInfo*>(argument);
     set_ipc_buffer(reinterpret_cast<abi::IpcBuffer*>(info->ipc_buffer));
     if (info->magic != abi::kBootInfoMagic || info->version != abi::kBootInfoVersion) {
         println("root: bad boot info at {:#x}", argument);
         sys::debug_halt(2);
     }
+    g_slots.init(info->empty.start, info->empty.end);
     uint64_t ram = 0;
     uint64_t device = 0;
+    abi::CapPtr pool;
+    unsigned best = 0;
     for (uint64_t i = 0; i < info->untyped_count; ++i) {
-        uint64_t size = uint64_t{1} << info->untyped_list[i].size_bits;
-        (info->untyped_list[i].is_device != 0 ? device : ram) += size;
+        const abi::UntypedDescriptor& d = info->untyped_list[i];
+        uint64_t size = uint64_t{1} << d.size_bits;
+        (d.is_device != 0 ? device : ram) += size;
+        if (d.is_device == 0 && d.size_bits > best) {
+            best = d.size_bits;
+            pool = abi::CapPtr(info->untyped.start + i);
+        }
     }
     println("root: running at EL0; {} KiB of RAM and {} MiB of device memory in {} untypeds",
             ram / 1024, device / (1024 * 1024), info->untyped_count);
-    println("root: root CNode has {} slots, {} free from slot {}", 1u << info->root_cnode_radix,
-            info->empty.end - info->empty.start, info->empty.start);
-    println("root: nothing more to do yet; suspending (QEMU: Ctrl-A X quits)");
+
+    std::span<const uint8_t> archive_bytes = map_archive(*info, pool);
+    auto archive = cpio::Archive::parse(archive_bytes);
+    if (!archive) {
+        println("root: no image archive (boot without --module?); suspending");
+    } else {
+        uint64_t pool_slot = make(pool, abi::ObjectType::kUntyped, 12);
+        uint64_t asid_pool = g_slots.allocate();
+        (void)asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl), abi::CapPtr(pool_slot),
+                                     kRoot, asid_pool, 64);
+        LoaderEnvironment loader;
+        loader.asid_pool = abi::CapPtr(asid_pool);
+        loader.memory_pool = pool;
+        loader.slots = &g_slots;
+        uint64_t ep = make(pool, abi::ObjectType::kEndpoint, 0);
+        if (!loader_init(loader).ok() || ep == 0) {
+            println("root: cannot prepare the loader");
+        } else {
+            archive.value().for_each_entry([&](const cpio::Entry& entry) {
+                if (entry.is_regular_file()) {
+                    run_program(loader, entry, ep);
+                }
+            });
+        }
+    }
+    println("root: done; suspending (QEMU: Ctrl-A X quits)");
     InvocationResult r = tcb_suspend(abi::CapPtr(abi::kSlotInitThreadTcb));
     println("root: suspending myself failed: {}", abi::error_name(r.error));
     sys::debug_halt(3);
