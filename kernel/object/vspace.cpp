@@ -9,24 +9,23 @@
 #include "object/vspace_walk.hpp"
 
 namespace tessera {
+namespace detail {
+AsidPool* g_asid_pools[kAsidCount / kAsidsPerPool];
+}  // namespace detail
+
 namespace {
 
-AsidPool* g_pools[kAsidCount / kAsidsPerPool];
+using detail::g_asid_pools;
 
 }  // namespace
 
 void asid_pool_install(uint16_t base, AsidPool* pool) {
-    g_pools[base / kAsidsPerPool] = pool;
-}
-
-PhysAddr asid_lookup(uint16_t asid) {
-    AsidPool* pool = g_pools[asid / kAsidsPerPool];
-    return pool == nullptr ? PhysAddr() : PhysAddr(pool->vspace[asid % kAsidsPerPool]);
+    g_asid_pools[base / kAsidsPerPool] = pool;
 }
 
 uint16_t asid_free_pool_base() {
     for (unsigned i = 1; i < kAsidCount / kAsidsPerPool; ++i) {
-        if (g_pools[i] == nullptr) {
+        if (g_asid_pools[i] == nullptr) {
             return static_cast<uint16_t>(i * kAsidsPerPool);
         }
     }
@@ -38,13 +37,13 @@ void vspace_destroyed(const Capability& vspace) {
     if (asid == 0 || asid_lookup(asid) != vspace.object()) {
         return;
     }
-    g_pools[asid / kAsidsPerPool]->vspace[asid % kAsidsPerPool] = 0;
+    g_asid_pools[asid / kAsidsPerPool]->vspace[asid % kAsidsPerPool] = 0;
     arch::invalidate_asid(asid);
 }
 
 void asid_pool_destroyed(const Capability& pool) {
     uint16_t base = pool.asid_base();
-    AsidPool* p = g_pools[base / kAsidsPerPool];
+    AsidPool* p = g_asid_pools[base / kAsidsPerPool];
     if (p == nullptr || physical_address_of(p) != pool.object()) {
         return;
     }
@@ -53,7 +52,7 @@ void asid_pool_destroyed(const Capability& pool) {
             arch::invalidate_asid(static_cast<uint16_t>(base + i));
         }
     }
-    g_pools[base / kAsidsPerPool] = nullptr;
+    g_asid_pools[base / kAsidsPerPool] = nullptr;
 }
 
 void frame_capability_deleted(const Capability& frame) {

@@ -20,10 +20,17 @@ struct AsidPool {
 };
 static_assert(sizeof(AsidPool) == 4096);
 
+namespace detail {
+extern AsidPool* g_asid_pools[kAsidCount / kAsidsPerPool];
+}  // namespace detail
+
 // Installs pool as the pool for ASIDs [base, base + 512) (boot and ASID control).
 void asid_pool_install(uint16_t base, AsidPool* pool);
-// The VSpace root registered for asid, or a null address.
-PhysAddr asid_lookup(uint16_t asid);
+// The VSpace root registered for asid, or a null address (on every thread switch: inline).
+inline PhysAddr asid_lookup(uint16_t asid) {
+    AsidPool* pool = detail::g_asid_pools[asid / kAsidsPerPool];
+    return pool == nullptr ? PhysAddr() : PhysAddr(pool->vspace[asid % kAsidsPerPool]);
+}
 // Lowest pool base with no pool yet, or nullopt-equivalent 0 when all 128 are in use.
 uint16_t asid_free_pool_base();
 
