@@ -272,10 +272,23 @@ Result<PdHandle, SpawnError> spawn_pd(LoaderEnvironment& env, std::span<const ui
             }
         }
 
+        uint64_t fault_slot = 0;
+        if (options.fault_endpoint != 0) {
+            InvocationResult m =
+                cnode_mint(CapPtr(pd.cnode), abi::kPdSlotFaultEndpoint, abi::kPdCNodeRadix,
+                           kRootCNode, options.fault_endpoint, kDepth,
+                           abi::kRightWrite | abi::kRightGrantReply, options.fault_badge);
+            if (!m.ok()) {
+                return fail(kernel_failure(SpawnStep::kCapabilities, m));
+            }
+            fault_slot = abi::kPdSlotFaultEndpoint;
+        }
+
         // The thread: single-level CSpace with a guard covering the high bits.
         uint64_t guard_bits = 64 - abi::kPdCNodeRadix;
-        InvocationResult c = tcb_configure(CapPtr(pd.tcb), CapPtr(0), CapPtr(pd.cnode), guard_bits,
-                                           CapPtr(pd.vspace), abi::kPdIpcBuffer, CapPtr(ipc_frame));
+        InvocationResult c =
+            tcb_configure(CapPtr(pd.tcb), CapPtr(fault_slot), CapPtr(pd.cnode), guard_bits,
+                          CapPtr(pd.vspace), abi::kPdIpcBuffer, CapPtr(ipc_frame));
         if (!c.ok()) {
             return fail(kernel_failure(SpawnStep::kThread, c));
         }

@@ -3,6 +3,7 @@
 // domain, answers its call, sees it exit, tears it down and shows the memory came back. Later
 // stages grow it into the controller and shell.
 #include "abi/bootinfo.hpp"
+#include "abi/fault.hpp"
 #include "abi/process.hpp"
 #include "cpio/cpio_reader.hpp"
 #include "tessera/debug_print.hpp"
@@ -17,6 +18,7 @@ namespace {
 constexpr abi::CapPtr kRoot{abi::kSlotInitThreadCNode};
 constexpr abi::CapPtr kVSpace{abi::kSlotInitThreadVSpace};
 constexpr uint64_t kArchiveAddress = 0x7d00'0000'0000;
+constexpr uint64_t kFaultBadge = uint64_t{1} << 63;  // faults of the running program
 
 SlotAllocator g_slots;
 
@@ -51,6 +53,8 @@ void run_program(LoaderEnvironment& loader, const cpio::Entry& entry, uint64_t e
     options.argument = 7;
     options.parent_endpoint = ep;
     options.badge = 0x100;
+    options.fault_endpoint = ep;
+    options.fault_badge = kFaultBadge;
     auto pd = spawn_pd(loader, entry.data, options);
     if (!pd) {
         println("root: cannot start \"{}\": failed while {}", entry.name,
@@ -61,6 +65,16 @@ void run_program(LoaderEnvironment& loader, const cpio::Entry& entry, uint64_t e
     for (;;) {
         sys::Message m;
         sys::recv(abi::CapPtr(ep), m);
+        if (m.badge_or_cap == kFaultBadge) {
+            // Crash containment: report, tear down, carry on.
+            static const char* const kAccess[] = {"read", "write", "execute"};
+            println("root: \"{}\" faulted: {} of {:#x} at pc {:#x}; tearing it down", entry.name,
+                    m.info.label() == static_cast<uint64_t>(abi::FaultType::kVmFault) && m.mr[2] < 3
+                        ? kAccess[m.mr[2]]
+                        : "exception",
+                    m.mr[0], m.mr[1]);
+            break;
+        }
         if (m.info.label() == static_cast<uint64_t>(abi::ProcessLabel::kExit)) {
             println("root: \"{}\" exited with status {}; {} pages and {} tables returned",
                     entry.name, m.mr[0], handle.pages, handle.tables);

@@ -11,6 +11,7 @@ namespace tessera::abi {
 // radix kPdCNodeRadix with a guard filling the rest of the 64 bits, so slot n is CapPtr(n).
 constexpr unsigned kPdCNodeRadix = 8;
 constexpr uint64_t kPdSlotParentEndpoint = 1;  // badged endpoint to its parent
+constexpr uint64_t kPdSlotFaultEndpoint = 2;   // where its faults go (the parent, badged)
 constexpr uint64_t kPdSlotFirstFree = 8;       // slots below are reserved for the runtime
 
 // Labels of messages a PD sends its parent on the parent endpoint.

@@ -1,6 +1,7 @@
 // Protection domains created at run time from the image archive: the seL4 dynamic-3 scenario
 // (badged endpoint minted into the child's CSpace, the child calls, the parent sees the badge
 // and replies), exit, teardown with every byte returned, rejected images and rollback.
+#include "abi/fault.hpp"
 #include "abi/process.hpp"
 #include "cpio/cpio_reader.hpp"
 #include "tessera/pd_loader.hpp"
@@ -12,7 +13,6 @@ namespace {
 
 using abi::ObjectType;
 
-SlotAllocator g_slots;
 LoaderEnvironment g_loader;
 bool g_loader_ready = false;
 
@@ -28,10 +28,9 @@ bool loader_ready() {
              .ok()) {
         return false;
     }
-    g_slots.init(3000, 4000);
     g_loader.asid_pool = abi::CapPtr(pool);
     g_loader.memory_pool = abi::CapPtr(new_untyped(16));  // only for the scratch tables
-    g_loader.slots = &g_slots;
+    g_loader.slots = &env().slots;
     g_loader_ready = loader_init(g_loader).ok();
     return g_loader_ready;
 }
@@ -77,7 +76,7 @@ USER_TEST(pd, archive_lists_programs) {
 
 USER_TEST(pd, spawn_call_with_badge_reply_exit_teardown) {
     CHECK(loader_ready());
-    constexpr unsigned kPoolBits = 22;
+    constexpr unsigned kPoolBits = 21;
     uint64_t pool = budget_pool(kPoolBits);
     g_loader.memory_pool = abi::CapPtr(pool);
     uint64_t ep = new_endpoint();
@@ -132,22 +131,22 @@ USER_TEST(pd, out_of_memory_half_way_rolls_back) {
     // A budget pool too small for the whole PD: the spawn fails and returns everything.
     uint64_t pool = budget_pool(14);
     g_loader.memory_pool = abi::CapPtr(pool);
-    uint64_t slots_before = g_slots.free_count();
+    uint64_t slots_before = env().slots.free_count();
     SpawnOptions options;
     auto pd = spawn_pd(g_loader, image("hello"), options);
     CHECK(!pd.ok());
     CHECK(pd.error().step == SpawnStep::kBudget);
-    CHECK_EQ(g_slots.free_count(), slots_before);
+    CHECK_EQ(env().slots.free_count(), slots_before);
     CHECK(pool_is_whole(pool, 14));
 }
 
 USER_TEST(pd, repeated_spawn_and_kill_returns_all_memory) {
     CHECK(loader_ready());
-    constexpr unsigned kPoolBits = 22;
+    constexpr unsigned kPoolBits = 21;
     uint64_t pool = budget_pool(kPoolBits);
     g_loader.memory_pool = abi::CapPtr(pool);
     uint64_t ep = new_endpoint();
-    uint64_t slots_before = g_slots.free_count();
+    uint64_t slots_before = env().slots.free_count();
     for (unsigned i = 0; i < 100; ++i) {
         SpawnOptions options;
         options.name = "hello";
@@ -168,7 +167,79 @@ USER_TEST(pd, repeated_spawn_and_kill_returns_all_memory) {
         PdHandle handle = pd.value();
         destroy_pd(g_loader, handle);
     }
-    CHECK_EQ(g_slots.free_count(), slots_before);
+    CHECK_EQ(env().slots.free_count(), slots_before);
+    CHECK(pool_is_whole(pool, kPoolBits));
+}
+
+}  // namespace tessera::test
+
+namespace tessera::test {
+
+USER_TEST(pd, crashing_pd_is_contained) {
+    CHECK(loader_ready());
+    constexpr unsigned kPoolBits = 21;
+    uint64_t pool = budget_pool(kPoolBits);
+    g_loader.memory_pool = abi::CapPtr(pool);
+    uint64_t ep = new_endpoint();
+    constexpr uint64_t kFaultBit = uint64_t{1} << 63;
+    // A well-behaved PD, waiting for our reply while the others crash.
+    SpawnOptions hello;
+    hello.name = "hello";
+    hello.argument = 1;
+    hello.parent_endpoint = ep;
+    hello.badge = 1;
+    auto good = spawn_pd(g_loader, image("hello"), hello);
+    CHECK(good.ok());
+    sys::Message call;
+    sys::recv(abi::CapPtr(ep), call);
+    CHECK_EQ(call.badge_or_cap, uint64_t{1});
+    // Keep the right to answer it: the faults below arrive as calls too.
+    uint64_t hello_reply = new_slot();
+    const uint64_t save_args[] = {hello_reply, kRootDepth};
+    CHECK(invoke(kRootCNode, abi::InvocationLabel::kCNodeSaveCaller, save_args).ok());
+    struct {
+        uint64_t kind;
+        abi::FaultAccess access;
+    } crashes[] = {
+        {0, abi::FaultAccess::kRead},
+        {1, abi::FaultAccess::kWrite},
+        {2, abi::FaultAccess::kExecute},
+        {3, abi::FaultAccess::kWrite},
+    };
+    for (const auto& c : crashes) {
+        SpawnOptions options;
+        options.name = "crasher";
+        options.argument = c.kind;
+        options.parent_endpoint = ep;
+        options.badge = 10 + c.kind;
+        options.fault_endpoint = ep;
+        options.fault_badge = kFaultBit | (10 + c.kind);
+        auto bad = spawn_pd(g_loader, image("crasher"), options);
+        CHECK(bad.ok());
+        sys::Message f;
+        sys::recv(abi::CapPtr(ep), f);
+        CHECK_EQ(f.badge_or_cap, kFaultBit | (10 + c.kind));
+        CHECK_EQ(f.info.label(), static_cast<uint64_t>(abi::FaultType::kVmFault));
+        CHECK_EQ(f.mr[2], static_cast<uint64_t>(c.access));
+        if (c.kind == 0) {
+            CHECK_EQ(f.mr[0], uint64_t{0});
+        }
+        if (c.kind == 3) {  // just below the lowest stack page: the guard
+            uint64_t guard = abi::kPdStackTop - (SpawnOptions{}.stack_pages + 1) * 4096;
+            CHECK(f.mr[0] >= guard && f.mr[0] < guard + 4096);
+        }
+        PdHandle handle = bad.value();
+        destroy_pd(g_loader, handle);  // never replied to: torn down instead
+    }
+    // The well-behaved PD is unaffected.
+    call.info = abi::MessageInfo(0, 0, 0, 1);
+    call.mr[0] = 5;
+    sys::send(abi::CapPtr(hello_reply), call);
+    sys::recv(abi::CapPtr(ep), call);
+    CHECK_EQ(call.info.label(), static_cast<uint64_t>(abi::ProcessLabel::kExit));
+    CHECK_EQ(call.mr[0], uint64_t{5});
+    PdHandle handle = good.value();
+    destroy_pd(g_loader, handle);
     CHECK(pool_is_whole(pool, kPoolBits));
 }
 

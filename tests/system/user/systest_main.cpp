@@ -22,16 +22,16 @@ Environment& env() {
 }
 
 uint64_t new_slot() {
-    if (g_env.next_slot >= g_env.info->empty.end) {
-        return 0;
-    }
-    return g_env.next_slot++;
+    return g_env.slots.allocate();
 }
 
 uint64_t make_objects(uint64_t untyped, abi::ObjectType type, uint64_t size_bits, uint64_t count) {
+    // Consecutive slots: the lowest free ones, which nothing has reused yet.
     uint64_t first = new_slot();
     for (uint64_t i = 1; i < count; ++i) {
-        (void)new_slot();
+        if (new_slot() != first + i) {
+            return 0;
+        }
     }
     if (first == 0 ||
         !untyped_retype(abi::CapPtr(untyped), type, size_bits, kRootCNode, 0, 0, first, count)
@@ -82,7 +82,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     set_ipc_buffer(reinterpret_cast<abi::IpcBuffer*>(info->ipc_buffer));
     test::Environment& e = test::env();
     e.info = info;
-    e.next_slot = info->empty.start;
+    e.slots.init(info->empty.start, info->empty.end);
     // The largest RAM untyped is the pool every case draws from.
     uint64_t best = 0;
     unsigned best_bits = 0;
@@ -95,8 +95,8 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     }
     e.pool = abi::CapPtr(best);
     test::map_archive();
-    println("systest: {} untypeds, pool is slot {} (2^{} bytes), first free slot {}",
-            info->untyped_count, best, best_bits, e.next_slot);
+    println("systest: {} untypeds, pool is slot {} (2^{} bytes), {} free slots",
+            info->untyped_count, best, best_bits, e.slots.free_count());
     test::TestSummary s =
         test::run_test_cases(__start_user_tests, __stop_user_tests, "", debug_sink());
     sys::debug_halt(s.failed == 0 && s.passed > 0 ? 0 : 1);

@@ -5,6 +5,7 @@
 #include "abi/bootinfo.hpp"
 #include "abi/capability_pointer.hpp"
 #include "tessera/invocation.hpp"
+#include "tessera/slot_allocator.hpp"
 #include "test_case.hpp"
 
 #define USER_TEST(suite, name) TESSERA_TEST_CASE(user_tests, suite, name)
@@ -14,8 +15,8 @@ namespace tessera::test {
 // What every case may use: the boot info, the root CNode, and fresh slots and memory.
 struct Environment {
     const abi::BootInfo* info = nullptr;
-    uint64_t next_slot = 0;
-    abi::CapPtr pool;  // a large RAM untyped the cases carve their budgets from
+    SlotAllocator slots;  // the root CNode's free slots (shared with the PD loader)
+    abi::CapPtr pool;     // a large RAM untyped the cases carve their budgets from
     // The image archive (boot module), mapped read-only; empty if none was loaded.
     const uint8_t* archive = nullptr;
     uint64_t archive_size = 0;
@@ -26,7 +27,7 @@ Environment& env();
 constexpr abi::CapPtr kRootCNode{abi::kSlotInitThreadCNode};
 constexpr uint64_t kRootDepth = 64;
 
-// A free slot of the root CNode (never reused within a run).
+// A free slot of the root CNode (0 if none is left).
 uint64_t new_slot();
 // Maps the boot module's frames read-only at a fixed address; called once at start-up.
 void map_archive();

@@ -49,6 +49,10 @@ struct SpawnOptions {
     uint64_t argument = 0;
     uint64_t parent_endpoint = 0;  // root CNode slot of the endpoint to mint for the child
     uint64_t badge = 0;
+    // Faults: root CNode slot of the endpoint that receives them (0: the kernel reports and
+    // suspends the thread), and the badge identifying this PD's faults.
+    uint64_t fault_endpoint = 0;
+    uint64_t fault_badge = 0;
     uint64_t stack_pages = 16;
 };
 
