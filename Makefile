@@ -39,7 +39,7 @@ debug: build
 bench: build
 	@for image in build/aarch64/tessera-bench-*.elf; do \
 		tools/qemu-run --mode bench --kernel $$image --cpu $(CPU) --memory $(MEMORY) \
-			--append pmu_user | \
+			--append pmu_user --module build/aarch64/images.cpio | \
 			sed -n '/^Benchmark/,$$p'; \
 	done
 
