@@ -1,7 +1,7 @@
-// The PD loader. Order: parse and plan (nothing allocated yet), carve the budget, make the
+// The PD loader. Order: parse and plan (nothing allocated yet), carve the budgets, make the
 // objects, fill and map every page through the parent's scratch mapping, build the CSpace,
-// configure and start the thread. Any failure after the budget exists revokes it, so a failed
-// spawn leaves nothing behind.
+// configure and start the thread. Any failure revokes what was carved, so a failed spawn or
+// exec leaves nothing behind; destroying a PD is revoking its two budgets.
 #include "tessera/pd_loader.hpp"
 
 #include <bit>
@@ -23,37 +23,31 @@ constexpr CapPtr kRootCNode{abi::kSlotInitThreadCNode};
 constexpr CapPtr kOwnVSpace{abi::kSlotInitThreadVSpace};
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kDepth = 64;
+constexpr unsigned kIdentityBits = 14;  // TCB + CNode of radix 8, with alignment room
 
-SpawnError kernel_failure(SpawnStep step, const InvocationResult& r) {
-    SpawnError e;
-    e.step = step;
-    e.kernel_error = r.error;
-    return e;
-}
-
-SpawnError step_failure(SpawnStep step, abi::Error error) {
+SpawnError kernel_failure(SpawnStep step, abi::Error error) {
     SpawnError e;
     e.step = step;
     e.kernel_error = error;
     return e;
 }
 
-class Spawner {
+// Objects carved from one budget; every capability lands in a recorded root slot.
+class Carver {
   public:
-    Spawner(LoaderEnvironment& env, PdHandle& pd) : env_(env), pd_(pd) {}
+    Carver(LoaderEnvironment& env, Budget& budget) : env_(env), budget_(budget) {}
 
-    // A fresh root slot, recorded as the PD's.
     uint64_t slot() {
         uint64_t s = env_.slots->allocate();
         if (s == 0) {
             return 0;
         }
-        auto& ranges = pd_.slot_ranges;
-        unsigned& n = pd_.slot_range_count;
+        auto& ranges = budget_.slot_ranges;
+        unsigned& n = budget_.slot_range_count;
         if (n > 0 && ranges[n - 1].end == s) {
             ranges[n - 1].end = s + 1;
-        } else if (n < PdHandle::kMaxSlotRanges) {
-            ranges[n++] = PdHandle::SlotRange{s, s + 1};
+        } else if (n < Budget::kMaxSlotRanges) {
+            ranges[n++] = Budget::SlotRange{s, s + 1};
         } else {
             env_.slots->free(s);
             return 0;
@@ -61,71 +55,52 @@ class Spawner {
         return s;
     }
 
+    // Carves the budget itself from the environment's pool.
+    Result<void, SpawnError> reserve(unsigned bits) {
+        budget_.bits = bits;
+        budget_.untyped = slot();
+        if (budget_.untyped == 0) {
+            return fail(kernel_failure(SpawnStep::kBudget, abi::Error::kNotEnoughMemory));
+        }
+        InvocationResult r = untyped_retype(env_.memory_pool, ObjectType::kUntyped, bits,
+                                            kRootCNode, 0, 0, budget_.untyped, 1);
+        if (!r.ok()) {
+            return fail(kernel_failure(SpawnStep::kBudget, r.error));
+        }
+        return {};
+    }
+
     Result<uint64_t, SpawnError> make(ObjectType type, uint64_t size_bits, SpawnStep step) {
         uint64_t s = slot();
         if (s == 0) {
-            return fail(step_failure(step, abi::Error::kNotEnoughMemory));
+            return fail(kernel_failure(step, abi::Error::kNotEnoughMemory));
         }
         InvocationResult r =
-            untyped_retype(CapPtr(pd_.budget), type, size_bits, kRootCNode, 0, 0, s, 1);
+            untyped_retype(CapPtr(budget_.untyped), type, size_bits, kRootCNode, 0, 0, s, 1);
         if (!r.ok()) {
-            return fail(kernel_failure(step, r));
+            return fail(kernel_failure(step, r.error));
         }
         return s;
     }
 
-    // Maps frame into vspace at va, making tables from the budget as the kernel asks for them.
-    Result<void, SpawnError> map(uint64_t frame, CapPtr vspace, uint64_t va, uint64_t rights,
-                                 SpawnStep step) {
-        for (;;) {
-            InvocationResult r =
-                frame_map(CapPtr(frame), vspace, va, rights, abi::MapAttributes::kCached);
-            if (r.ok()) {
-                return {};
-            }
-            if (r.error != abi::Error::kFailedLookup) {
-                return fail(kernel_failure(step, r));
-            }
-            uint64_t table = TRY(make(ObjectType::kPageTable, 0, step));
-            InvocationResult t = page_table_map(CapPtr(table), vspace, va);
-            if (!t.ok()) {
-                return fail(kernel_failure(step, t));
-            }
-            ++pd_.tables;
-        }
-    }
-
-    // A new zeroed page mapped into the PD at va; fill() writes it through the scratch mapping.
-    template <typename Fill>
-    Result<void, SpawnError> page(uint64_t va, uint64_t rights, SpawnStep step, Fill&& fill) {
-        uint64_t frame = TRY(make(ObjectType::kFrame4K, 0, step));
-        if (fill.needed()) {
-            InvocationResult r =
-                frame_map(CapPtr(frame), kOwnVSpace, env_.scratch_address,
-                          abi::kMapRead | abi::kMapWrite, abi::MapAttributes::kCached);
-            if (!r.ok()) {
-                return fail(kernel_failure(step, r));
-            }
-            fill(reinterpret_cast<uint8_t*>(env_.scratch_address));
-            if ((rights & abi::kMapExecute) != 0) {
-                (void)frame_cache_op(CapPtr(frame), abi::CacheOp::kUnifyInstruction, 0, kPage);
-            }
-            (void)frame_unmap(CapPtr(frame));
-        }
-        TRY(map(frame, CapPtr(pd_.vspace), va, rights, step));
-        ++pd_.pages;
-        return {};
-    }
-
   private:
     LoaderEnvironment& env_;
-    PdHandle& pd_;
+    Budget& budget_;
 };
 
-struct NoFill {
-    bool needed() const { return false; }
-    void operator()(uint8_t*) const {}
-};
+void release(LoaderEnvironment& env, Budget& budget) {
+    if (budget.untyped != 0) {
+        while (!cnode_revoke(kRootCNode, budget.untyped, kDepth).ok()) {
+        }
+        (void)cnode_delete(kRootCNode, budget.untyped, kDepth);
+    }
+    for (unsigned i = 0; i < budget.slot_range_count; ++i) {
+        for (uint64_t s = budget.slot_ranges[i].start; s < budget.slot_ranges[i].end; ++s) {
+            env.slots->free(s);
+        }
+    }
+    budget = Budget{};
+}
 
 uint64_t map_rights(elf::Rights r) {
     uint64_t rights = abi::kMapRead;
@@ -138,18 +113,170 @@ uint64_t map_rights(elf::Rights r) {
     return rights;
 }
 
-// Bytes the PD needs from its budget, rounded up to a power of two.
-unsigned budget_bits_for(const elf::LoadPlan& plan, uint64_t stack_pages) {
+// Bytes an image needs from its budget, rounded up to a power of two.
+unsigned image_bits_for(const elf::LoadPlan& plan, uint64_t stack_pages) {
     uint64_t pages = plan.page_count + stack_pages + 1;
     // At most three tables per 2 MiB region touched, counted generously.
     uint64_t regions = plan.segment_count + 2;
     for (const elf::Segment& s : plan.segment_list()) {
         regions += s.memsz / 0x20'0000;
     }
-    uint64_t bytes = (pages + 3 * regions + 1) * kPage  // frames, tables, VSpace
-                     + (uint64_t{1} << (abi::kPdCNodeRadix + abi::kSlotSizeBits)) +
-                     (uint64_t{1} << abi::kTcbSizeBits) + 4 * kPage;  // alignment slack
+    uint64_t bytes = (pages + 3 * regions + 1) * kPage + 2 * kPage;
     return static_cast<unsigned>(64 - std::countl_zero(bytes - 1));
+}
+
+// A new image: VSpace (with ASID), the ELF's pages, stack and IPC buffer, all from `budget`.
+struct Image {
+    uint64_t vspace = 0;
+    uint64_t ipc_frame = 0;
+    uint64_t pages = 0;
+    uint64_t tables = 0;
+};
+
+class ImageBuilder {
+  public:
+    ImageBuilder(LoaderEnvironment& env, Carver& carver) : env_(env), carver_(carver) {}
+
+    Result<Image, SpawnError> build(const elf::LoadPlan& plan, std::span<const uint8_t> elf,
+                                    uint64_t stack_pages) {
+        image_.vspace = TRY(carver_.make(ObjectType::kVSpace, 0, SpawnStep::kObjects));
+        InvocationResult a = asid_pool_assign(env_.asid_pool, CapPtr(image_.vspace));
+        if (!a.ok()) {
+            return fail(kernel_failure(SpawnStep::kObjects, a.error));
+        }
+        bool ok = true;
+        SpawnError error;
+        elf::for_each_page(plan, [&](const elf::PagePlan& page) {
+            auto loaded = page_at(
+                page.address, map_rights(page.rights), SpawnStep::kImage,
+                [&](uint8_t* dest) {
+                    for (const elf::CopyRange& c : page.copy_ranges()) {
+                        memcpy(dest + c.page_offset, elf.data() + c.file_offset, c.length);
+                    }
+                },
+                !page.all_zero());
+            if (!loaded) {
+                ok = false;
+                error = loaded.error();
+            }
+            return ok;
+        });
+        if (!ok) {
+            return fail(error);
+        }
+        // Stack below kPdStackTop with an unmapped guard page under it, and the IPC buffer.
+        for (uint64_t i = 1; i <= stack_pages; ++i) {
+            TRY(page_at(
+                abi::kPdStackTop - i * kPage, abi::kMapRead | abi::kMapWrite, SpawnStep::kStack,
+                [](uint8_t*) {}, false));
+        }
+        image_.ipc_frame = TRY(carver_.make(ObjectType::kFrame4K, 0, SpawnStep::kStack));
+        TRY(map(image_.ipc_frame, abi::kPdIpcBuffer, abi::kMapRead | abi::kMapWrite,
+                SpawnStep::kStack));
+        ++image_.pages;
+        return image_;
+    }
+
+  private:
+    // Maps frame into the new VSpace at va, making tables as the kernel asks for them.
+    Result<void, SpawnError> map(uint64_t frame, uint64_t va, uint64_t rights, SpawnStep step) {
+        for (;;) {
+            InvocationResult r = frame_map(CapPtr(frame), CapPtr(image_.vspace), va, rights,
+                                           abi::MapAttributes::kCached);
+            if (r.ok()) {
+                return {};
+            }
+            if (r.error != abi::Error::kFailedLookup) {
+                return fail(kernel_failure(step, r.error));
+            }
+            uint64_t table = TRY(carver_.make(ObjectType::kPageTable, 0, step));
+            InvocationResult t = page_table_map(CapPtr(table), CapPtr(image_.vspace), va);
+            if (!t.ok()) {
+                return fail(kernel_failure(step, t.error));
+            }
+            ++image_.tables;
+        }
+    }
+
+    // A new zeroed page at va; fill() writes it through the parent's scratch mapping first.
+    template <typename Fill>
+    Result<void, SpawnError> page_at(uint64_t va, uint64_t rights, SpawnStep step, Fill&& fill,
+                                     bool needs_fill) {
+        uint64_t frame = TRY(carver_.make(ObjectType::kFrame4K, 0, step));
+        if (needs_fill) {
+            InvocationResult r =
+                frame_map(CapPtr(frame), kOwnVSpace, env_.scratch_address,
+                          abi::kMapRead | abi::kMapWrite, abi::MapAttributes::kCached);
+            if (!r.ok()) {
+                return fail(kernel_failure(step, r.error));
+            }
+            fill(reinterpret_cast<uint8_t*>(env_.scratch_address));
+            if ((rights & abi::kMapExecute) != 0) {
+                (void)frame_cache_op(CapPtr(frame), abi::CacheOp::kUnifyInstruction, 0, kPage);
+            }
+            (void)frame_unmap(CapPtr(frame));
+        }
+        TRY(map(frame, va, rights, step));
+        ++image_.pages;
+        return {};
+    }
+
+    LoaderEnvironment& env_;
+    Carver& carver_;
+    Image image_;
+};
+
+Result<elf::LoadPlan, SpawnError> plan_for(std::span<const uint8_t> elf) {
+    auto plan = elf::make_load_plan(elf);
+    if (!plan) {
+        SpawnError e;
+        e.step = SpawnStep::kParse;
+        e.elf_error = plan.error();
+        return fail(e);
+    }
+    return plan.value();
+}
+
+Result<Image, SpawnError> build_image(LoaderEnvironment& env, Budget& budget,
+                                      const elf::LoadPlan& plan, std::span<const uint8_t> elf,
+                                      const SpawnOptions& options) {
+    Carver carver(env, budget);
+    TRY(carver.reserve(image_bits_for(plan, options.stack_pages)));
+    ImageBuilder builder(env, carver);
+    return builder.build(plan, elf, options.stack_pages);
+}
+
+// Points the thread at its (new) image and starts it.
+Result<void, SpawnError> start_thread(const PdHandle& pd, const elf::LoadPlan& plan,
+                                      const SpawnOptions& options) {
+    uint64_t guard_bits = 64 - abi::kPdCNodeRadix;  // single-level CSpace: slot n is CapPtr(n)
+    InvocationResult c =
+        tcb_configure(CapPtr(pd.tcb), CapPtr(pd.fault_slot), CapPtr(pd.cnode), guard_bits,
+                      CapPtr(pd.vspace), abi::kPdIpcBuffer, CapPtr(pd.ipc_frame));
+    if (!c.ok()) {
+        return fail(kernel_failure(SpawnStep::kThread, c.error));
+    }
+    uint64_t regs[abi::kUserRegisterCount] = {};
+    regs[abi::kRegisterIndexPc] = plan.entry;
+    regs[abi::kRegisterIndexSp] = abi::kPdStackTop;
+    regs[abi::kRegisterIndexX0] = abi::kPdSlotParentEndpoint;
+    regs[abi::kRegisterIndexX0 + 1] = options.argument;
+    regs[abi::kRegisterIndexTpidr] = abi::kPdIpcBuffer;
+    InvocationResult w = tcb_write_registers(CapPtr(pd.tcb), true, regs, abi::kUserRegisterCount);
+    if (!w.ok()) {
+        return fail(kernel_failure(SpawnStep::kThread, w.error));
+    }
+    return {};
+}
+
+Result<void, SpawnError> mint_into(const PdHandle& pd, uint64_t slot, uint64_t src,
+                                   uint64_t badge) {
+    InvocationResult m = cnode_mint(CapPtr(pd.cnode), slot, abi::kPdCNodeRadix, kRootCNode, src,
+                                    kDepth, abi::kRightWrite | abi::kRightGrantReply, badge);
+    if (!m.ok()) {
+        return fail(kernel_failure(SpawnStep::kCapabilities, m.error));
+    }
+    return {};
 }
 
 }  // namespace
@@ -181,7 +308,7 @@ Result<void, SpawnError> loader_init(LoaderEnvironment& env) {
         InvocationResult r =
             untyped_retype(env.memory_pool, ObjectType::kPageTable, 0, kRootCNode, 0, 0, s, 1);
         if (!r.ok()) {
-            return fail(kernel_failure(SpawnStep::kBudget, r));
+            return fail(kernel_failure(SpawnStep::kBudget, r.error));
         }
         r = page_table_map(CapPtr(s), kOwnVSpace, env.scratch_address);
         if (r.error == abi::Error::kDeleteFirst) {
@@ -190,7 +317,7 @@ Result<void, SpawnError> loader_init(LoaderEnvironment& env) {
             return {};
         }
         if (!r.ok()) {
-            return fail(kernel_failure(SpawnStep::kBudget, r));
+            return fail(kernel_failure(SpawnStep::kBudget, r.error));
         }
     }
     return {};
@@ -198,142 +325,79 @@ Result<void, SpawnError> loader_init(LoaderEnvironment& env) {
 
 Result<PdHandle, SpawnError> spawn_pd(LoaderEnvironment& env, std::span<const uint8_t> elf,
                                       const SpawnOptions& options) {
-    auto plan_result = elf::make_load_plan(elf);
-    if (!plan_result) {
-        SpawnError e;
-        e.step = SpawnStep::kParse;
-        e.elf_error = plan_result.error();
-        return fail(e);
-    }
-    const elf::LoadPlan& plan = plan_result.value();
-
+    elf::LoadPlan plan = TRY(plan_for(elf));
     PdHandle pd;
-    Spawner sp(env, pd);
-    pd.budget_bits = budget_bits_for(plan, options.stack_pages);
-    pd.budget = sp.slot();
-    InvocationResult r = untyped_retype(env.memory_pool, ObjectType::kUntyped, pd.budget_bits,
-                                        kRootCNode, 0, 0, pd.budget, 1);
-    if (pd.budget == 0 || !r.ok()) {
-        destroy_pd(env, pd);
-        return fail(kernel_failure(SpawnStep::kBudget, r));
-    }
     auto attempt = [&]() -> Result<void, SpawnError> {
-        pd.vspace = TRY(sp.make(ObjectType::kVSpace, 0, SpawnStep::kObjects));
-        InvocationResult a = asid_pool_assign(env.asid_pool, CapPtr(pd.vspace));
-        if (!a.ok()) {
-            return fail(kernel_failure(SpawnStep::kObjects, a));
-        }
-        pd.cnode = TRY(sp.make(ObjectType::kCNode, abi::kPdCNodeRadix, SpawnStep::kObjects));
-        pd.tcb = TRY(sp.make(ObjectType::kTcb, 0, SpawnStep::kObjects));
-
-        // The image, page by page.
-        bool image_ok = true;
-        SpawnError image_error;
-        elf::for_each_page(plan, [&](const elf::PagePlan& page) {
-            struct Fill {
-                const elf::PagePlan& page;
-                std::span<const uint8_t> file;
-                bool needed() const { return !page.all_zero(); }
-                void operator()(uint8_t* dest) const {
-                    for (const elf::CopyRange& c : page.copy_ranges()) {
-                        memcpy(dest + c.page_offset, file.data() + c.file_offset, c.length);
-                    }
-                }
-            } fill{page, elf};
-            auto loaded = sp.page(page.address, map_rights(page.rights), SpawnStep::kImage, fill);
-            if (!loaded) {
-                image_ok = false;
-                image_error = loaded.error();
-            }
-            return image_ok;
-        });
-        if (!image_ok) {
-            return fail(image_error);
-        }
-
-        // Stack (guard page below left unmapped) and IPC buffer.
-        for (uint64_t i = 1; i <= options.stack_pages; ++i) {
-            TRY(sp.page(abi::kPdStackTop - i * kPage, abi::kMapRead | abi::kMapWrite,
-                        SpawnStep::kStack, NoFill{}));
-        }
-        uint64_t ipc_frame = TRY(sp.make(ObjectType::kFrame4K, 0, SpawnStep::kStack));
-        TRY(sp.map(ipc_frame, CapPtr(pd.vspace), abi::kPdIpcBuffer, abi::kMapRead | abi::kMapWrite,
-                   SpawnStep::kStack));
-        ++pd.pages;
-
-        // CSpace: its parent endpoint, badged.
+        Carver identity(env, pd.identity);
+        TRY(identity.reserve(kIdentityBits));
+        pd.cnode = TRY(identity.make(ObjectType::kCNode, abi::kPdCNodeRadix, SpawnStep::kObjects));
+        pd.tcb = TRY(identity.make(ObjectType::kTcb, 0, SpawnStep::kObjects));
+        Image image = TRY(build_image(env, pd.image, plan, elf, options));
+        pd.vspace = image.vspace;
+        pd.ipc_frame = image.ipc_frame;
+        pd.pages = image.pages;
+        pd.tables = image.tables;
         if (options.parent_endpoint != 0) {
-            InvocationResult m =
-                cnode_mint(CapPtr(pd.cnode), abi::kPdSlotParentEndpoint, abi::kPdCNodeRadix,
-                           kRootCNode, options.parent_endpoint, kDepth,
-                           abi::kRightWrite | abi::kRightGrantReply, options.badge);
-            if (!m.ok()) {
-                return fail(kernel_failure(SpawnStep::kCapabilities, m));
-            }
+            TRY(mint_into(pd, abi::kPdSlotParentEndpoint, options.parent_endpoint, options.badge));
         }
-
-        uint64_t fault_slot = 0;
         if (options.fault_endpoint != 0) {
-            InvocationResult m =
-                cnode_mint(CapPtr(pd.cnode), abi::kPdSlotFaultEndpoint, abi::kPdCNodeRadix,
-                           kRootCNode, options.fault_endpoint, kDepth,
-                           abi::kRightWrite | abi::kRightGrantReply, options.fault_badge);
-            if (!m.ok()) {
-                return fail(kernel_failure(SpawnStep::kCapabilities, m));
-            }
-            fault_slot = abi::kPdSlotFaultEndpoint;
-        }
-
-        // The thread: single-level CSpace with a guard covering the high bits.
-        uint64_t guard_bits = 64 - abi::kPdCNodeRadix;
-        InvocationResult c =
-            tcb_configure(CapPtr(pd.tcb), CapPtr(fault_slot), CapPtr(pd.cnode), guard_bits,
-                          CapPtr(pd.vspace), abi::kPdIpcBuffer, CapPtr(ipc_frame));
-        if (!c.ok()) {
-            return fail(kernel_failure(SpawnStep::kThread, c));
+            TRY(mint_into(pd, abi::kPdSlotFaultEndpoint, options.fault_endpoint,
+                          options.fault_badge));
+            pd.fault_slot = abi::kPdSlotFaultEndpoint;
         }
         InvocationResult p =
             tcb_set_priority(CapPtr(pd.tcb), CapPtr(abi::kSlotInitThreadTcb), options.priority, 0);
         if (!p.ok()) {
-            return fail(kernel_failure(SpawnStep::kThread, p));
+            return fail(kernel_failure(SpawnStep::kThread, p.error));
         }
         uint64_t name[3] = {};
         for (size_t i = 0; i < options.name.size() && i < 23; ++i) {
             name[i / 8] |= uint64_t{static_cast<uint8_t>(options.name[i])} << (8 * (i % 8));
         }
         (void)invoke(CapPtr(pd.tcb), abi::InvocationLabel::kTcbSetName, name);
-        uint64_t regs[abi::kUserRegisterCount] = {};
-        regs[abi::kRegisterIndexPc] = plan.entry;
-        regs[abi::kRegisterIndexSp] = abi::kPdStackTop;
-        regs[abi::kRegisterIndexX0] = abi::kPdSlotParentEndpoint;
-        regs[abi::kRegisterIndexX0 + 1] = options.argument;
-        regs[abi::kRegisterIndexTpidr] = abi::kPdIpcBuffer;
-        InvocationResult w =
-            tcb_write_registers(CapPtr(pd.tcb), true, regs, abi::kUserRegisterCount);
-        if (!w.ok()) {
-            return fail(kernel_failure(SpawnStep::kThread, w));
-        }
-        return {};
+        return start_thread(pd, plan, options);
     };
     Result<void, SpawnError> built = attempt();
     if (!built) {
-        destroy_pd(env, pd);  // everything made so far came from the budget
+        destroy_pd(env, pd);  // everything made so far came from the two budgets
         return fail(built.error());
     }
     return pd;
 }
 
+Result<void, SpawnError> exec_pd(LoaderEnvironment& env, PdHandle& pd, std::span<const uint8_t> elf,
+                                 const SpawnOptions& options) {
+    elf::LoadPlan plan = TRY(plan_for(elf));
+    // Build the new image whole while the old one is untouched.
+    Budget fresh;
+    auto image = build_image(env, fresh, plan, elf, options);
+    if (!image) {
+        release(env, fresh);
+        return fail(image.error());
+    }
+    // Swap: stop the thread (cancelling whatever it was doing), install the new image, restart.
+    (void)tcb_suspend(CapPtr(pd.tcb));
+    Budget old = pd.image;
+    PdHandle updated = pd;
+    updated.image = fresh;
+    updated.vspace = image.value().vspace;
+    updated.ipc_frame = image.value().ipc_frame;
+    updated.pages = image.value().pages;
+    updated.tables = image.value().tables;
+    auto started = start_thread(updated, plan, options);
+    if (!started) {
+        release(env, fresh);  // the old image is still installed: resume it as it was
+        (void)tcb_resume(CapPtr(pd.tcb));
+        return fail(started.error());
+    }
+    pd = updated;
+    release(env, old);  // the old address space and every page of it
+    return {};
+}
+
 void destroy_pd(LoaderEnvironment& env, PdHandle& pd) {
-    if (pd.budget != 0) {
-        while (!cnode_revoke(kRootCNode, pd.budget, kDepth).ok()) {
-        }
-        (void)cnode_delete(kRootCNode, pd.budget, kDepth);
-    }
-    for (unsigned i = 0; i < pd.slot_range_count; ++i) {
-        for (uint64_t s = pd.slot_ranges[i].start; s < pd.slot_ranges[i].end; ++s) {
-            env.slots->free(s);
-        }
-    }
+    release(env, pd.image);
+    release(env, pd.identity);
     pd = PdHandle{};
 }
 

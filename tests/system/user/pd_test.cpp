@@ -177,7 +177,7 @@ namespace tessera::test {
 
 USER_TEST(pd, crashing_pd_is_contained) {
     CHECK(loader_ready());
-    constexpr unsigned kPoolBits = 21;
+    constexpr unsigned kPoolBits = 22;  // the budgets of five PDs, one after another
     uint64_t pool = budget_pool(kPoolBits);
     g_loader.memory_pool = abi::CapPtr(pool);
     uint64_t ep = new_endpoint();
@@ -239,6 +239,53 @@ USER_TEST(pd, crashing_pd_is_contained) {
     CHECK_EQ(call.info.label(), static_cast<uint64_t>(abi::ProcessLabel::kExit));
     CHECK_EQ(call.mr[0], uint64_t{5});
     PdHandle handle = good.value();
+    destroy_pd(g_loader, handle);
+    CHECK(pool_is_whole(pool, kPoolBits));
+}
+
+}  // namespace tessera::test
+
+namespace tessera::test {
+
+USER_TEST(pd, exec_keeps_capabilities_and_resets_data) {
+    CHECK(loader_ready());
+    constexpr unsigned kPoolBits = 21;
+    uint64_t pool = budget_pool(kPoolBits);
+    g_loader.memory_pool = abi::CapPtr(pool);
+    uint64_t ep = new_endpoint();
+    SpawnOptions options;
+    options.name = "hello";
+    options.argument = 10;
+    options.parent_endpoint = ep;
+    options.badge = 0xe1;
+    auto pd = spawn_pd(g_loader, image("hello"), options);
+    CHECK(pd.ok());
+    PdHandle handle = pd.value();
+    sys::Message m;
+    sys::recv(abi::CapPtr(ep), m);  // first life: argument 10, .data fresh
+    CHECK_EQ(m.mr[0], uint64_t{11});
+    CHECK_EQ(m.mr[1], uint64_t{5});
+    uint64_t old_vspace = handle.vspace;
+    // Re-image it (without answering): a new address space, the same CSpace and badge.
+    options.argument = 20;
+    CHECK(exec_pd(g_loader, handle, image("hello"), options).ok());
+    (void)old_vspace;
+    sys::recv(abi::CapPtr(ep), m);
+    CHECK_EQ(m.badge_or_cap, uint64_t{0xe1});  // the parent endpoint in its CSpace survived
+    CHECK_EQ(m.mr[0], uint64_t{21});
+    CHECK_EQ(m.mr[1], uint64_t{5});  // .data reset by the new image
+    CHECK_EQ(m.mr[2], uint64_t{0});  // .bss zero again
+    m.info = abi::MessageInfo(0, 0, 0, 1);
+    m.mr[0] = 3;
+    sys::reply(m);
+    sys::recv(abi::CapPtr(ep), m);
+    CHECK_EQ(m.info.label(), static_cast<uint64_t>(abi::ProcessLabel::kExit));
+    CHECK_EQ(m.mr[0], uint64_t{3});
+    // A bad image leaves the PD as it was.
+    static uint8_t junk[64] = {0x7f, 'E', 'L', 'F'};
+    auto failed = exec_pd(g_loader, handle, std::span<const uint8_t>(junk), options);
+    CHECK(!failed.ok());
+    CHECK(failed.error().step == SpawnStep::kParse);
     destroy_pd(g_loader, handle);
     CHECK(pool_is_whole(pool, kPoolBits));
 }

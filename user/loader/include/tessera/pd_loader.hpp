@@ -56,18 +56,11 @@ struct SpawnOptions {
     uint64_t stack_pages = 16;
 };
 
-// A running PD as the parent sees it: the budget untyped and the caps made from it (all in
-// the parent's root CNode).
-struct PdHandle {
-    uint64_t budget = 0;
-    unsigned budget_bits = 0;
-    uint64_t tcb = 0;
-    uint64_t cnode = 0;
-    uint64_t vspace = 0;
-    uint64_t pages = 0;   // frames mapped for the image, stack and IPC buffer
-    uint64_t tables = 0;  // translation tables made for its VSpace
-
-    // Root-CNode slots holding the PD's capabilities, as ranges (freed on destroy).
+// Memory a PD's objects come from: one untyped (in the parent's root CNode) and the root slots
+// holding the capabilities made from it, as ranges (freed when the budget is revoked).
+struct Budget {
+    uint64_t untyped = 0;
+    unsigned bits = 0;
     static constexpr unsigned kMaxSlotRanges = 64;
     struct SlotRange {
         uint64_t start;
@@ -77,13 +70,34 @@ struct PdHandle {
     unsigned slot_range_count = 0;
 };
 
+// A running PD as the parent sees it. Its identity (TCB and CNode, hence its channels) and its
+// image (VSpace, frames, tables, stack, IPC buffer) have separate budgets, so exec can replace
+// the image and keep the identity.
+struct PdHandle {
+    Budget identity;
+    Budget image;
+    uint64_t tcb = 0;
+    uint64_t cnode = 0;
+    uint64_t vspace = 0;
+    uint64_t ipc_frame = 0;
+    uint64_t pages = 0;   // frames mapped for the image, stack and IPC buffer
+    uint64_t tables = 0;  // translation tables made for its VSpace
+    uint64_t fault_slot = 0;
+};
+
 // Prepares the scratch mapping; call once before spawning.
 Result<void, SpawnError> loader_init(LoaderEnvironment& env);
 
 Result<PdHandle, SpawnError> spawn_pd(LoaderEnvironment& env, std::span<const uint8_t> elf,
                                       const SpawnOptions& options);
 
-// Revokes the PD's budget (destroying every object of the PD) and frees its slots.
+// Re-images a running PD (R4, exec): builds a new address space from elf whole, then swaps it
+// in, restarting the thread at the new entry with the same CSpace (its capabilities and
+// channels stay), and only then reclaims the old image. On failure the PD is left as it was.
+Result<void, SpawnError> exec_pd(LoaderEnvironment& env, PdHandle& pd, std::span<const uint8_t> elf,
+                                 const SpawnOptions& options);
+
+// Revokes the PD's budgets (destroying every object of the PD) and frees its slots.
 void destroy_pd(LoaderEnvironment& env, PdHandle& pd);
 
 }  // namespace tessera
