@@ -19,8 +19,11 @@ enum class ProcessLabel : uint64_t {
     kExit = 0x0e417,  // word 0: exit status; the parent tears the PD down and never replies
 };
 
-// Where the PD's stack and IPC buffer are placed (its image must stay below kPdStackBottom).
-constexpr uint64_t kPdStackTop = 0x0000'7fff'0000'0000;
-constexpr uint64_t kPdIpcBuffer = 0x0000'7ffe'0000'0000;
+// Where the PD's stack and IPC buffer are placed: at the top of the first gigabyte, in the same
+// 2 MiB region and under the same upper tables as a small image at 4 MiB, so a minimal PD needs
+// four translation tables. The stack grows down from kPdStackTop (an unmapped page below its
+// lowest page guards it); the image must end below the stack's guard page.
+constexpr uint64_t kPdIpcBuffer = 0x0000'0000'3fff'f000;
+constexpr uint64_t kPdStackTop = 0x0000'0000'3fff'e000;
 
 }  // namespace tessera::abi
