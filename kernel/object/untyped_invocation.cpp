@@ -102,7 +102,7 @@ SysResult<void> invoke_untyped(const Invocation& inv) {
         PhysAddr pa = base.offset(i * object_size);
         // Untyped children are not zeroed here: each object made from them later is.
         if (!device && plan.type != abi::ObjectType::kUntyped) {
-            memset(object_at<void>(pa), 0, object_size);
+            arch::zero_memory(arch::phys_to_virt(pa), object_size);
             // User mappings may be non-cacheable: the zeros must reach memory.
             if (plan.type == abi::ObjectType::kFrame4K || plan.type == abi::ObjectType::kFrame2M) {
                 arch::clean_invalidate_to_coherency(arch::phys_to_virt(pa), object_size);

@@ -42,17 +42,25 @@ class Carver {
         if (s == 0) {
             return 0;
         }
-        auto& ranges = budget_.slot_ranges;
-        unsigned& n = budget_.slot_range_count;
-        if (n > 0 && ranges[n - 1].end == s) {
-            ranges[n - 1].end = s + 1;
-        } else if (n < Budget::kMaxSlotRanges) {
-            ranges[n++] = Budget::SlotRange{s, s + 1};
-        } else {
+        if (!record(s, s + 1)) {
             env_.slots->free(s);
             return 0;
         }
         return s;
+    }
+
+    // Notes [start, end) as this budget's slots (freed when it is released).
+    bool record(uint64_t start, uint64_t end) {
+        auto& ranges = budget_.slot_ranges;
+        unsigned& n = budget_.slot_range_count;
+        if (n > 0 && ranges[n - 1].end == start) {
+            ranges[n - 1].end = end;
+        } else if (n < Budget::kMaxSlotRanges) {
+            ranges[n++] = Budget::SlotRange{start, end};
+        } else {
+            return false;
+        }
+        return true;
     }
 
     // Carves the budget itself from the environment's pool.
@@ -68,6 +76,22 @@ class Carver {
             return fail(kernel_failure(SpawnStep::kBudget, r.error));
         }
         return {};
+    }
+
+    // `count` objects in consecutive slots with one retype; returns the first slot.
+    Result<uint64_t, SpawnError> make_many(ObjectType type, uint64_t size_bits, uint64_t count,
+                                           SpawnStep step) {
+        uint64_t first = env_.slots->allocate_run(count);
+        if (first == 0) {
+            return fail(kernel_failure(step, abi::Error::kNotEnoughMemory));
+        }
+        record(first, first + count);
+        InvocationResult r = untyped_retype(CapPtr(budget_.untyped), type, size_bits, kRootCNode, 0,
+                                            0, first, count);
+        if (!r.ok()) {
+            return fail(kernel_failure(step, r.error));
+        }
+        return first;
     }
 
     Result<uint64_t, SpawnError> make(ObjectType type, uint64_t size_bits, SpawnStep step) {
@@ -140,6 +164,9 @@ class ImageBuilder {
     Result<Image, SpawnError> build(const elf::LoadPlan& plan, std::span<const uint8_t> elf,
                                     uint64_t stack_pages) {
         image_.vspace = TRY(carver_.make(ObjectType::kVSpace, 0, SpawnStep::kObjects));
+        // Every frame the image needs, retyped in batches of consecutive slots.
+        frames_left_ = plan.page_count + stack_pages + 1;
+        TRY(refill());
         InvocationResult a = asid_pool_assign(env_.asid_pool, CapPtr(image_.vspace));
         if (!a.ok()) {
             return fail(kernel_failure(SpawnStep::kObjects, a.error));
@@ -170,7 +197,7 @@ class ImageBuilder {
                 abi::kPdStackTop - i * kPage, abi::kMapRead | abi::kMapWrite, SpawnStep::kStack,
                 [](uint8_t*) {}, false));
         }
-        image_.ipc_frame = TRY(carver_.make(ObjectType::kFrame4K, 0, SpawnStep::kStack));
+        image_.ipc_frame = TRY(next_frame(SpawnStep::kStack));
         TRY(map(image_.ipc_frame, abi::kPdIpcBuffer, abi::kMapRead | abi::kMapWrite,
                 SpawnStep::kStack));
         ++image_.pages;
@@ -202,7 +229,7 @@ class ImageBuilder {
     template <typename Fill>
     Result<void, SpawnError> page_at(uint64_t va, uint64_t rights, SpawnStep step, Fill&& fill,
                                      bool needs_fill) {
-        uint64_t frame = TRY(carver_.make(ObjectType::kFrame4K, 0, step));
+        uint64_t frame = TRY(next_frame(step));
         if (needs_fill) {
             InvocationResult r =
                 frame_map(CapPtr(frame), kOwnVSpace, env_.scratch_address,
@@ -221,9 +248,33 @@ class ImageBuilder {
         return {};
     }
 
+    Result<void, SpawnError> refill() {
+        constexpr uint64_t kBatch = 256;  // the kernel's fan-out limit per retype
+        uint64_t n = frames_left_ < kBatch ? frames_left_ : kBatch;
+        if (n > 0) {
+            next_ = TRY(carver_.make_many(ObjectType::kFrame4K, 0, n, SpawnStep::kImage));
+            end_ = next_ + n;
+            frames_left_ -= n;
+        }
+        return {};
+    }
+
+    Result<uint64_t, SpawnError> next_frame(SpawnStep step) {
+        if (next_ == end_) {
+            TRY(refill());
+            if (next_ == end_) {
+                return fail(kernel_failure(step, abi::Error::kNotEnoughMemory));
+            }
+        }
+        return next_++;
+    }
+
     LoaderEnvironment& env_;
     Carver& carver_;
     Image image_;
+    uint64_t frames_left_ = 0;
+    uint64_t next_ = 0;
+    uint64_t end_ = 0;
 };
 
 Result<elf::LoadPlan, SpawnError> plan_for(std::span<const uint8_t> elf) {

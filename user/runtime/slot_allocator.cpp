@@ -23,6 +23,28 @@ uint64_t SlotAllocator::allocate() {
     return 0;
 }
 
+uint64_t SlotAllocator::allocate_run(uint64_t count) {
+    auto is_free = [&](uint64_t s) { return (bits_[s / 64] & (uint64_t{1} << (s % 64))) != 0; };
+    uint64_t run = 0;
+    for (uint64_t s = 1; s < kMaxSlots && count > 0; ++s) {
+        if (s % 64 == 0 && bits_[s / 64] == 0) {
+            run = 0;  // a whole word in use: skip it
+            s += 63;
+            continue;
+        }
+        run = is_free(s) ? run + 1 : 0;
+        if (run == count) {
+            uint64_t first = s + 1 - count;
+            for (uint64_t t = first; t <= s; ++t) {
+                bits_[t / 64] &= ~(uint64_t{1} << (t % 64));
+            }
+            free_count_ -= count;
+            return first;
+        }
+    }
+    return 0;
+}
+
 void SlotAllocator::free(uint64_t slot) {
     if (slot == 0 || slot >= kMaxSlots || (bits_[slot / 64] & (uint64_t{1} << (slot % 64))) != 0) {
         return;

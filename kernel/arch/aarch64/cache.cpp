@@ -2,7 +2,11 @@
 // any core; all operations are broadcast to the inner-shareable domain.
 #include "arch/cache.hpp"
 
+#include <cstddef>
+
 #include "arch/registers.hpp"
+
+extern "C" void* memset(void* dest, int value, size_t n);
 
 namespace tessera::arch {
 namespace {
@@ -36,6 +40,19 @@ void sync_instruction_cache(VirtAddr start, uint64_t size) {
     }
     dsb_ish();
     isb();
+}
+
+void zero_memory(VirtAddr start, uint64_t size) {
+    uint64_t dczid = TESSERA_READ_SYSREG(dczid_el0);
+    uint64_t block = uint64_t{4} << (dczid & 0xf);
+    bool allowed = (dczid & (1u << 4)) == 0;  // DZP clear: DC ZVA permitted
+    if (!allowed || start.value() % block != 0 || size % block != 0) {
+        memset(reinterpret_cast<void*>(start.value()), 0, size);
+        return;
+    }
+    for (uint64_t a = start.value(); a < start.value() + size; a += block) {
+        asm volatile("dc zva, %0" ::"r"(a) : "memory");
+    }
 }
 
 void invalidate_asid(uint16_t asid) {

@@ -14,6 +14,8 @@ class SlotAllocator {
     void init(uint64_t first, uint64_t end);
     // A free slot, or 0 when none is left.
     uint64_t allocate();
+    // The first of `count` consecutive free slots (all taken), or 0 if there is no such run.
+    uint64_t allocate_run(uint64_t count);
     void free(uint64_t slot);
     [[nodiscard]] uint64_t free_count() const { return free_count_; }
 

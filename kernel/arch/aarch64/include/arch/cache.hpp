@@ -12,6 +12,10 @@ namespace tessera::arch {
 void clean_invalidate_to_coherency(VirtAddr start, uint64_t size);
 // Make instructions written through the data side visible to instruction fetch.
 void sync_instruction_cache(VirtAddr start, uint64_t size);
+// Zeroes [start, start + size) quickly (DC ZVA, one cache block per instruction) when both
+// are multiples of the block size and the CPU allows it; otherwise with ordinary stores.
+void zero_memory(VirtAddr start, uint64_t size);
+
 // Forget every TLB entry tagged with asid.
 void invalidate_asid(uint16_t asid);
 
