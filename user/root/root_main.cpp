@@ -1,11 +1,11 @@
-// The root task of the interactive image: reports what the kernel handed it, then shows the
-// headline at work - it lists the image archive, starts each program in a new protection
-// domain, answers its call, sees it exit, tears it down and shows the memory came back. Later
-// stages grow it into the controller and shell.
+// The root task of the interactive image: reports what the kernel handed it, shows the headline
+// at work (every program of the image archive started in a new protection domain, answered,
+// seen to exit or crash, torn down), then runs the interactive shell on the serial console.
 #include "abi/bootinfo.hpp"
 #include "abi/fault.hpp"
 #include "abi/process.hpp"
 #include "cpio/cpio_reader.hpp"
+#include "shell.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/invocation.hpp"
 #include "tessera/pd_loader.hpp"
@@ -137,6 +137,15 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
                     run_program(loader, entry, ep);
                 }
             });
+            println("root: demo done (QEMU: Ctrl-A X quits)");
+            ShellEnvironment shell;
+            shell.info = info;
+            shell.loader = &loader;
+            shell.archive = &archive.value();
+            shell.endpoint = ep;
+            shell.pool = pool;
+            shell.pool_bits = best;
+            run_shell(shell);
         }
     }
     println("root: done; suspending (QEMU: Ctrl-A X quits)");
