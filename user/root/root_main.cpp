@@ -132,11 +132,15 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         if (!loader_init(loader).ok() || ep == 0) {
             println("root: cannot prepare the loader");
         } else {
-            archive.value().for_each_entry([&](const cpio::Entry& entry) {
-                if (entry.is_regular_file()) {
-                    run_program(loader, entry, ep);
+            // Programs that end by themselves; the shell can run every image (spinner too).
+            for (const char* name : {"crasher", "hello", "minimal"}) {
+                auto entry = archive.value().find(name);
+                if (entry) {
+                    run_program(loader, *entry, ep);
+                } else {
+                    println("root: the archive has no \"{}\"", name);
                 }
-            });
+            }
             println("root: demo done (QEMU: Ctrl-A X quits)");
             ShellEnvironment shell;
             shell.info = info;

@@ -28,7 +28,6 @@ struct Pd {
     bool used = false;
     char name[24] = {};
     PdHandle handle;
-    bool waiting_reply = false;
 };
 
 ShellEnvironment* g_env = nullptr;
@@ -209,21 +208,26 @@ void command_run(StringView* words, unsigned n) {
 }
 
 void command_ps() {
-    println("  ID  NAME             STATE          PRIO  MEMORY");
+    println("  ID  NAME             MODE        PRIO  MEMORY");
     for (unsigned id = 0; id < kMaxPds; ++id) {
         const Pd& p = g_pds[id];
         if (p.used) {
             uint64_t bytes = (p.handle.pages + p.handle.tables + 1) * 4096 + 8192 + 2048;
-            println("  {:<3} {:<16} {:<14} {:<5} {} KiB", id, p.name,
-                    p.waiting_reply ? "waiting-reply" : "running", 100, bytes / 1024);
+            println("  {:<3} {:<16} {:<11} {:<5} {} KiB", id, p.name,
+                    g_foreground == static_cast<int>(id) ? "foreground" : "background",
+                    SpawnOptions{}.priority, bytes / 1024);
         }
     }
 }
 
 void command_kill(StringView* words, unsigned n) {
-    Pd* p = n == 2 ? pd_by_id(words[1]) : nullptr;
-    if (p == nullptr) {
+    if (n != 2) {
         println("usage: kill ID (see ps)");
+        return;
+    }
+    Pd* p = pd_by_id(words[1]);
+    if (p == nullptr) {
+        println("kill: no PD with ID {} (see ps)", words[1]);
         return;
     }
     unsigned id = static_cast<unsigned>(p - g_pds);
@@ -232,10 +236,18 @@ void command_kill(StringView* words, unsigned n) {
 }
 
 void command_exec(StringView* words, unsigned n) {
-    Pd* p = n >= 3 ? pd_by_id(words[1]) : nullptr;
-    auto entry = n >= 3 ? g_env->archive->find(words[2]) : std::nullopt;
-    if (p == nullptr || !entry) {
+    if (n < 3 || n > 4) {
         println("usage: exec ID IMAGE [ARGUMENT]");
+        return;
+    }
+    Pd* p = pd_by_id(words[1]);
+    if (p == nullptr) {
+        println("exec: no PD with ID {} (see ps)", words[1]);
+        return;
+    }
+    auto entry = g_env->archive->find(words[2]);
+    if (!entry) {
+        println("exec: no image \"{}\" (try ls)", words[2]);
         return;
     }
     uint64_t argument = 0;
@@ -253,7 +265,6 @@ void command_exec(StringView* words, unsigned n) {
                 id);
         return;
     }
-    p->waiting_reply = false;
     for (auto& c : p->name) {
         c = '\0';
     }

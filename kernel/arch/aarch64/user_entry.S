@@ -41,8 +41,11 @@ user_entry_common:
     b       .
 
 // void arch_return_to_user(UserContext* context)
+// IRQs are masked first: boot code and the idle loop run with them open, and an IRQ taken
+// after ELR_EL1/SPSR_EL1 hold the user's values would replace them with its own return state.
     .global arch_return_to_user
 arch_return_to_user:
+    msr     daifset, #3             // I and F
     msr     tpidr_el1, x0
     adrp    x1, __boot_stack_top    // the kernel stack is empty whenever user code runs
     add     x1, x1, :lo12:__boot_stack_top
