@@ -325,7 +325,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     uint64_t unmap_total = instructions() - start;
     println("| {:<46} | {:12} |", "map a 4 KiB frame (FrameMap)", map_total / kFrames);
     println("| {:<46} | {:12} |", "unmap a 4 KiB frame (FrameUnmap)", unmap_total / kFrames);
-    uint64_t mib = kFrames * 4096 / (1024 * 1024);
+    uint64_t mib = kFrames * 4096 / (uint64_t{1024} * 1024);
     println("page-table memory for {} MiB of 4 KiB pages: {} tables = {} bytes per MiB mapped", mib,
             tables, tables * 4096 / mib);
     spawn_benchmark();

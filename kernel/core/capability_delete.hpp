@@ -10,7 +10,7 @@
 namespace tessera {
 
 // Empties slot, destroying the object if this was its final capability.
-void delete_capability(Cte& slot);
+void delete_capability(Cte& top);
 
 // Deletes every descendant of slot (slot itself stays). Returns false if it stopped early at a
 // preemption point because an interrupt is pending; calling it again continues.

@@ -34,43 +34,46 @@ class Tcb {
   public:
     arch::UserContext context;  // first: see file comment
     arch::FpuContext fpu;
+    // Two words here fill the gap before the 32-byte-aligned slots.
+    abi::CapPtr fault_endpoint;
+    uint64_t ipc_badge = 0;  // badge of the capability it sends with (IPC)
 
     // Capability slots owned by the thread (children of the caps they were configured from).
     alignas(32) Cte cspace_root;
     Cte vspace_root;
     Cte ipc_buffer_frame;
 
+    uint32_t timeslice_ticks = 0;  // ticks left before round-robin moves it back
     ThreadState state = ThreadState::kInactive;
     uint8_t priority = 0;
     uint8_t max_controlled_priority = 0;
-    uint32_t timeslice_ticks = 0;  // ticks left before round-robin moves it back
-    uint64_t ipc_buffer = 0;       // user address of its IPC buffer (0: none)
-    abi::CapPtr fault_endpoint;
+    uint8_t fault_kind = 0;   // with has_fault below
+    uint64_t ipc_buffer = 0;  // user address of its IPC buffer (0: none)
 
     // Ready-queue links (intrusive).
     Tcb* ready_prev = nullptr;
     Tcb* ready_next = nullptr;
-    bool in_ready_queue = false;
 
     // IPC: the endpoint or notification queue it waits in, and what it is sending.
     Tcb* ipc_prev = nullptr;
     Tcb* ipc_next = nullptr;
     void* blocked_on = nullptr;  // Endpoint* or Notification* while blocked
-    uint64_t ipc_badge = 0;      // badge of the capability it sends with
-    bool ipc_can_grant = false;
-    bool ipc_can_grant_reply = false;
-    bool ipc_is_call = false;
     // Replies: a receiver remembers the caller it owes a reply; the caller, who holds that.
     Tcb* reply_to = nullptr;
     Tcb* reply_from = nullptr;
-    bool reply_can_grant = false;
     Cte* reply_cap_slot = nullptr;  // (caller) where SaveCaller put the reply capability to it
     Notification* bound_notification = nullptr;
 
     // A fault waiting to be (or being) handled; its message replaces the thread's own.
-    bool has_fault = false;
-    uint8_t fault_kind = 0;
     uint64_t fault_data[5] = {};
+
+    // Flags, packed together.
+    bool in_ready_queue = false;
+    bool ipc_can_grant = false;
+    bool ipc_can_grant_reply = false;
+    bool ipc_is_call = false;
+    bool reply_can_grant = false;
+    bool has_fault = false;
 
     char name[kThreadNameLength] = {};
 

@@ -113,7 +113,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         }
     }
     println("root: running at EL0; {} KiB of RAM and {} MiB of device memory in {} untypeds",
-            ram / 1024, device / (1024 * 1024), info->untyped_count);
+            ram / 1024, device / (uint64_t{1024} * 1024), info->untyped_count);
 
     std::span<const uint8_t> archive_bytes = map_archive(*info, pool);
     auto archive = cpio::Archive::parse(archive_bytes);

@@ -61,7 +61,7 @@ static_assert(offsetof(BootInfo, untyped_list) == 136);
 
 // The root task's fixed virtual layout below its image-independent regions.
 constexpr uint64_t kRootStackTop = 0x0000'7fff'0000'0000;
-constexpr uint64_t kRootStackSize = 64 * 1024;
+constexpr uint64_t kRootStackSize = uint64_t{64} * 1024;
 constexpr uint64_t kRootBootInfoAddress = 0x0000'7ffe'0000'0000;
 constexpr uint64_t kRootIpcBufferAddress = 0x0000'7ffe'0000'2000;
 

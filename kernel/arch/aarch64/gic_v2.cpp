@@ -77,19 +77,19 @@ uint32_t interrupt_line_count() {
 
 void enable_interrupt_line(uint32_t irq) {
     if (irq < g_lines) {
-        dist_write(kGicdIsenabler + (irq / 32) * 4, 1u << (irq % 32));
+        dist_write(kGicdIsenabler + uint64_t{irq / 32} * 4, 1u << (irq % 32));
     }
 }
 
 void disable_interrupt_line(uint32_t irq) {
     if (irq < g_lines) {
-        dist_write(kGicdIcenabler + (irq / 32) * 4, 1u << (irq % 32));
+        dist_write(kGicdIcenabler + uint64_t{irq / 32} * 4, 1u << (irq % 32));
         dsb_sy();
     }
 }
 
 bool interrupt_line_enabled(uint32_t irq) {
-    return irq < g_lines && (dist_read(kGicdIsenabler + (irq / 32) * 4) & (1u << (irq % 32))) != 0;
+    return irq < g_lines && (dist_read(kGicdIsenabler + uint64_t{irq / 32} * 4) & (1u << (irq % 32))) != 0;
 }
 
 void send_sgi_to_self(uint32_t sgi) {

@@ -82,7 +82,7 @@ SELFTEST(mmu, walker_matches_hardware) {
         }
     }
     // Every 2 MiB of RAM, plus one address inside each block.
-    for (uint64_t pa = ram.base; pa < ram.end; pa += 2 * 1024 * 1024) {
+    for (uint64_t pa = ram.base; pa < ram.end; pa += uint64_t{2} * 1024 * 1024) {
         if (!agrees(t, arch::phys_to_virt(PhysAddr(pa))) ||
             !agrees(t, arch::phys_to_virt(PhysAddr(pa + 0x12345)))) {
             return;

@@ -109,7 +109,7 @@ USER_TEST(tcb, round_robin_within_priority) {
 }
 
 USER_TEST(tcb, callee_saved_registers_survive_syscalls) {
-    uint64_t out[10];
+    uint64_t out[10] = {};
     asm volatile(
         "mov x19, #19\n mov x20, #20\n mov x21, #21\n mov x22, #22\n mov x23, #23\n"
         "mov x24, #24\n mov x25, #25\n mov x26, #26\n mov x27, #27\n mov x28, #28\n"

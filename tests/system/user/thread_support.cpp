@@ -8,7 +8,7 @@
 namespace tessera::test {
 namespace {
 
-constexpr uint64_t kStackSize = 16 * 1024;
+constexpr uint64_t kStackSize = uint64_t{16} * 1024;
 alignas(4096) uint8_t g_stacks[kMaxTestThreads][kStackSize];
 alignas(4096) uint8_t g_ipc_pages[kMaxTestThreads][4096];
 bool g_in_use[kMaxTestThreads];

@@ -144,7 +144,7 @@ USER_TEST(vspace, frames_are_zeroed_distinct_and_unmapped_on_delete) {
     uint64_t frames[4];
     for (unsigned i = 0; i < 4; ++i) {
         frames[i] = new_frame();
-        CHECK(frame_map(abi::CapPtr(frames[i]), kOwnVSpace, kVa + i * 0x1000, kRW,
+        CHECK(frame_map(abi::CapPtr(frames[i]), kOwnVSpace, kVa + uint64_t{i} * 0x1000, kRW,
                         abi::MapAttributes::kCached)
                   .ok());
     }
@@ -153,10 +153,10 @@ USER_TEST(vspace, frames_are_zeroed_distinct_and_unmapped_on_delete) {
         for (unsigned w = 0; w < 512; ++w) {
             CHECK_EQ(words[i * 512 + w], uint64_t{0});
         }
-        words[i * 512] = 0xf00d + i;
+        words[size_t{i} * 512] = 0xf00d + i;
     }
     for (unsigned i = 0; i < 4; ++i) {
-        CHECK_EQ(words[i * 512], uint64_t{0xf00d + i});
+        CHECK_EQ(words[size_t{i} * 512], uint64_t{0xf00d + i});
         CHECK(frame_get_address(abi::CapPtr(frames[i])) != 0);
     }
     // Unmap and map elsewhere: the contents travel with the frame.
@@ -164,7 +164,7 @@ USER_TEST(vspace, frames_are_zeroed_distinct_and_unmapped_on_delete) {
     CHECK(frame_map(abi::CapPtr(frames[0]), kOwnVSpace, kVa + 0x8000, kRW,
                     abi::MapAttributes::kCached)
               .ok());
-    CHECK_EQ(words[8 * 512], uint64_t{0xf00d});
+    CHECK_EQ(words[size_t{8} * 512], uint64_t{0xf00d});
     // Deleting a mapped capability unmaps it: the address can be mapped again.
     CHECK(cnode_delete(kRootCNode, frames[1], kRootDepth).ok());
     uint64_t fresh = new_frame();
@@ -421,7 +421,7 @@ USER_TEST(vspace, frames_of_every_size_until_memory_runs_out) {
         CHECK_EQ(*reinterpret_cast<volatile uint64_t*>(kBase + uint64_t{i} * 0x1000),
                  uint64_t{0x5a11 + i});
     }
-    CHECK_EQ(*reinterpret_cast<volatile uint64_t*>(kBase + 4 * 0x20'0000), uint64_t{0xb16});
+    CHECK_EQ(*reinterpret_cast<volatile uint64_t*>(kBase + uint64_t{4} * 0x20'0000), uint64_t{0xb16});
     CHECK_EQ(mapped, uint64_t{2});
     CHECK(cnode_revoke(kRootCNode, ut, kRootDepth).ok());  // unmaps them all
     CHECK_EQ(debug_translate(kBase).walked, ~uint64_t{0});
