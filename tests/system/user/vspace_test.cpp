@@ -421,7 +421,8 @@ USER_TEST(vspace, frames_of_every_size_until_memory_runs_out) {
         CHECK_EQ(*reinterpret_cast<volatile uint64_t*>(kBase + uint64_t{i} * 0x1000),
                  uint64_t{0x5a11 + i});
     }
-    CHECK_EQ(*reinterpret_cast<volatile uint64_t*>(kBase + uint64_t{4} * 0x20'0000), uint64_t{0xb16});
+    CHECK_EQ(*reinterpret_cast<volatile uint64_t*>(kBase + uint64_t{4} * 0x20'0000),
+             uint64_t{0xb16});
     CHECK_EQ(mapped, uint64_t{2});
     CHECK(cnode_revoke(kRootCNode, ut, kRootDepth).ok());  // unmaps them all
     CHECK_EQ(debug_translate(kBase).walked, ~uint64_t{0});
