@@ -89,7 +89,8 @@ void disable_interrupt_line(uint32_t irq) {
 }
 
 bool interrupt_line_enabled(uint32_t irq) {
-    return irq < g_lines && (dist_read(kGicdIsenabler + uint64_t{irq / 32} * 4) & (1u << (irq % 32))) != 0;
+    return irq < g_lines &&
+           (dist_read(kGicdIsenabler + uint64_t{irq / 32} * 4) & (1u << (irq % 32))) != 0;
 }
 
 void send_sgi_to_self(uint32_t sgi) {
