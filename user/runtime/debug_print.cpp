@@ -8,8 +8,13 @@ namespace tessera {
 namespace {
 
 void put(void* /*context*/, const char* chars, size_t count) {
-    for (size_t i = 0; i < count; ++i) {
-        sys::debug_put_char(chars[i]);
+    while (count > 0) {
+        uint64_t written = sys::debug_write(chars, count);
+        if (written == 0) {
+            return;  // the kernel took nothing: do not spin
+        }
+        chars += written;
+        count -= written;
     }
 }
 
@@ -17,6 +22,21 @@ void put(void* /*context*/, const char* chars, size_t count) {
 
 FormatSink debug_sink() {
     return FormatSink{&put, nullptr};
+}
+
+void ConsoleBuffer::append(void* context, const char* chars, size_t count) {
+    auto* self = static_cast<ConsoleBuffer*>(context);
+    for (size_t i = 0; i < count; ++i) {
+        if (self->used_ == sizeof(self->text_)) {
+            self->flush();
+        }
+        self->text_[self->used_++] = chars[i];
+    }
+}
+
+void ConsoleBuffer::flush() {
+    put(nullptr, text_, used_);
+    used_ = 0;
 }
 
 }  // namespace tessera

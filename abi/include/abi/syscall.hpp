@@ -19,12 +19,14 @@ enum class Syscall : uint64_t {
     kDebugHalt = 9,          // end the system with status x0 (test and benchmark images)
     kDebugCapIdentify = 10,  // x0: capability -> x0 type (CapType), x1 rights, x2 data word
     kDebugTranslate = 11,    // x0: user address -> x0 kernel walk, x1 MMU (AT S1E0R); ~0 = fault
+    kDebugWrite = 12,        // x0: count, x1..x6: up to 48 characters -> x0 characters written
     kCount,
 };
 
 // Message registers carried in CPU registers (x2..x5); the rest travel in the IPC buffer.
 constexpr unsigned kMessageRegistersInCpu = 4;
 constexpr unsigned kMaxMessageLength = 120;  // words
+constexpr unsigned kDebugWriteMax = 48;      // characters per DebugWrite (x1..x6)
 constexpr unsigned kMaxExtraCaps = 3;
 
 // The message-info word: label (52 bits) | caps unwrapped (3) | extra caps (2) | length (7).
