@@ -66,6 +66,16 @@ bool pool_is_whole(uint64_t pool, unsigned bits) {
            cnode_revoke(kRootCNode, pool, kRootDepth).ok();
 }
 
+// Options for a child that calls ep (with badge) when it starts.
+SpawnOptions child_options(const char* name, uint64_t argument, uint64_t ep, uint64_t badge) {
+    SpawnOptions options;
+    options.name = name;
+    options.argument = argument;
+    options.parent_endpoint = ep;
+    options.badge = badge;
+    return options;
+}
+
 }  // namespace
 
 USER_TEST(pd, archive_lists_programs) {
@@ -80,11 +90,7 @@ USER_TEST(pd, spawn_call_with_badge_reply_exit_teardown) {
     uint64_t pool = budget_pool(kPoolBits);
     g_loader.memory_pool = abi::CapPtr(pool);
     uint64_t ep = new_endpoint();
-    SpawnOptions options;
-    options.name = "hello";
-    options.argument = 41;
-    options.parent_endpoint = ep;
-    options.badge = 0xd1;
+    SpawnOptions options = child_options("hello", 41, ep, 0xd1);
     auto pd = spawn_pd(g_loader, image("hello"), options);
     CHECK(pd.ok());
     // The child calls its parent: badge, label and its fresh .data / .bss.
@@ -148,11 +154,7 @@ USER_TEST(pd, repeated_spawn_and_kill_returns_all_memory) {
     uint64_t ep = new_endpoint();
     uint64_t slots_before = env().slots.free_count();
     for (unsigned i = 0; i < 100; ++i) {
-        SpawnOptions options;
-        options.name = "hello";
-        options.argument = i;
-        options.parent_endpoint = ep;
-        options.badge = 1 + i;
+        SpawnOptions options = child_options("hello", i, ep, 1 + i);
         auto pd = spawn_pd(g_loader, image("hello"), options);
         if (!pd.ok()) {
             t.fail("spawn {} failed while {}", i, to_string(pd.error().step));
@@ -170,10 +172,6 @@ USER_TEST(pd, repeated_spawn_and_kill_returns_all_memory) {
     CHECK_EQ(env().slots.free_count(), slots_before);
     CHECK(pool_is_whole(pool, kPoolBits));
 }
-
-}  // namespace tessera::test
-
-namespace tessera::test {
 
 USER_TEST(pd, crashing_pd_is_contained) {
     CHECK(loader_ready());
@@ -207,11 +205,7 @@ USER_TEST(pd, crashing_pd_is_contained) {
         {3, abi::FaultAccess::kWrite},
     };
     for (const auto& c : crashes) {
-        SpawnOptions options;
-        options.name = "crasher";
-        options.argument = c.kind;
-        options.parent_endpoint = ep;
-        options.badge = 10 + c.kind;
+        SpawnOptions options = child_options("crasher", c.kind, ep, 10 + c.kind);
         options.fault_endpoint = ep;
         options.fault_badge = kFaultBit | (10 + c.kind);
         auto bad = spawn_pd(g_loader, image("crasher"), options);
@@ -243,21 +237,13 @@ USER_TEST(pd, crashing_pd_is_contained) {
     CHECK(pool_is_whole(pool, kPoolBits));
 }
 
-}  // namespace tessera::test
-
-namespace tessera::test {
-
 USER_TEST(pd, exec_keeps_capabilities_and_resets_data) {
     CHECK(loader_ready());
     constexpr unsigned kPoolBits = 21;
     uint64_t pool = budget_pool(kPoolBits);
     g_loader.memory_pool = abi::CapPtr(pool);
     uint64_t ep = new_endpoint();
-    SpawnOptions options;
-    options.name = "hello";
-    options.argument = 10;
-    options.parent_endpoint = ep;
-    options.badge = 0xe1;
+    SpawnOptions options = child_options("hello", 10, ep, 0xe1);
     auto pd = spawn_pd(g_loader, image("hello"), options);
     CHECK(pd.ok());
     PdHandle handle = pd.value();
