@@ -38,8 +38,10 @@ debug: build
 # Benchmark images under -icount shift=0: deterministic guest instruction counts.
 bench: build
 	@for image in build/aarch64/tessera-bench-*.elf; do \
+		module=build/aarch64/images.cpio; \
+		case $$image in *spawn*) module=build/aarch64/bench-images.cpio;; esac; \
 		tools/qemu-run --mode bench --kernel $$image --cpu $(CPU) --memory $(MEMORY) \
-			--append pmu_user --module build/aarch64/images.cpio | \
+			--append pmu_user --module $$module | \
 			sed -n '/^Benchmark/,$$p'; \
 	done
 

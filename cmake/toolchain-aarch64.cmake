@@ -14,9 +14,10 @@ set(CMAKE_ASM_COMPILER_TARGET ${TESSERA_TRIPLE})
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 
 set(TESSERA_CXX_SYSROOT /usr/aarch64-linux-gnu/include)
-set(CMAKE_C_FLAGS_INIT "-ffreestanding")
+# -ffreestanding is added per target (see the top-level CMakeLists.txt): programs run as PDs
+# are compiled hosted, so `main` is the C entry point it is everywhere else.
 set(CMAKE_CXX_FLAGS_INIT
-    "-ffreestanding -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit \
+    "-fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit \
 -nostdinc++ -isystem ${TESSERA_CXX_SYSROOT}/c++/12 \
 -isystem ${TESSERA_CXX_SYSROOT}/c++/12/aarch64-linux-gnu -idirafter ${TESSERA_CXX_SYSROOT}")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wno-unused-command-line-argument -fuse-ld=lld -nostdlib -static -Wl,--build-id=none")

@@ -4,10 +4,8 @@
 // system-call stubs and the kernel path, as seen by the program.
 #include "abi/bootinfo.hpp"
 #include "abi/process.hpp"
-#include "cpio/cpio_reader.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/invocation.hpp"
-#include "tessera/pd_loader.hpp"
 #include "tessera/syscall.hpp"
 
 using namespace tessera;
@@ -139,88 +137,6 @@ void faulter(uint64_t) {
     }
 }
 
-// Protection domains from the image archive: spawn to first instruction and to exit seen.
-void spawn_benchmark() {
-    uint64_t va = 0x7d00'0000'0000;
-    for (uint64_t f = g_info->boot_module_frames.start; f < g_info->boot_module_frames.end; ++f) {
-        while (frame_map(abi::CapPtr(f), abi::CapPtr(abi::kSlotInitThreadVSpace), va, abi::kMapRead,
-                         abi::MapAttributes::kCached)
-                   .error == abi::Error::kFailedLookup) {
-            uint64_t table = make(abi::ObjectType::kPageTable, 0);
-            (void)page_table_map(abi::CapPtr(table), abi::CapPtr(abi::kSlotInitThreadVSpace), va);
-        }
-        va += 4096;
-    }
-    auto archive = cpio::Archive::parse(std::span<const uint8_t>(
-        reinterpret_cast<const uint8_t*>(0x7d00'0000'0000 + g_info->boot_module_offset),
-        g_info->boot_module_size));
-    if (!archive) {
-        println("spawn benchmark: no image archive (run with --module)");
-        return;
-    }
-    auto minimal = archive.value().find("minimal");
-    if (!minimal) {
-        println("spawn benchmark: no 'minimal' program in the archive");
-        return;
-    }
-    static SlotAllocator slots;
-    LoaderEnvironment loader;
-    uint64_t pool_ut = make(abi::ObjectType::kUntyped, 12);
-    uint64_t asid_pool = slot();
-    (void)asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl), abi::CapPtr(pool_ut), kRoot,
-                                 asid_pool, 64);
-    uint64_t ep = make(abi::ObjectType::kEndpoint, 0);
-    slots.init(g_next_slot, 4096);  // every slot above those this program took so far
-    loader.asid_pool = abi::CapPtr(asid_pool);
-    loader.memory_pool = abi::CapPtr(g_pool);
-    loader.slots = &slots;
-    (void)loader_init(loader);
-    constexpr unsigned kRuns = 20;
-    uint64_t to_first = 0;
-    uint64_t to_exit = 0;
-    uint64_t teardown = 0;
-    PdHandle last;
-    for (unsigned i = 0; i < kRuns; ++i) {
-        SpawnOptions options;
-        options.name = "minimal";
-        options.argument = 0x5eed;  // minimal's "report the counter" argument
-        options.parent_endpoint = ep;
-        options.priority = 254;
-        uint64_t start = instructions();
-        auto pd = spawn_pd(loader, minimal->data, options);
-        if (!pd) {
-            println("spawn benchmark: spawn failed while {}", to_string(pd.error().step));
-            return;
-        }
-        sys::Message m;
-        sys::recv(abi::CapPtr(ep), m);
-        uint64_t end = instructions();
-        if (m.info.label() != static_cast<uint64_t>(abi::ProcessLabel::kExit)) {
-            println("spawn benchmark: unexpected message (label {:#x})", m.info.label());
-            return;
-        }
-        to_first += m.mr[0] - start;
-        to_exit += end - start;
-        PdHandle handle = pd.value();
-        last = handle;
-        uint64_t t0 = instructions();
-        destroy_pd(loader, handle);
-        teardown += instructions() - t0;
-    }
-    println("");
-    println("Benchmark: protection domains ('minimal', {} runs)", kRuns);
-    println("| {:<46} | {:12} |", "measurement", "instructions");
-    println("|------------------------------------------------|--------------|");
-    println("| {:<46} | {:12} |", "spawn request to the PD's first instruction", to_first / kRuns);
-    println("| {:<46} | {:12} |", "spawn request to its exit seen by the parent", to_exit / kRuns);
-    println("| {:<46} | {:12} |", "teardown (revoke its budget)", teardown / kRuns);
-    uint64_t kernel_bytes = 4096 + last.tables * 4096 +
-                            (uint64_t{1} << (abi::kPdCNodeRadix + abi::kSlotSizeBits)) +
-                            (uint64_t{1} << abi::kTcbSizeBits);
-    println("memory per minimal PD beyond its {} pages: {} bytes (VSpace, {} tables, CNode, TCB)",
-            last.pages, kernel_bytes, last.tables);
-}
-
 }  // namespace
 
 extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
@@ -328,6 +244,5 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     uint64_t mib = kFrames * 4096 / (uint64_t{1024} * 1024);
     println("page-table memory for {} MiB of 4 KiB pages: {} tables = {} bytes per MiB mapped", mib,
             tables, tables * 4096 / mib);
-    spawn_benchmark();
     sys::debug_halt(0);
 }

@@ -183,7 +183,7 @@ void send_ipc(Tcb& sender, Endpoint& ep, const SendOptions& options) {
         make_runnable(*receiver);
         if (options.is_call || sender.has_fault) {
             if (options.can_grant || options.can_grant_reply) {
-                link_reply(*receiver, sender, options.can_grant);
+                link_reply(*receiver, sender, receiver->ipc_can_grant);
                 scheduler().dequeue(sender);
             } else {
                 // Without a reply right the caller would wait forever: leave it inactive.
@@ -204,7 +204,7 @@ void send_ipc(Tcb& sender, Endpoint& ep, const SendOptions& options) {
     ipc_enqueue(ep, sender);
 }
 
-void receive_ipc(Tcb& receiver, Endpoint& ep, bool blocking) {
+void receive_ipc(Tcb& receiver, Endpoint& ep, bool blocking, bool can_grant) {
     // A pending signal on the bound notification is delivered first.
     if (Notification* n = receiver.bound_notification; n != nullptr && n->word != 0) {
         reg(receiver, arch::kCapRegister) = n->word;
@@ -218,7 +218,7 @@ void receive_ipc(Tcb& receiver, Endpoint& ep, bool blocking) {
         transfer_message(*sender, receiver, sender->ipc_badge, sender->ipc_can_grant, &ep);
         if (sender->ipc_is_call || sender->has_fault) {
             if (sender->ipc_can_grant || sender->ipc_can_grant_reply) {
-                link_reply(receiver, *sender, sender->ipc_can_grant);
+                link_reply(receiver, *sender, can_grant);
             } else {
                 sender->state = ThreadState::kInactive;
             }
@@ -233,6 +233,7 @@ void receive_ipc(Tcb& receiver, Endpoint& ep, bool blocking) {
         return;
     }
     receiver.state = ThreadState::kBlockedOnReceive;
+    receiver.ipc_can_grant = can_grant;  // decides whether its reply may carry capabilities
     scheduler().dequeue(receiver);
     ipc_enqueue(ep, receiver);
 }

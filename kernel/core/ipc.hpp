@@ -21,7 +21,9 @@ struct SendOptions {
 
 // The sender's message is in its registers / IPC buffer (or its pending fault).
 void send_ipc(Tcb& sender, Endpoint& ep, const SendOptions& options);
-void receive_ipc(Tcb& receiver, Endpoint& ep, bool blocking);
+// can_grant: the receive capability has Grant, so the reply to a call received may carry
+// capabilities (seL4's rule: the receiver's right decides, not the caller's).
+void receive_ipc(Tcb& receiver, Endpoint& ep, bool blocking, bool can_grant);
 // Replies to the caller the replier owes a reply to (no-op if none, or if it died).
 void reply_ipc(Tcb& replier);
 // SaveCaller: turns the replier's pending reply into a reply capability stored in slot.

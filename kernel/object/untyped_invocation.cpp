@@ -1,10 +1,15 @@
-// UntypedRetype: decode (every argument, the destination slots) and perform (zero memory,
-// construct objects, insert capabilities as children of the untyped, advance the watermark).
+// UntypedRetype: decode (every argument, the destination slots), zero the new objects' memory
+// in chunks with a preemption point between them, then perform (construct objects, insert
+// capabilities as children of the untyped, advance the watermark). An interrupted zeroing
+// returns "restart": the thread runs the call again after the interrupt, and its TCB remembers
+// how far the zeroing got. That record is trusted only for the same region and while no
+// untyped has been reset (a reset can hand out memory that objects have since dirtied).
 // Message: type, size_bits, node_index, node_depth, node_offset, num_objects; extra cap 0 is
 // the CSpace root in which (node_index, node_depth) names the destination CNode.
 #include <new>
 
 #include "arch/cache.hpp"
+#include "arch/cpu.hpp"
 #include "arch/layout.hpp"
 #include "core/cspace.hpp"
 #include "core/kernel_memory.hpp"
@@ -41,6 +46,36 @@ Capability object_capability(abi::ObjectType type, PhysAddr pa, const RetypePlan
             break;
     }
     return Capability::vspace(pa, 0);
+}
+
+constexpr uint64_t kZeroChunk = 64 * 1024;  // bytes zeroed between preemption points
+
+uint64_t g_reset_epoch = 1;  // advances whenever a retype reuses an untyped from its start
+
+// Zeroes [pa, pa + bytes) unless the caller's record says part of it already is. False (and
+// the record updated) when an interrupt is pending before the end.
+bool zero_preemptibly(Tcb& caller, PhysAddr pa, uint64_t bytes, bool frames) {
+    Tcb::RetypeProgress& p = caller.retype_progress;
+    uint64_t done = 0;
+    if (p.region == pa.value() && p.bytes == bytes && p.epoch == g_reset_epoch) {
+        done = p.zeroed;
+    }
+    while (done < bytes) {
+        uint64_t chunk = bytes - done < kZeroChunk ? bytes - done : kZeroChunk;
+        VirtAddr at = arch::phys_to_virt(pa.offset(done));
+        arch::zero_memory(at, chunk);
+        if (frames) {
+            // User mappings may be non-cacheable: the zeros must reach memory.
+            arch::clean_invalidate_to_coherency(at, chunk);
+        }
+        done += chunk;
+        if (done < bytes && arch::interrupt_pending()) {
+            p = Tcb::RetypeProgress{pa.value(), bytes, done, g_reset_epoch};
+            return false;
+        }
+    }
+    p = Tcb::RetypeProgress{};
+    return true;
 }
 
 }  // namespace
@@ -93,21 +128,24 @@ SysResult<void> invoke_untyped(const Invocation& inv) {
         }
     }
 
-    // Perform: nothing below can fail.
+    // Zero the objects' memory (preemptible; nothing has changed yet if it is interrupted).
+    // Untyped children are not zeroed here: each object made from them later is.
     bool device = untyped.untyped_is_device();
     uint64_t object_size = uint64_t{1} << plan.object_size_bits;
     PhysAddr base = untyped.object().offset(plan.first_offset);
+    bool frames = plan.type == abi::ObjectType::kFrame4K || plan.type == abi::ObjectType::kFrame2M;
+    if (!device && plan.type != abi::ObjectType::kUntyped &&
+        !zero_preemptibly(inv.caller(), base, count * object_size, frames)) {
+        return fail(SyscallError::restart());
+    }
+
+    // Perform: nothing below can fail.
+    if (!DerivationTree::has_children(untyped_slot) && untyped.untyped_free_index() != 0) {
+        ++g_reset_epoch;  // memory objects used before is handed out again
+    }
     untyped_slot.update_cap(untyped.with_free_index(plan.new_free_index));
     for (uint64_t i = 0; i < count; ++i) {
         PhysAddr pa = base.offset(i * object_size);
-        // Untyped children are not zeroed here: each object made from them later is.
-        if (!device && plan.type != abi::ObjectType::kUntyped) {
-            arch::zero_memory(arch::phys_to_virt(pa), object_size);
-            // User mappings may be non-cacheable: the zeros must reach memory.
-            if (plan.type == abi::ObjectType::kFrame4K || plan.type == abi::ObjectType::kFrame2M) {
-                arch::clean_invalidate_to_coherency(arch::phys_to_virt(pa), object_size);
-            }
-        }
         if (plan.type == abi::ObjectType::kTcb) {
             new (object_at<void>(pa)) Tcb();
         }

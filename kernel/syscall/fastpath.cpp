@@ -75,7 +75,7 @@ bool fast_call(Tcb& caller, abi::MessageInfo info) {
         server->reply_to->reply_from = nullptr;
     }
     server->reply_to = &caller;
-    server->reply_can_grant = cap.has_rights(abi::kRightGrant);
+    server->reply_can_grant = server->ipc_can_grant;  // its receive capability's Grant right
     caller.reply_from = server;
     caller.state = ThreadState::kBlockedOnReply;
     server->state = ThreadState::kRunning;
@@ -107,6 +107,7 @@ bool fast_reply_recv(Tcb& server, abi::MessageInfo info) {
     caller->reply_from = nullptr;
     // The server waits for its next request; the caller resumes with the reply.
     server.state = ThreadState::kBlockedOnReceive;
+    server.ipc_can_grant = cap.has_rights(abi::kRightGrant);
     ipc_enqueue(*ep, server);
     caller->state = ThreadState::kRunning;
     if (caller->priority == server.priority && server.in_ready_queue) {

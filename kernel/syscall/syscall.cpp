@@ -111,7 +111,8 @@ void handle_receive(Tcb& t, bool blocking) {
         return;
     }
     if (cap.type() == CapType::kEndpoint) {
-        receive_ipc(t, *object_at<Endpoint>(cap.object()), blocking);
+        receive_ipc(t, *object_at<Endpoint>(cap.object()), blocking,
+                    cap.has_rights(abi::kRightGrant));
     } else {
         wait_notification(t, *object_at<Notification>(cap.object()), blocking);
     }

@@ -1,14 +1,17 @@
-// The PD loader. Order: parse and plan (nothing allocated yet), carve the budgets, make the
-// objects, fill and map every page through the parent's scratch mapping, build the CSpace,
-// configure and start the thread. Any failure revokes what was carved, so a failed spawn or
-// exec leaves nothing behind; destroying a PD is revoking its two budgets.
+// The PD builder. Order: parse, plan and check the whole configuration (nothing allocated yet),
+// take the budgets, make the objects, fill and map every page through the parent's scratch
+// mapping, give the capabilities, write the startup record, configure and start the thread. Any
+// failure releases what was taken, so a failed spawn or exec leaves nothing behind; destroying
+// a PD is releasing its two budgets.
 #include "tessera/pd_loader.hpp"
 
 #include <bit>
 
 #include "abi/bootinfo.hpp"
 #include "abi/process.hpp"
+#include "abi/startup.hpp"
 #include "elf/load_plan.hpp"
+#include "pd/startup_record_writer.hpp"
 #include "tessera/invocation.hpp"
 
 extern "C" void* memcpy(void* dest, const void* src, size_t n);
@@ -18,12 +21,43 @@ namespace {
 
 using abi::CapPtr;
 using abi::ObjectType;
+using pd::PageSize;
+using pd::RegionSpec;
+using pd::Sharing;
 
-constexpr CapPtr kRootCNode{abi::kSlotInitThreadCNode};
-constexpr CapPtr kOwnVSpace{abi::kSlotInitThreadVSpace};
-constexpr uint64_t kPage = 4096;
+constexpr uint64_t kPage = pd::kSmallPage;
+constexpr uint64_t kLargePage = pd::kLargePage;
 constexpr uint64_t kDepth = 64;
-constexpr unsigned kIdentityBits = 14;  // TCB + CNode of radix 8, with alignment room
+constexpr unsigned kMaxRadix = 12;
+constexpr uint64_t kMaxChildSlots = uint64_t{1} << kMaxRadix;
+constexpr size_t kMaxGrants = 32;
+constexpr size_t kMaxBulk = 4;
+constexpr uint64_t kDefaultStack = 64 * 1024;
+
+// A set of child CNode slots (radix up to kMaxRadix).
+class SlotSet {
+  public:
+    void add(uint64_t slot) { bits_[slot / 64] |= uint64_t{1} << (slot % 64); }
+    [[nodiscard]] bool has(uint64_t slot) const {
+        return (bits_[slot / 64] >> (slot % 64) & 1) != 0;
+    }
+
+  private:
+    uint64_t bits_[kMaxChildSlots / 64] = {};
+};
+
+// The identity budget: the CNode, the TCB and a fault endpoint, as a power of two.
+unsigned identity_bits(unsigned radix) {
+    uint64_t bytes = (uint64_t{1} << (radix + abi::kSlotSizeBits)) +
+                     (uint64_t{1} << abi::kTcbSizeBits) + (uint64_t{1} << abi::kEndpointSizeBits);
+    return static_cast<unsigned>(64 - std::countl_zero(bytes - 1));
+}
+
+void mark(const LoaderEnvironment& env, SpawnPhase phase) {
+    if (env.profile != nullptr) {
+        env.profile->mark(phase);
+    }
+}
 
 SpawnError kernel_failure(SpawnStep step, abi::Error error) {
     SpawnError e;
@@ -32,48 +66,199 @@ SpawnError kernel_failure(SpawnStep step, abi::Error error) {
     return e;
 }
 
-// Objects carved from one budget; every capability lands in a recorded root slot.
+SpawnError config_failure(ConfigError error, int index = -1) {
+    SpawnError e;
+    e.step = SpawnStep::kConfig;
+    e.config_error = error;
+    e.index = index;
+    return e;
+}
+
+// Everything decided before allocation: the load plan, the layout and where each granted
+// capability goes in the child.
+struct Plan {
+    elf::LoadPlan load;
+    pd::Layout layout;
+    uint64_t grant_slot[kMaxGrants] = {};
+    abi::CapType grant_type[kMaxGrants] = {};
+    uint64_t bulk_slot[kMaxBulk] = {};
+    uint64_t bulk_count[kMaxBulk] = {};
+    uint64_t first_free = abi::kPdSlotFirstFree;  // after every grant
+};
+
+uint64_t stack_size_for(const PdConfig& config, const elf::LoadPlan& plan) {
+    if (config.stack_size != 0) {
+        return config.stack_size;
+    }
+    if (plan.stack_size != 0) {
+        return (plan.stack_size + kPage - 1) & ~(kPage - 1);
+    }
+    return kDefaultStack;
+}
+
+Result<Plan, SpawnError> make_plan(std::span<const uint8_t> elf, const PdConfig& config) {
+    Plan plan;
+    auto load = elf::make_load_plan(elf);
+    if (!load) {
+        SpawnError e;
+        e.step = SpawnStep::kParse;
+        e.elf_error = load.error();
+        return fail(e);
+    }
+    plan.load = load.value();
+    pd::LayoutRequest request;
+    request.plan = &plan.load;
+    request.regions = config.regions;
+    request.stack_size = stack_size_for(config, plan.load);
+    request.heap_size = config.heap_size;
+    auto layout = pd::plan_layout(request);
+    if (!layout) {
+        SpawnError e = config_failure(ConfigError::kLayout, layout.error().region);
+        e.layout_error = layout.error().error;
+        return fail(e);
+    }
+    plan.layout = layout.value();
+
+    if (config.name.size() >= abi::kStartupNameLength) {
+        return fail(config_failure(ConfigError::kNameTooLong));
+    }
+    if (config.cnode_radix < abi::kPdCNodeRadix || config.cnode_radix > kMaxRadix ||
+        config.max_priority > 255 || config.priority > 255) {
+        return fail(config_failure(ConfigError::kBadNumber));
+    }
+    if (!pd::startup_strings_fit(config.arguments, config.environment)) {
+        return fail(config_failure(ConfigError::kArgumentsTooLong));
+    }
+    if (config.fault == FaultPolicy::kCreatorEndpoint &&
+        debug_cap_identify(CapPtr(config.fault_endpoint)).type != abi::CapType::kEndpoint) {
+        return fail(config_failure(ConfigError::kNoFaultEndpoint));
+    }
+    for (size_t i = 0; i < config.regions.size(); ++i) {
+        const RegionSpec& r = config.regions[i];
+        if (r.frames == 0) {
+            continue;
+        }
+        uint64_t count = r.size / pd::bytes_of(r.page_size);
+        for (uint64_t f = 0; f < count; ++f) {
+            if (debug_cap_identify(CapPtr(r.frames + f)).type != abi::CapType::kFrame) {
+                return fail(config_failure(ConfigError::kNotFrames, static_cast<int>(i)));
+            }
+        }
+    }
+
+    // Capabilities: explicit slots first, then the rest in order from the first free slot.
+    if (config.caps.size() > kMaxGrants || config.bulk.size() > kMaxBulk) {
+        return fail(config_failure(ConfigError::kTooManyCaps));
+    }
+    const uint64_t child_slots = uint64_t{1} << config.cnode_radix;
+    size_t listed = 3;  // parent, fault and self entries at most
+    SlotSet taken;
+    for (size_t i = 0; i < config.caps.size(); ++i) {
+        const CapGrant& g = config.caps[i];
+        int index = static_cast<int>(i);
+        if (g.name.size() >= abi::kStartupNameLength) {
+            return fail(config_failure(ConfigError::kNameTooLong, index));
+        }
+        plan.grant_type[i] = debug_cap_identify(CapPtr(g.source)).type;
+        if (g.source == 0 || plan.grant_type[i] == abi::CapType::kNull) {
+            return fail(config_failure(ConfigError::kSourceSlotEmpty, index));
+        }
+        if (g.slot != 0) {
+            if (g.slot < abi::kPdSlotFirstFree || g.slot >= child_slots) {
+                return fail(config_failure(ConfigError::kChildSlotInvalid, index));
+            }
+            if (taken.has(g.slot)) {
+                return fail(config_failure(ConfigError::kChildSlotTaken, index));
+            }
+            taken.add(g.slot);
+            plan.grant_slot[i] = g.slot;
+        }
+        listed += g.name.empty() ? 0 : 1;
+    }
+    uint64_t next = abi::kPdSlotFirstFree;
+    auto next_free = [&]() -> uint64_t {
+        while (next < child_slots && taken.has(next)) {
+            ++next;
+        }
+        return next < child_slots ? next++ : 0;
+    };
+    for (size_t i = 0; i < config.caps.size(); ++i) {
+        if (plan.grant_slot[i] == 0) {
+            plan.grant_slot[i] = next_free();
+            if (plan.grant_slot[i] == 0) {
+                return fail(config_failure(ConfigError::kTooManyCaps, static_cast<int>(i)));
+            }
+        }
+    }
+    for (size_t b = 0; b < config.bulk.size(); ++b) {
+        const BulkGrant& g = config.bulk[b];
+        if (g.name.size() >= abi::kStartupNameLength) {
+            return fail(config_failure(ConfigError::kNameTooLong, static_cast<int>(b)));
+        }
+        // Bulk grants take a run of slots above every other grant.
+        uint64_t first = 0;
+        for (uint64_t s = g.first; s < g.end; ++s) {
+            if (debug_cap_identify(CapPtr(s)).type == g.type) {
+                uint64_t slot = next_free();
+                if (slot == 0) {
+                    return fail(config_failure(ConfigError::kTooManyCaps, static_cast<int>(b)));
+                }
+                first = first == 0 ? slot : first;
+                ++plan.bulk_count[b];
+            }
+        }
+        plan.bulk_slot[b] = first;
+        ++listed;
+    }
+    if (listed > abi::kStartupMaxCaps) {
+        return fail(config_failure(ConfigError::kTooManyCaps));
+    }
+    uint64_t highest = next;
+    for (uint64_t s = next; s < child_slots; ++s) {
+        highest = taken.has(s) ? s + 1 : highest;
+    }
+    plan.first_free = highest < child_slots ? highest : child_slots;
+    return plan;
+}
+
+// Objects made from one budget; every capability lands in a recorded root slot.
 class Carver {
   public:
     Carver(LoaderEnvironment& env, Budget& budget) : env_(env), budget_(budget) {}
 
-    uint64_t slot() {
+    // A root slot recorded in this budget; `copies` marks a slot for a capability derived from
+    // the creator's rather than from the budget.
+    uint64_t slot(bool copies = false) {
         uint64_t s = env_.slots->allocate();
         if (s == 0) {
             return 0;
         }
-        if (!record(s, s + 1)) {
+        if (!record(s, s + 1, copies)) {
             env_.slots->free(s);
             return 0;
         }
         return s;
     }
 
-    // Notes [start, end) as this budget's slots (freed when it is released).
-    bool record(uint64_t start, uint64_t end) {
+    bool record(uint64_t start, uint64_t end, bool copies) {
         auto& ranges = budget_.slot_ranges;
         unsigned& n = budget_.slot_range_count;
-        if (n > 0 && ranges[n - 1].end == start) {
+        if (n > 0 && ranges[n - 1].end == start && ranges[n - 1].copies == copies) {
             ranges[n - 1].end = end;
         } else if (n < Budget::kMaxSlotRanges) {
-            ranges[n++] = Budget::SlotRange{start, end};
+            ranges[n++] = Budget::SlotRange{start, end, copies};
         } else {
             return false;
         }
         return true;
     }
 
-    // Carves the budget itself from the environment's pool.
+    // Takes the budget itself, a block of the environment's untyped memory.
     Result<void, SpawnError> reserve(unsigned bits) {
         budget_.bits = bits;
-        budget_.untyped = slot();
+        budget_.untyped = env_.memory->allocate(bits);
         if (budget_.untyped == 0) {
             return fail(kernel_failure(SpawnStep::kBudget, abi::Error::kNotEnoughMemory));
-        }
-        InvocationResult r = untyped_retype(env_.memory_pool, ObjectType::kUntyped, bits,
-                                            kRootCNode, 0, 0, budget_.untyped, 1);
-        if (!r.ok()) {
-            return fail(kernel_failure(SpawnStep::kBudget, r.error));
         }
         return {};
     }
@@ -85,8 +270,13 @@ class Carver {
         if (first == 0) {
             return fail(kernel_failure(step, abi::Error::kNotEnoughMemory));
         }
-        record(first, first + count);
-        InvocationResult r = untyped_retype(CapPtr(budget_.untyped), type, size_bits, kRootCNode, 0,
+        if (!record(first, first + count, false)) {
+            for (uint64_t s = first; s < first + count; ++s) {
+                env_.slots->free(s);
+            }
+            return fail(kernel_failure(step, abi::Error::kNotEnoughMemory));
+        }
+        InvocationResult r = untyped_retype(CapPtr(budget_.untyped), type, size_bits, env_.cnode, 0,
                                             0, first, count);
         if (!r.ok()) {
             return fail(kernel_failure(step, r.error));
@@ -95,12 +285,17 @@ class Carver {
     }
 
     Result<uint64_t, SpawnError> make(ObjectType type, uint64_t size_bits, SpawnStep step) {
-        uint64_t s = slot();
+        return make_many(type, size_bits, 1, step);
+    }
+
+    // A copy of the creator's capability at source, in a recorded slot.
+    Result<uint64_t, SpawnError> copy(uint64_t source, SpawnStep step) {
+        uint64_t s = slot(true);
         if (s == 0) {
             return fail(kernel_failure(step, abi::Error::kNotEnoughMemory));
         }
         InvocationResult r =
-            untyped_retype(CapPtr(budget_.untyped), type, size_bits, kRootCNode, 0, 0, s, 1);
+            cnode_copy(env_.cnode, s, kDepth, env_.cnode, source, kDepth, abi::kRightsAll);
         if (!r.ok()) {
             return fail(kernel_failure(step, r.error));
         }
@@ -113,11 +308,15 @@ class Carver {
 };
 
 void release(LoaderEnvironment& env, Budget& budget) {
-    if (budget.untyped != 0) {
-        while (!cnode_revoke(kRootCNode, budget.untyped, kDepth).ok()) {
+    // Copies first: a shared frame is unmapped from the VSpace before the VSpace goes.
+    for (unsigned i = 0; i < budget.slot_range_count; ++i) {
+        if (budget.slot_ranges[i].copies) {
+            for (uint64_t s = budget.slot_ranges[i].start; s < budget.slot_ranges[i].end; ++s) {
+                (void)cnode_delete(env.cnode, s, kDepth);
+            }
         }
-        (void)cnode_delete(kRootCNode, budget.untyped, kDepth);
     }
+    env.memory->free(budget.untyped);  // revokes every object of the budget
     for (unsigned i = 0; i < budget.slot_range_count; ++i) {
         for (uint64_t s = budget.slot_ranges[i].start; s < budget.slot_ranges[i].end; ++s) {
             env.slots->free(s);
@@ -137,19 +336,16 @@ uint64_t map_rights(elf::Rights r) {
     return rights;
 }
 
-// Bytes an image needs from its budget, rounded up to a power of two.
-unsigned image_bits_for(const elf::LoadPlan& plan, uint64_t stack_pages) {
-    uint64_t pages = plan.page_count + stack_pages + 1;
-    // At most three tables per 2 MiB region touched, counted generously.
-    uint64_t regions = plan.segment_count + 2;
-    for (const elf::Segment& s : plan.segment_list()) {
-        regions += s.memsz / 0x20'0000;
-    }
-    uint64_t bytes = (pages + 3 * regions + 1) * kPage + 2 * kPage;
+// Bytes an image needs from its budget, as a power of two. Large frames come first in the
+// budget, so it is aligned for them.
+unsigned image_bits_for(const pd::Layout& layout) {
+    uint64_t bytes =
+        layout.large_frames * kLargePage + (layout.small_frames + layout.tables + 1) * kPage;
     return static_cast<unsigned>(64 - std::countl_zero(bytes - 1));
 }
 
-// A new image: VSpace (with ASID), the ELF's pages, stack and IPC buffer, all from `budget`.
+// A new image: VSpace (with ASID), the ELF's pages, stack, heap, regions, startup record and IPC
+// buffer, all from one budget.
 struct Image {
     uint64_t vspace = 0;
     uint64_t ipc_frame = 0;
@@ -159,29 +355,69 @@ struct Image {
 
 class ImageBuilder {
   public:
-    ImageBuilder(LoaderEnvironment& env, Carver& carver) : env_(env), carver_(carver) {}
+    ImageBuilder(LoaderEnvironment& env, Carver& carver, const Plan& plan, const PdConfig& config)
+        : env_(env), carver_(carver), plan_(plan), config_(config) {}
 
-    Result<Image, SpawnError> build(const elf::LoadPlan& plan, std::span<const uint8_t> elf,
-                                    uint64_t stack_pages) {
+    Result<Image, SpawnError> build(std::span<const uint8_t> elf) {
+        const pd::Layout& layout = plan_.layout;
+        // Large frames first: the budget's start is aligned for them.
+        if (layout.large_frames > 0) {
+            next_large_ = TRY(carver_.make_many(ObjectType::kFrame2M, 0, layout.large_frames,
+                                                SpawnStep::kRegions));
+        }
         image_.vspace = TRY(carver_.make(ObjectType::kVSpace, 0, SpawnStep::kObjects));
-        // Every frame the image needs, retyped in batches of consecutive slots.
-        frames_left_ = plan.page_count + stack_pages + 1;
+        small_left_ = layout.small_frames;
         TRY(refill());
         InvocationResult a = asid_pool_assign(env_.asid_pool, CapPtr(image_.vspace));
         if (!a.ok()) {
             return fail(kernel_failure(SpawnStep::kObjects, a.error));
         }
+        mark(env_, SpawnPhase::kImageObjects);
+        TRY(load_elf(elf));
+        mark(env_, SpawnPhase::kImagePages);
+        for (uint64_t va = layout.stack_low; va < layout.stack_top; va += kPage) {
+            TRY(fresh_page(va, abi::kMapRead | abi::kMapWrite, SpawnStep::kRegions));
+        }
+        for (uint64_t va = layout.heap_base; va < layout.heap_base + layout.heap_size;
+             va += kPage) {
+            TRY(fresh_page(va, abi::kMapRead | abi::kMapWrite, SpawnStep::kRegions));
+        }
+        for (size_t i = 0; i < config_.regions.size(); ++i) {
+            TRY(region(config_.regions[i], layout.addresses[i]));
+        }
+        mark(env_, SpawnPhase::kRegions);
+        TRY(startup_record());
+        image_.ipc_frame = TRY(next_small(SpawnStep::kRegions));
+        TRY(map(image_.ipc_frame, abi::kPdIpcBuffer, abi::kMapRead | abi::kMapWrite,
+                abi::MapAttributes::kCached, SpawnStep::kRegions));
+        ++image_.pages;
+        mark(env_, SpawnPhase::kStartupRecord);
+        return image_;
+    }
+
+  private:
+    uint64_t scratch_small(unsigned n) const { return env_.scratch_address + n * kPage; }
+    uint64_t scratch_large(unsigned n) const { return env_.scratch_address + (n + 1) * kLargePage; }
+
+    Result<void, SpawnError> load_elf(std::span<const uint8_t> elf) {
         bool ok = true;
         SpawnError error;
-        elf::for_each_page(plan, [&](const elf::PagePlan& page) {
-            auto loaded = page_at(
-                page.address, map_rights(page.rights), SpawnStep::kImage,
-                [&](uint8_t* dest) {
+        elf::for_each_page(plan_.load, [&](const elf::PagePlan& page) {
+            auto loaded = [&]() -> Result<void, SpawnError> {
+                uint64_t frame = TRY(next_small(SpawnStep::kImage));
+                uint64_t rights = map_rights(page.rights);
+                if (!page.all_zero()) {
+                    uint8_t* dest = TRY(map_scratch(frame, scratch_small(0), SpawnStep::kImage));
                     for (const elf::CopyRange& c : page.copy_ranges()) {
                         memcpy(dest + c.page_offset, elf.data() + c.file_offset, c.length);
                     }
-                },
-                !page.all_zero());
+                    TRY(unmap_scratch(frame, rights, kPage));
+                }
+                TRY(map(frame, page.address, rights, abi::MapAttributes::kCached,
+                        SpawnStep::kImage));
+                ++image_.pages;
+                return {};
+            }();
             if (!loaded) {
                 ok = false;
                 error = loaded.error();
@@ -191,25 +427,152 @@ class ImageBuilder {
         if (!ok) {
             return fail(error);
         }
-        // Stack below kPdStackTop with an unmapped guard page under it, and the IPC buffer.
-        for (uint64_t i = 1; i <= stack_pages; ++i) {
-            TRY(page_at(
-                abi::kPdStackTop - i * kPage, abi::kMapRead | abi::kMapWrite, SpawnStep::kStack,
-                [](uint8_t*) {}, false));
-        }
-        image_.ipc_frame = TRY(next_frame(SpawnStep::kStack));
-        TRY(map(image_.ipc_frame, abi::kPdIpcBuffer, abi::kMapRead | abi::kMapWrite,
-                SpawnStep::kStack));
-        ++image_.pages;
-        return image_;
+        return {};
     }
 
-  private:
+    Result<void, SpawnError> fresh_page(uint64_t va, uint64_t rights, SpawnStep step) {
+        uint64_t frame = TRY(next_small(step));
+        TRY(map(frame, va, rights, abi::MapAttributes::kCached, step));
+        ++image_.pages;
+        return {};
+    }
+
+    Result<void, SpawnError> region(const RegionSpec& r, uint64_t address) {
+        constexpr SpawnStep kStep = SpawnStep::kRegions;
+        uint64_t page = pd::bytes_of(r.page_size);
+        bool large = r.page_size == PageSize::k2M;
+        auto attributes = r.device ? abi::MapAttributes::kDevice : abi::MapAttributes::kCached;
+        for (uint64_t off = 0, i = 0; off < r.size; off += page, ++i) {
+            uint64_t frame = 0;
+            if (r.sharing == Sharing::kShared ||
+                (r.sharing == Sharing::kDisjoint && r.frames != 0)) {
+                frame = TRY(carver_.copy(r.frames + i, kStep));  // the creator's own page
+            } else {
+                frame = large ? next_large_++ : TRY(next_small(kStep));
+                if (r.sharing == Sharing::kDeepCopy) {
+                    TRY(copy_contents(frame, r.frames + i, r.rights, large));
+                }
+            }
+            TRY(map(frame, address + off, r.rights, attributes, kStep));
+            ++image_.pages;
+        }
+        return {};
+    }
+
+    // Copies the contents of the creator's frame at source into frame (both of one size).
+    Result<void, SpawnError> copy_contents(uint64_t frame, uint64_t source, uint64_t rights,
+                                           bool large) {
+        constexpr SpawnStep kStep = SpawnStep::kRegions;
+        uint64_t size = large ? kLargePage : kPage;
+        uint64_t temp = env_.slots->allocate();
+        if (temp == 0) {
+            return fail(kernel_failure(kStep, abi::Error::kNotEnoughMemory));
+        }
+        auto copied = [&]() -> Result<void, SpawnError> {
+            InvocationResult c =
+                cnode_copy(env_.cnode, temp, kDepth, env_.cnode, source, kDepth, abi::kRightRead);
+            if (!c.ok()) {
+                return fail(kernel_failure(kStep, c.error));
+            }
+            uint8_t* from = TRY(map_scratch(temp, large ? scratch_large(1) : scratch_small(1),
+                                            kStep, abi::kMapRead));
+            auto to = map_scratch(frame, large ? scratch_large(0) : scratch_small(0), kStep);
+            if (!to) {
+                (void)frame_unmap(CapPtr(temp));
+                return fail(to.error());
+            }
+            memcpy(to.value(), from, size);
+            (void)frame_unmap(CapPtr(temp));
+            TRY(unmap_scratch(frame, rights, size));
+            return {};
+        }();
+        (void)cnode_delete(env_.cnode, temp, kDepth);
+        env_.slots->free(temp);
+        return copied;
+    }
+
+    Result<void, SpawnError> startup_record() {
+        constexpr SpawnStep kStep = SpawnStep::kRegions;
+        const pd::Layout& layout = plan_.layout;
+        uint64_t frame = TRY(next_small(kStep));
+        uint8_t* page = TRY(map_scratch(frame, scratch_small(0), kStep));
+        pd::StartupRecordWriter w(page, abi::kPdStartupRecord);
+        abi::StartupRecord& r = w.record();
+        r.parent_endpoint = config_.parent_endpoint != 0 ? abi::kPdSlotParentEndpoint : 0;
+        r.fault_endpoint = config_.fault != FaultPolicy::kReport ? abi::kPdSlotFaultEndpoint : 0;
+        r.cnode_radix = config_.cnode_radix;
+        r.first_free_slot = plan_.first_free;
+        r.stack_low = layout.stack_low;
+        r.stack_top = layout.stack_top;
+        r.heap_base = layout.heap_base;
+        r.heap_size = layout.heap_size;
+        r.ipc_buffer = abi::kPdIpcBuffer;
+        auto type = [](abi::CapType t) { return static_cast<uint32_t>(t); };
+        if (r.parent_endpoint != 0) {
+            (void)w.add_cap("parent", abi::kPdSlotParentEndpoint, 1, type(abi::CapType::kEndpoint),
+                            config_.badge);
+        }
+        if (config_.self_caps) {
+            (void)w.add_cap("self-cnode", abi::kPdSlotSelfCNode, 1, type(abi::CapType::kCNode), 0);
+            (void)w.add_cap("self-vspace", abi::kPdSlotSelfVSpace, 1, type(abi::CapType::kVSpace),
+                            0);
+            (void)w.add_cap("self-tcb", abi::kPdSlotSelfTcb, 1, type(abi::CapType::kTcb), 0);
+        }
+        for (size_t i = 0; i < config_.caps.size(); ++i) {
+            const CapGrant& g = config_.caps[i];
+            if (!g.name.empty()) {
+                (void)w.add_cap(g.name, plan_.grant_slot[i], 1, type(plan_.grant_type[i]), g.badge);
+            }
+        }
+        for (size_t b = 0; b < config_.bulk.size(); ++b) {
+            const BulkGrant& g = config_.bulk[b];
+            (void)w.add_cap(g.name, plan_.bulk_slot[b], static_cast<uint32_t>(plan_.bulk_count[b]),
+                            type(g.type), 0);
+        }
+        (void)w.add_region("stack", layout.stack_low, layout.stack_top - layout.stack_low,
+                           abi::RegionKind::kStack, abi::kMapRead | abi::kMapWrite);
+        if (layout.heap_size != 0) {
+            (void)w.add_region("heap", layout.heap_base, layout.heap_size, abi::RegionKind::kHeap,
+                               abi::kMapRead | abi::kMapWrite);
+        }
+        for (size_t i = 0; i < config_.regions.size(); ++i) {
+            const RegionSpec& s = config_.regions[i];
+            (void)w.add_region(s.name, layout.addresses[i], s.size, s.kind,
+                               static_cast<uint32_t>(s.rights));
+        }
+        (void)w.set_strings(config_.arguments, config_.environment);  // checked by make_plan
+        TRY(unmap_scratch(frame, abi::kMapRead | abi::kMapWrite, kPage));
+        TRY(map(frame, abi::kPdStartupRecord, abi::kMapRead | abi::kMapWrite,
+                abi::MapAttributes::kCached, kStep));
+        ++image_.pages;
+        return {};
+    }
+
+    Result<uint8_t*, SpawnError> map_scratch(uint64_t frame, uint64_t va, SpawnStep step,
+                                             uint64_t rights = abi::kMapRead | abi::kMapWrite) {
+        InvocationResult r =
+            frame_map(CapPtr(frame), env_.vspace, va, rights, abi::MapAttributes::kCached);
+        if (!r.ok()) {
+            return fail(kernel_failure(step, r.error));
+        }
+        return reinterpret_cast<uint8_t*>(va);
+    }
+
+    // Unmaps a filled frame from the scratch range; code must reach instruction fetch.
+    Result<void, SpawnError> unmap_scratch(uint64_t frame, uint64_t rights, uint64_t size) {
+        if ((rights & abi::kMapExecute) != 0) {
+            (void)frame_cache_op(CapPtr(frame), abi::CacheOp::kUnifyInstruction, 0, size);
+        }
+        (void)frame_unmap(CapPtr(frame));
+        return {};
+    }
+
     // Maps frame into the new VSpace at va, making tables as the kernel asks for them.
-    Result<void, SpawnError> map(uint64_t frame, uint64_t va, uint64_t rights, SpawnStep step) {
+    Result<void, SpawnError> map(uint64_t frame, uint64_t va, uint64_t rights,
+                                 abi::MapAttributes attributes, SpawnStep step) {
         for (;;) {
-            InvocationResult r = frame_map(CapPtr(frame), CapPtr(image_.vspace), va, rights,
-                                           abi::MapAttributes::kCached);
+            InvocationResult r =
+                frame_map(CapPtr(frame), CapPtr(image_.vspace), va, rights, attributes);
             if (r.ok()) {
                 return {};
             }
@@ -225,82 +588,49 @@ class ImageBuilder {
         }
     }
 
-    // A new zeroed page at va; fill() writes it through the parent's scratch mapping first.
-    template <typename Fill>
-    Result<void, SpawnError> page_at(uint64_t va, uint64_t rights, SpawnStep step, Fill&& fill,
-                                     bool needs_fill) {
-        uint64_t frame = TRY(next_frame(step));
-        if (needs_fill) {
-            InvocationResult r =
-                frame_map(CapPtr(frame), kOwnVSpace, env_.scratch_address,
-                          abi::kMapRead | abi::kMapWrite, abi::MapAttributes::kCached);
-            if (!r.ok()) {
-                return fail(kernel_failure(step, r.error));
-            }
-            fill(reinterpret_cast<uint8_t*>(env_.scratch_address));
-            if ((rights & abi::kMapExecute) != 0) {
-                (void)frame_cache_op(CapPtr(frame), abi::CacheOp::kUnifyInstruction, 0, kPage);
-            }
-            (void)frame_unmap(CapPtr(frame));
-        }
-        TRY(map(frame, va, rights, step));
-        ++image_.pages;
-        return {};
-    }
-
     Result<void, SpawnError> refill() {
         constexpr uint64_t kBatch = 256;  // the kernel's fan-out limit per retype
-        uint64_t n = frames_left_ < kBatch ? frames_left_ : kBatch;
+        uint64_t n = small_left_ < kBatch ? small_left_ : kBatch;
         if (n > 0) {
-            next_ = TRY(carver_.make_many(ObjectType::kFrame4K, 0, n, SpawnStep::kImage));
-            end_ = next_ + n;
-            frames_left_ -= n;
+            next_small_ = TRY(carver_.make_many(ObjectType::kFrame4K, 0, n, SpawnStep::kImage));
+            end_small_ = next_small_ + n;
+            small_left_ -= n;
         }
         return {};
     }
 
-    Result<uint64_t, SpawnError> next_frame(SpawnStep step) {
-        if (next_ == end_) {
+    Result<uint64_t, SpawnError> next_small(SpawnStep step) {
+        if (next_small_ == end_small_) {
             TRY(refill());
-            if (next_ == end_) {
+            if (next_small_ == end_small_) {
                 return fail(kernel_failure(step, abi::Error::kNotEnoughMemory));
             }
         }
-        return next_++;
+        return next_small_++;
     }
 
     LoaderEnvironment& env_;
     Carver& carver_;
+    const Plan& plan_;
+    const PdConfig& config_;
     Image image_;
-    uint64_t frames_left_ = 0;
-    uint64_t next_ = 0;
-    uint64_t end_ = 0;
+    uint64_t small_left_ = 0;
+    uint64_t next_small_ = 0;
+    uint64_t end_small_ = 0;
+    uint64_t next_large_ = 0;
 };
 
-Result<elf::LoadPlan, SpawnError> plan_for(std::span<const uint8_t> elf) {
-    auto plan = elf::make_load_plan(elf);
-    if (!plan) {
-        SpawnError e;
-        e.step = SpawnStep::kParse;
-        e.elf_error = plan.error();
-        return fail(e);
-    }
-    return plan.value();
-}
-
-Result<Image, SpawnError> build_image(LoaderEnvironment& env, Budget& budget,
-                                      const elf::LoadPlan& plan, std::span<const uint8_t> elf,
-                                      const SpawnOptions& options) {
+Result<Image, SpawnError> build_image(LoaderEnvironment& env, Budget& budget, const Plan& plan,
+                                      std::span<const uint8_t> elf, const PdConfig& config) {
     Carver carver(env, budget);
-    TRY(carver.reserve(image_bits_for(plan, options.stack_pages)));
-    ImageBuilder builder(env, carver);
-    return builder.build(plan, elf, options.stack_pages);
+    TRY(carver.reserve(image_bits_for(plan.layout)));
+    ImageBuilder builder(env, carver, plan, config);
+    return builder.build(elf);
 }
 
 // Points the thread at its (new) image and starts it.
-Result<void, SpawnError> start_thread(const PdHandle& pd, const elf::LoadPlan& plan,
-                                      const SpawnOptions& options) {
-    uint64_t guard_bits = 64 - abi::kPdCNodeRadix;  // single-level CSpace: slot n is CapPtr(n)
+Result<void, SpawnError> start_thread(const PdHandle& pd) {
+    uint64_t guard_bits = 64 - pd.radix;  // single-level CSpace: slot n is CapPtr(n)
     InvocationResult c =
         tcb_configure(CapPtr(pd.tcb), CapPtr(pd.fault_slot), CapPtr(pd.cnode), guard_bits,
                       CapPtr(pd.vspace), abi::kPdIpcBuffer, CapPtr(pd.ipc_frame));
@@ -308,10 +638,9 @@ Result<void, SpawnError> start_thread(const PdHandle& pd, const elf::LoadPlan& p
         return fail(kernel_failure(SpawnStep::kThread, c.error));
     }
     uint64_t regs[abi::kUserRegisterCount] = {};
-    regs[abi::kRegisterIndexPc] = plan.entry;
-    regs[abi::kRegisterIndexSp] = abi::kPdStackTop;
-    regs[abi::kRegisterIndexX0] = abi::kPdSlotParentEndpoint;
-    regs[abi::kRegisterIndexX0 + 1] = options.argument;
+    regs[abi::kRegisterIndexPc] = pd.entry;
+    regs[abi::kRegisterIndexSp] = pd.layout.stack_top;
+    regs[abi::kRegisterIndexX0] = abi::kPdStartupRecord;
     regs[abi::kRegisterIndexTpidr] = abi::kPdIpcBuffer;
     InvocationResult w = tcb_write_registers(CapPtr(pd.tcb), true, regs, abi::kUserRegisterCount);
     if (!w.ok()) {
@@ -320,14 +649,75 @@ Result<void, SpawnError> start_thread(const PdHandle& pd, const elf::LoadPlan& p
     return {};
 }
 
-Result<void, SpawnError> mint_into(const PdHandle& pd, uint64_t slot, uint64_t src,
-                                   uint64_t badge) {
-    InvocationResult m = cnode_mint(CapPtr(pd.cnode), slot, abi::kPdCNodeRadix, kRootCNode, src,
-                                    kDepth, abi::kRightWrite | abi::kRightGrantReply, badge);
+Result<void, SpawnError> give(const LoaderEnvironment& env, const PdHandle& pd, uint64_t slot,
+                              uint64_t src, uint64_t rights, uint64_t badge) {
+    InvocationResult m =
+        badge != 0
+            ? cnode_mint(CapPtr(pd.cnode), slot, pd.radix, env.cnode, src, kDepth, rights, badge)
+            : cnode_copy(CapPtr(pd.cnode), slot, pd.radix, env.cnode, src, kDepth, rights);
     if (!m.ok()) {
         return fail(kernel_failure(SpawnStep::kCapabilities, m.error));
     }
     return {};
+}
+
+// The configured capabilities; with `keep`, grants whose slot is already occupied stay as they
+// are (exec keeps a PD's declared channels).
+Result<void, SpawnError> give_caps(const LoaderEnvironment& env, const PdHandle& pd,
+                                   const Plan& plan, const PdConfig& config, bool keep) {
+    if (config.self_caps) {
+        // With the guard its own CSpace root has, so the PD addresses its slots with depth 64.
+        InvocationResult c =
+            cnode_mint(CapPtr(pd.cnode), abi::kPdSlotSelfCNode, pd.radix, env.cnode, pd.cnode,
+                       kDepth, abi::kRightsAll, 64 - pd.radix);
+        if (!c.ok()) {
+            return fail(kernel_failure(SpawnStep::kCapabilities, c.error));
+        }
+        TRY(give(env, pd, abi::kPdSlotSelfVSpace, pd.vspace, abi::kRightsAll, 0));
+        TRY(give(env, pd, abi::kPdSlotSelfTcb, pd.tcb, abi::kRightsAll, 0));
+    }
+    for (size_t i = 0; i < config.caps.size(); ++i) {
+        const CapGrant& g = config.caps[i];
+        if (g.move) {
+            InvocationResult m = cnode_move(CapPtr(pd.cnode), plan.grant_slot[i], pd.radix,
+                                            env.cnode, g.source, kDepth);
+            if (!m.ok() && !(keep && m.error == abi::Error::kDeleteFirst)) {
+                return fail(kernel_failure(SpawnStep::kCapabilities, m.error));
+            }
+            continue;
+        }
+        auto given = give(env, pd, plan.grant_slot[i], g.source, g.rights, g.badge);
+        if (!given && !(keep && given.error().kernel_error == abi::Error::kDeleteFirst)) {
+            return given;
+        }
+    }
+    for (size_t b = 0; b < config.bulk.size(); ++b) {
+        const BulkGrant& g = config.bulk[b];
+        uint64_t slot = plan.bulk_slot[b];
+        for (uint64_t s = g.first; s < g.end; ++s) {
+            if (debug_cap_identify(CapPtr(s)).type == g.type) {
+                TRY(give(env, pd, slot++, s, g.rights, 0));
+            }
+        }
+    }
+    return {};
+}
+
+void install_image(PdHandle& pd, const Plan& plan, const Image& image) {
+    pd.vspace = image.vspace;
+    pd.ipc_frame = image.ipc_frame;
+    pd.pages = image.pages;
+    pd.tables = image.tables;
+    pd.entry = plan.load.entry;
+    pd.layout = plan.layout;
+}
+
+void set_name(const PdHandle& pd, StringView text) {
+    uint64_t name[3] = {};
+    for (size_t i = 0; i < text.size() && i < 23; ++i) {
+        name[i / 8] |= uint64_t{static_cast<uint8_t>(text[i])} << (8 * (i % 8));
+    }
+    (void)invoke(CapPtr(pd.tcb), abi::InvocationLabel::kTcbSetName, name);
 }
 
 }  // namespace
@@ -336,14 +726,16 @@ const char* to_string(SpawnStep step) {
     switch (step) {
         case SpawnStep::kParse:
             return "parsing the ELF image";
+        case SpawnStep::kConfig:
+            return "checking the configuration";
         case SpawnStep::kBudget:
             return "reserving the PD's memory budget";
         case SpawnStep::kObjects:
             return "creating the TCB, CNode and VSpace";
         case SpawnStep::kImage:
             return "loading the image";
-        case SpawnStep::kStack:
-            return "creating the stack and IPC buffer";
+        case SpawnStep::kRegions:
+            return "creating the stack, heap, regions and IPC buffer";
         case SpawnStep::kCapabilities:
             return "giving the PD its capabilities";
         case SpawnStep::kThread:
@@ -352,18 +744,89 @@ const char* to_string(SpawnStep step) {
     return "unknown step";
 }
 
+const char* to_string(SpawnPhase phase) {
+    switch (phase) {
+        case SpawnPhase::kPlan:
+            return "parse ELF, plan layout, check grants";
+        case SpawnPhase::kIdentity:
+            return "identity: budget, CNode, TCB";
+        case SpawnPhase::kImageObjects:
+            return "image budget, VSpace, ASID, frames";
+        case SpawnPhase::kImagePages:
+            return "ELF pages: fill and map";
+        case SpawnPhase::kRegions:
+            return "stack, heap and regions";
+        case SpawnPhase::kStartupRecord:
+            return "startup record and IPC buffer";
+        case SpawnPhase::kCapabilities:
+            return "capabilities";
+        case SpawnPhase::kThread:
+            return "configure and start the thread";
+        case SpawnPhase::kReclaim:
+            return "reclaim the old image (exec)";
+        case SpawnPhase::kCount:
+            break;
+    }
+    return "unknown phase";
+}
+
+const char* to_string(ConfigError error) {
+    switch (error) {
+        case ConfigError::kNone:
+            return "no error";
+        case ConfigError::kLayout:
+            return "bad region layout";
+        case ConfigError::kSourceSlotEmpty:
+            return "a granted capability's slot is empty";
+        case ConfigError::kChildSlotInvalid:
+            return "a grant's slot is reserved or outside the PD's CNode";
+        case ConfigError::kChildSlotTaken:
+            return "two grants name the same slot";
+        case ConfigError::kTooManyCaps:
+            return "too many capabilities for the PD's CNode or directory";
+        case ConfigError::kNameTooLong:
+            return "name longer than 23 characters";
+        case ConfigError::kArgumentsTooLong:
+            return "arguments and environment do not fit the startup record";
+        case ConfigError::kNotFrames:
+            return "a region's frames are not frame capabilities";
+        case ConfigError::kNoFaultEndpoint:
+            return "fault endpoint is not an endpoint";
+        case ConfigError::kBadNumber:
+            return "CNode radix (8 to 12) or priority (0 to 255) out of range";
+    }
+    return "unknown configuration error";
+}
+
+const char* detail(const SpawnError& error) {
+    switch (error.step) {
+        case SpawnStep::kParse:
+            return elf::to_string(error.elf_error);
+        case SpawnStep::kConfig:
+            return error.config_error == ConfigError::kLayout ? pd::to_string(error.layout_error)
+                                                              : to_string(error.config_error);
+        default:
+            return abi::error_name(error.kernel_error);
+    }
+}
+
 Result<void, SpawnError> loader_init(LoaderEnvironment& env) {
-    // Tables under the scratch address, made from the pool and kept for the parent's lifetime.
+    // Tables under the scratch range, made from one block kept for the parent's lifetime: one
+    // walk to the small-page window; the large windows need only the level-2 table.
+    uint64_t block = env.memory->allocate(abi::kPageTableSizeBits + 2);
+    if (block == 0) {
+        return fail(kernel_failure(SpawnStep::kBudget, abi::Error::kNotEnoughMemory));
+    }
     for (unsigned i = 0; i < 4; ++i) {
         uint64_t s = env.slots->allocate();
         InvocationResult r =
-            untyped_retype(env.memory_pool, ObjectType::kPageTable, 0, kRootCNode, 0, 0, s, 1);
+            untyped_retype(CapPtr(block), ObjectType::kPageTable, 0, env.cnode, 0, 0, s, 1);
         if (!r.ok()) {
             return fail(kernel_failure(SpawnStep::kBudget, r.error));
         }
-        r = page_table_map(CapPtr(s), kOwnVSpace, env.scratch_address);
+        r = page_table_map(CapPtr(s), env.vspace, env.scratch_address);
         if (r.error == abi::Error::kDeleteFirst) {
-            (void)cnode_delete(kRootCNode, s, kDepth);
+            (void)cnode_delete(env.cnode, s, kDepth);
             env.slots->free(s);
             return {};
         }
@@ -374,39 +837,53 @@ Result<void, SpawnError> loader_init(LoaderEnvironment& env) {
     return {};
 }
 
+Result<void, SpawnError> check_config(std::span<const uint8_t> elf, const PdConfig& config) {
+    TRY(make_plan(elf, config));
+    return {};
+}
+
 Result<PdHandle, SpawnError> spawn_pd(LoaderEnvironment& env, std::span<const uint8_t> elf,
-                                      const SpawnOptions& options) {
-    elf::LoadPlan plan = TRY(plan_for(elf));
+                                      const PdConfig& config) {
+    if (env.profile != nullptr) {
+        env.profile->start();
+    }
+    const Plan plan = TRY(make_plan(elf, config));
+    mark(env, SpawnPhase::kPlan);
     PdHandle pd;
     auto attempt = [&]() -> Result<void, SpawnError> {
         Carver identity(env, pd.identity);
-        TRY(identity.reserve(kIdentityBits));
-        pd.cnode = TRY(identity.make(ObjectType::kCNode, abi::kPdCNodeRadix, SpawnStep::kObjects));
+        pd.radix = config.cnode_radix;
+        TRY(identity.reserve(identity_bits(config.cnode_radix)));
+        pd.cnode = TRY(identity.make(ObjectType::kCNode, config.cnode_radix, SpawnStep::kObjects));
         pd.tcb = TRY(identity.make(ObjectType::kTcb, 0, SpawnStep::kObjects));
-        Image image = TRY(build_image(env, pd.image, plan, elf, options));
-        pd.vspace = image.vspace;
-        pd.ipc_frame = image.ipc_frame;
-        pd.pages = image.pages;
-        pd.tables = image.tables;
-        if (options.parent_endpoint != 0) {
-            TRY(mint_into(pd, abi::kPdSlotParentEndpoint, options.parent_endpoint, options.badge));
+        mark(env, SpawnPhase::kIdentity);
+        Image image = TRY(build_image(env, pd.image, plan, elf, config));
+        install_image(pd, plan, image);
+        if (config.parent_endpoint != 0) {
+            TRY(give(env, pd, abi::kPdSlotParentEndpoint, config.parent_endpoint,
+                     abi::kRightWrite | abi::kRightGrantReply, config.badge));
         }
-        if (options.fault_endpoint != 0) {
-            TRY(mint_into(pd, abi::kPdSlotFaultEndpoint, options.fault_endpoint,
-                          options.fault_badge));
+        if (config.fault == FaultPolicy::kNewEndpoint) {
+            pd.fault_endpoint = TRY(identity.make(ObjectType::kEndpoint, 0, SpawnStep::kObjects));
+        }
+        if (config.fault != FaultPolicy::kReport) {
+            uint64_t ep = config.fault == FaultPolicy::kNewEndpoint ? pd.fault_endpoint
+                                                                    : config.fault_endpoint;
+            TRY(give(env, pd, abi::kPdSlotFaultEndpoint, ep,
+                     abi::kRightWrite | abi::kRightGrantReply, config.fault_badge));
             pd.fault_slot = abi::kPdSlotFaultEndpoint;
         }
+        TRY(give_caps(env, pd, plan, config, false));
+        mark(env, SpawnPhase::kCapabilities);
         InvocationResult p =
-            tcb_set_priority(CapPtr(pd.tcb), CapPtr(abi::kSlotInitThreadTcb), options.priority, 0);
+            tcb_set_priority(CapPtr(pd.tcb), env.tcb, config.priority, config.max_priority);
         if (!p.ok()) {
             return fail(kernel_failure(SpawnStep::kThread, p.error));
         }
-        uint64_t name[3] = {};
-        for (size_t i = 0; i < options.name.size() && i < 23; ++i) {
-            name[i / 8] |= uint64_t{static_cast<uint8_t>(options.name[i])} << (8 * (i % 8));
-        }
-        (void)invoke(CapPtr(pd.tcb), abi::InvocationLabel::kTcbSetName, name);
-        return start_thread(pd, plan, options);
+        set_name(pd, config.name);
+        TRY(start_thread(pd));
+        mark(env, SpawnPhase::kThread);
+        return {};
     };
     Result<void, SpawnError> built = attempt();
     if (!built) {
@@ -417,32 +894,51 @@ Result<PdHandle, SpawnError> spawn_pd(LoaderEnvironment& env, std::span<const ui
 }
 
 Result<void, SpawnError> exec_pd(LoaderEnvironment& env, PdHandle& pd, std::span<const uint8_t> elf,
-                                 const SpawnOptions& options) {
-    elf::LoadPlan plan = TRY(plan_for(elf));
+                                 const PdConfig& config) {
+    if (env.profile != nullptr) {
+        env.profile->start();
+    }
+    const Plan plan = TRY(make_plan(elf, config));
+    mark(env, SpawnPhase::kPlan);
     // Build the new image whole while the old one is untouched.
     Budget fresh;
-    auto image = build_image(env, fresh, plan, elf, options);
+    auto image = build_image(env, fresh, plan, elf, config);
     if (!image) {
         release(env, fresh);
         return fail(image.error());
     }
-    // Swap: stop the thread (cancelling whatever it was doing), install the new image, restart.
+    // Swap: stop the thread (cancelling whatever it was doing), prune the CSpace to what the
+    // configuration declares, install the new image and restart.
     (void)tcb_suspend(CapPtr(pd.tcb));
+    SlotSet declared;
+    for (size_t i = 0; i < config.caps.size(); ++i) {
+        if (config.caps[i].slot != 0) {
+            declared.add(config.caps[i].slot);
+        }
+    }
+    for (uint64_t s = abi::kPdSlotSelfCNode; s < (uint64_t{1} << pd.radix); ++s) {
+        if (!declared.has(s)) {
+            (void)cnode_delete(CapPtr(pd.cnode), s, pd.radix);
+        }
+    }
     Budget old = pd.image;
-    PdHandle updated = pd;
-    updated.image = fresh;
-    updated.vspace = image.value().vspace;
-    updated.ipc_frame = image.value().ipc_frame;
-    updated.pages = image.value().pages;
-    updated.tables = image.value().tables;
-    auto started = start_thread(updated, plan, options);
+    pd.image = fresh;
+    install_image(pd, plan, image.value());
+    mark(env, SpawnPhase::kIdentity);  // suspending and pruning the CSpace
+    auto started = [&]() -> Result<void, SpawnError> {
+        TRY(give_caps(env, pd, plan, config, true));
+        mark(env, SpawnPhase::kCapabilities);
+        set_name(pd, config.name);
+        return start_thread(pd);
+    }();
+    mark(env, SpawnPhase::kThread);
+    release(env, old);  // the old address space and every page of it
+    mark(env, SpawnPhase::kReclaim);
     if (!started) {
-        release(env, fresh);  // the old image is still installed: resume it as it was
-        (void)tcb_resume(CapPtr(pd.tcb));
+        // Past the point of no return (the old image is gone): the PD stays suspended.
+        (void)tcb_suspend(CapPtr(pd.tcb));
         return fail(started.error());
     }
-    pd = updated;
-    release(env, old);  // the old address space and every page of it
     return {};
 }
 
@@ -450,6 +946,11 @@ void destroy_pd(LoaderEnvironment& env, PdHandle& pd) {
     release(env, pd.image);
     release(env, pd.identity);
     pd = PdHandle{};
+}
+
+uint64_t pd_memory(const PdHandle& pd) {
+    auto bytes = [](const Budget& b) { return b.untyped != 0 ? uint64_t{1} << b.bits : 0; };
+    return bytes(pd.identity) + bytes(pd.image);
 }
 
 }  // namespace tessera

@@ -1,6 +1,7 @@
 // The root task of the interactive image: reports what the kernel handed it, shows the headline
-// at work (every program of the image archive started in a new protection domain, answered,
-// seen to exit or crash, torn down), then runs the interactive shell on the serial console.
+// at work (programs of the image archive started in new protection domains, answered, seen to
+// exit or crash, torn down), then starts the image store and the controller as PDs and runs the
+// interactive shell on the serial console as their client.
 #include "abi/bootinfo.hpp"
 #include "abi/fault.hpp"
 #include "abi/process.hpp"
@@ -9,6 +10,7 @@
 #include "tessera/debug_print.hpp"
 #include "tessera/invocation.hpp"
 #include "tessera/pd_loader.hpp"
+#include "tessera/services.hpp"
 #include "tessera/syscall.hpp"
 
 using namespace tessera;
@@ -48,17 +50,20 @@ std::span<const uint8_t> map_archive(const abi::BootInfo& info, abi::CapPtr pool
 void run_program(LoaderEnvironment& loader, const cpio::Entry& entry, uint64_t ep) {
     println("root: starting \"{}\" ({} bytes) in a new protection domain", entry.name,
             entry.data.size());
-    SpawnOptions options;
-    options.name = entry.name;
-    options.argument = 7;
-    options.parent_endpoint = ep;
-    options.badge = 0x100;
-    options.fault_endpoint = ep;
-    options.fault_badge = kFaultBadge;
-    auto pd = spawn_pd(loader, entry.data, options);
+    // hello takes a number, crasher the kind of crash: both get one argument.
+    StringView arguments[] = {entry.name, entry.name == "crasher" ? "stack" : "7"};
+    PdConfig config;
+    config.name = entry.name;
+    config.arguments = arguments;
+    config.parent_endpoint = ep;
+    config.badge = 0x100;
+    config.fault = FaultPolicy::kCreatorEndpoint;
+    config.fault_endpoint = ep;
+    config.fault_badge = kFaultBadge;
+    auto pd = spawn_pd(loader, entry.data, config);
     if (!pd) {
-        println("root: cannot start \"{}\": failed while {}", entry.name,
-                to_string(pd.error().step));
+        println("root: cannot start \"{}\": failed while {}: {}", entry.name,
+                to_string(pd.error().step), detail(pd.error()));
         return;
     }
     PdHandle handle = pd.value();
@@ -126,13 +131,18 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
                                      kRoot, asid_pool, 64);
         LoaderEnvironment loader;
         loader.asid_pool = abi::CapPtr(asid_pool);
-        loader.memory_pool = pool;
+        uint64_t ep = make(pool, abi::ObjectType::kEndpoint, 0);  // before the pool's second half
+        // PDs' budgets come from a buddy allocator over half the pool, so every block a PD
+        // returns can be used again at once.
+        const unsigned memory_bits = best - 1 > 24 ? 24 : best - 1;
+        static UntypedAllocator memory;
+        uint64_t memory_ut = make(pool, abi::ObjectType::kUntyped, memory_bits);
+        (void)memory.init(kRoot, memory_ut, memory_bits, &g_slots);
+        loader.memory = &memory;
         loader.slots = &g_slots;
-        uint64_t ep = make(pool, abi::ObjectType::kEndpoint, 0);
         if (!loader_init(loader).ok() || ep == 0) {
             println("root: cannot prepare the loader");
         } else {
-            // Programs that end by themselves; the shell can run every image (spinner too).
             for (const char* name : {"crasher", "hello", "minimal"}) {
                 auto entry = archive.value().find(name);
                 if (entry) {
@@ -141,15 +151,33 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
                     println("root: the archive has no \"{}\"", name);
                 }
             }
-            println("root: demo done (QEMU: Ctrl-A X quits)");
-            ShellEnvironment shell;
-            shell.info = info;
-            shell.loader = &loader;
-            shell.archive = &archive.value();
-            shell.endpoint = ep;
-            shell.pool = pool;
-            shell.pool_bits = best;
-            run_shell(shell);
+            println("root: demo done; starting the image store and the controller");
+            auto store = archive.value().find("imagestore");
+            auto controller = archive.value().find("controller");
+            ServicesOptions options;
+            options.loader = &loader;
+            options.info = info;
+            options.store_image = store ? store->data : std::span<const uint8_t>();
+            options.controller_image = controller ? controller->data : std::span<const uint8_t>();
+            options.parent_endpoint = ep;
+            options.store_badge = kFaultBadge | 1;
+            options.controller_badge = kFaultBadge | 2;
+            options.controller_pool_bits = memory_bits - 1;
+            auto services = start_services(options);
+            if (!services) {
+                println("root: cannot start the services: failed while {}: {}",
+                        to_string(services.error().step), detail(services.error()));
+            } else {
+                ShellEnvironment shell;
+                shell.info = info;
+                shell.slots = &g_slots;
+                shell.endpoint = ep;
+                shell.store = services.value().store_client;
+                shell.controller = services.value().controller_client;
+                shell.pool = pool;
+                shell.pool_bits = best;
+                run_shell(shell);
+            }
         }
     }
     println("root: done; suspending (QEMU: Ctrl-A X quits)");

@@ -1,22 +1,23 @@
 // The interactive shell of the root task: reads lines from the serial console (a PL011 the root
-// task maps itself, with its receive interrupt routed to a notification) and runs, lists, execs
-// and kills protection domains loaded from the image archive.
+// task maps itself, with its receive interrupt routed to a notification) and asks the image
+// store and the controller, over IPC, to list images and to run, list, exec and kill PDs.
 #pragma once
 
 #include <cstdint>
 
 #include "abi/bootinfo.hpp"
-#include "cpio/cpio_reader.hpp"
-#include "tessera/pd_loader.hpp"
+#include "abi/capability_pointer.hpp"
+#include "tessera/slot_allocator.hpp"
 
 namespace tessera {
 
 struct ShellEnvironment {
     const abi::BootInfo* info = nullptr;
-    LoaderEnvironment* loader = nullptr;
-    const cpio::Archive* archive = nullptr;
-    uint64_t endpoint = 0;  // root slot: PDs call and fault here
-    abi::CapPtr pool;       // the memory pool PDs are carved from
+    SlotAllocator* slots = nullptr;  // the root CNode's
+    uint64_t endpoint = 0;  // root slot: console input and the services' reports arrive here
+    uint64_t store = 0;     // root slots of client capabilities to the services
+    uint64_t controller = 0;
+    abi::CapPtr pool;  // the root's memory pool (for mem)
     unsigned pool_bits = 0;
 };
 

@@ -17,6 +17,9 @@ void set_parent_endpoint(uint64_t slot) {
 }
 
 void pd_exit(uint64_t status) {
+    if (g_parent == 0) {
+        __builtin_trap();  // no one to report to: the fault handler (or the kernel) sees this
+    }
     sys::Message m;
     m.info = abi::MessageInfo(static_cast<uint64_t>(abi::ProcessLabel::kExit), 0, 0, 1);
     m.mr[0] = status;

@@ -29,7 +29,11 @@ bool loader_ready() {
         return false;
     }
     g_loader.asid_pool = abi::CapPtr(pool);
-    g_loader.memory_pool = abi::CapPtr(new_untyped(16));  // only for the scratch tables
+    static UntypedAllocator scratch;  // only for the scratch tables
+    if (!scratch.init(kRootCNode, new_untyped(16), 16, &env().slots)) {
+        return false;
+    }
+    g_loader.memory = &scratch;
     g_loader.slots = &env().slots;
     g_loader_ready = loader_init(g_loader).ok();
     return g_loader_ready;
@@ -51,11 +55,32 @@ uint64_t new_endpoint() {
 }
 
 // An untyped of 2^bits the PDs of one case draw from; "free" means it has no children.
+UntypedAllocator g_memory;
+uint8_t g_pool_bits[SlotAllocator::kMaxSlots] = {};
+
 uint64_t budget_pool(unsigned bits) {
-    return new_untyped(bits);
+    uint64_t pool = new_untyped(bits);
+    g_pool_bits[pool] = static_cast<uint8_t>(bits);
+    return pool;
+}
+
+// The loader takes its budgets from pool (a buddy allocator over it, fresh for each case).
+void use_pool(uint64_t pool) {
+    (void)g_memory.init(kRootCNode, pool, g_pool_bits[pool], &env().slots);
+    g_loader.memory = &g_memory;
+}
+
+// The pool most cases share (see user_test.hpp); the budgets' allocator needs its size.
+uint64_t pd_pool() {
+    uint64_t pool = test::shared_pool();
+    g_pool_bits[pool] = static_cast<uint8_t>(kSharedPoolBits);
+    return pool;
 }
 
 bool pool_is_whole(uint64_t pool, unsigned bits) {
+    if (!g_memory.whole() || g_memory.free_bytes() != g_memory.size()) {
+        return false;
+    }
     // With no children left the untyped restarts at 0: one object of its full size fits.
     uint64_t slot = new_slot();
     if (!untyped_retype(abi::CapPtr(pool), ObjectType::kUntyped, bits, kRootCNode, 0, 0, slot, 1)
@@ -66,14 +91,76 @@ bool pool_is_whole(uint64_t pool, unsigned bits) {
            cnode_revoke(kRootCNode, pool, kRootDepth).ok();
 }
 
-// Options for a child that calls ep (with badge) when it starts.
-SpawnOptions child_options(const char* name, uint64_t argument, uint64_t ep, uint64_t badge) {
-    SpawnOptions options;
-    options.name = name;
-    options.argument = argument;
-    options.parent_endpoint = ep;
-    options.badge = badge;
-    return options;
+// The configuration of a child that calls ep (with badge) when it starts: argv is its name and
+// `argument` in decimal.
+struct Child {
+    char number[24] = {};
+    StringView arguments[2];
+    PdConfig config;
+
+    Child(const char* name, uint64_t argument, uint64_t ep, uint64_t badge) {
+        char digits[24];
+        size_t n = 0;
+        do {
+            digits[n++] = static_cast<char>('0' + argument % 10);
+            argument /= 10;
+        } while (argument != 0);
+        for (size_t i = 0; i < n; ++i) {
+            number[i] = digits[n - 1 - i];
+        }
+        arguments[0] = name;
+        arguments[1] = StringView(number, n);
+        config.name = name;
+        config.arguments = arguments;
+        config.parent_endpoint = ep;
+        config.badge = badge;
+    }
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+};
+
+// Maps `count` frames from `first` into the test program's own VSpace at va (tables made as
+// needed) and returns the words there.
+volatile uint64_t* map_own(uint64_t first, uint64_t count, uint64_t va) {
+    for (uint64_t i = 0; i < count; ++i) {
+        for (;;) {
+            InvocationResult r = frame_map(
+                abi::CapPtr(first + i), abi::CapPtr(abi::kSlotInitThreadVSpace), va + i * 4096,
+                abi::kMapRead | abi::kMapWrite, abi::MapAttributes::kCached);
+            if (r.error != abi::Error::kFailedLookup) {
+                if (!r.ok()) {
+                    return nullptr;
+                }
+                break;
+            }
+            uint64_t table = make_objects(new_untyped(12), ObjectType::kPageTable, 0);
+            if (table == 0 ||
+                !page_table_map(abi::CapPtr(table), abi::CapPtr(abi::kSlotInitThreadVSpace),
+                                va + i * 4096)
+                     .ok()) {
+                return nullptr;
+            }
+        }
+    }
+    return reinterpret_cast<volatile uint64_t*>(va);
+}
+
+// Receives the next message on ep and checks it is the exit report with `status`.
+bool exits_with(uint64_t ep, uint64_t status) {
+    sys::Message m;
+    sys::recv(abi::CapPtr(ep), m);
+    return m.info.label() == static_cast<uint64_t>(abi::ProcessLabel::kExit) && m.mr[0] == status;
+}
+
+// The probe program's checksum of its argv (see user/programs/probe).
+uint64_t argv_checksum(std::span<const StringView> arguments) {
+    uint64_t sum = 0;
+    for (StringView a : arguments) {
+        for (char c : a) {
+            sum = sum * 31 + static_cast<uint8_t>(c);
+        }
+    }
+    return sum;
 }
 
 }  // namespace
@@ -86,12 +173,11 @@ USER_TEST(pd, archive_lists_programs) {
 
 USER_TEST(pd, spawn_call_with_badge_reply_exit_teardown) {
     CHECK(loader_ready());
-    constexpr unsigned kPoolBits = 21;
-    uint64_t pool = budget_pool(kPoolBits);
-    g_loader.memory_pool = abi::CapPtr(pool);
+    uint64_t pool = pd_pool();
+    use_pool(pool);
     uint64_t ep = new_endpoint();
-    SpawnOptions options = child_options("hello", 41, ep, 0xd1);
-    auto pd = spawn_pd(g_loader, image("hello"), options);
+    Child child("hello", 41, ep, 0xd1);
+    auto pd = spawn_pd(g_loader, image("hello"), child.config);
     CHECK(pd.ok());
     // The child calls its parent: badge, label and its fresh .data / .bss.
     sys::Message m;
@@ -111,16 +197,16 @@ USER_TEST(pd, spawn_call_with_badge_reply_exit_teardown) {
     PdHandle handle = pd.value();
     CHECK(handle.pages >= 4);
     destroy_pd(g_loader, handle);
-    CHECK(pool_is_whole(pool, kPoolBits));  // every byte came back
+    CHECK(pool_is_whole(pool, kSharedPoolBits));  // every byte came back
 }
 
 USER_TEST(pd, malformed_images_are_rejected_without_allocating) {
     CHECK(loader_ready());
     uint64_t pool = budget_pool(20);
-    g_loader.memory_pool = abi::CapPtr(pool);
+    use_pool(pool);
     std::span<const uint8_t> hello = image("hello");
     CHECK(hello.size() > 64);
-    SpawnOptions options;
+    PdConfig options;
     auto truncated = spawn_pd(g_loader, hello.first(20), options);
     CHECK(!truncated.ok());
     CHECK(truncated.error().step == SpawnStep::kParse);
@@ -136,9 +222,9 @@ USER_TEST(pd, out_of_memory_half_way_rolls_back) {
     CHECK(loader_ready());
     // A budget pool too small for the whole PD: the spawn fails and returns everything.
     uint64_t pool = budget_pool(14);
-    g_loader.memory_pool = abi::CapPtr(pool);
+    use_pool(pool);
     uint64_t slots_before = env().slots.free_count();
-    SpawnOptions options;
+    PdConfig options;
     auto pd = spawn_pd(g_loader, image("hello"), options);
     CHECK(!pd.ok());
     CHECK(pd.error().step == SpawnStep::kBudget);
@@ -146,16 +232,15 @@ USER_TEST(pd, out_of_memory_half_way_rolls_back) {
     CHECK(pool_is_whole(pool, 14));
 }
 
-USER_TEST(pd, repeated_spawn_and_kill_returns_all_memory) {
+USER_TEST(pd, thousand_spawn_and_kill_cycles_return_all_memory) {
     CHECK(loader_ready());
-    constexpr unsigned kPoolBits = 21;
-    uint64_t pool = budget_pool(kPoolBits);
-    g_loader.memory_pool = abi::CapPtr(pool);
+    uint64_t pool = pd_pool();
+    use_pool(pool);
     uint64_t ep = new_endpoint();
     uint64_t slots_before = env().slots.free_count();
-    for (unsigned i = 0; i < 100; ++i) {
-        SpawnOptions options = child_options("hello", i, ep, 1 + i);
-        auto pd = spawn_pd(g_loader, image("hello"), options);
+    for (unsigned i = 0; i < 1000; ++i) {
+        Child child("hello", i, ep, 1 + i);
+        auto pd = spawn_pd(g_loader, image("hello"), child.config);
         if (!pd.ok()) {
             t.fail("spawn {} failed while {}", i, to_string(pd.error().step));
             return;
@@ -170,23 +255,18 @@ USER_TEST(pd, repeated_spawn_and_kill_returns_all_memory) {
         destroy_pd(g_loader, handle);
     }
     CHECK_EQ(env().slots.free_count(), slots_before);
-    CHECK(pool_is_whole(pool, kPoolBits));
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
 }
 
 USER_TEST(pd, crashing_pd_is_contained) {
     CHECK(loader_ready());
-    constexpr unsigned kPoolBits = 22;  // the budgets of five PDs, one after another
-    uint64_t pool = budget_pool(kPoolBits);
-    g_loader.memory_pool = abi::CapPtr(pool);
+    uint64_t pool = pd_pool();
+    use_pool(pool);
     uint64_t ep = new_endpoint();
     constexpr uint64_t kFaultBit = uint64_t{1} << 63;
     // A well-behaved PD, waiting for our reply while the others crash.
-    SpawnOptions hello;
-    hello.name = "hello";
-    hello.argument = 1;
-    hello.parent_endpoint = ep;
-    hello.badge = 1;
-    auto good = spawn_pd(g_loader, image("hello"), hello);
+    Child hello("hello", 1, ep, 1);
+    auto good = spawn_pd(g_loader, image("hello"), hello.config);
     CHECK(good.ok());
     sys::Message call;
     sys::recv(abi::CapPtr(ep), call);
@@ -197,15 +277,22 @@ USER_TEST(pd, crashing_pd_is_contained) {
     CHECK(invoke(kRootCNode, abi::InvocationLabel::kCNodeSaveCaller, save_args).ok());
     struct {
         uint64_t kind;
+        const char* name;
         abi::FaultAccess access;
     } crashes[] = {
-        {0, abi::FaultAccess::kRead},
-        {1, abi::FaultAccess::kWrite},
-        {2, abi::FaultAccess::kExecute},
-        {3, abi::FaultAccess::kWrite},
+        {0, "null", abi::FaultAccess::kRead},
+        {1, "code", abi::FaultAccess::kWrite},
+        {2, "data", abi::FaultAccess::kExecute},
+        {3, "stack", abi::FaultAccess::kWrite},
     };
     for (const auto& c : crashes) {
-        SpawnOptions options = child_options("crasher", c.kind, ep, 10 + c.kind);
+        const StringView arguments[] = {"crasher", c.name};
+        PdConfig options;
+        options.name = "crasher";
+        options.arguments = arguments;
+        options.parent_endpoint = ep;
+        options.badge = 10 + c.kind;
+        options.fault = FaultPolicy::kCreatorEndpoint;
         options.fault_endpoint = ep;
         options.fault_badge = kFaultBit | (10 + c.kind);
         auto bad = spawn_pd(g_loader, image("crasher"), options);
@@ -218,9 +305,9 @@ USER_TEST(pd, crashing_pd_is_contained) {
         if (c.kind == 0) {
             CHECK_EQ(f.mr[0], uint64_t{0});
         }
-        if (c.kind == 3) {  // just below the lowest stack page: the guard
-            uint64_t guard = abi::kPdStackTop - (SpawnOptions{}.stack_pages + 1) * 4096;
-            CHECK(f.mr[0] >= guard && f.mr[0] < guard + 4096);
+        if (c.kind == 3) {  // below the lowest stack page: in the guard
+            uint64_t low = abi::kPdStackTop - PdConfig{}.stack_size;
+            CHECK(f.mr[0] >= low - pd::kStackGuardSize && f.mr[0] < low);
         }
         PdHandle handle = bad.value();
         destroy_pd(g_loader, handle);  // never replied to: torn down instead
@@ -234,17 +321,16 @@ USER_TEST(pd, crashing_pd_is_contained) {
     CHECK_EQ(call.mr[0], uint64_t{5});
     PdHandle handle = good.value();
     destroy_pd(g_loader, handle);
-    CHECK(pool_is_whole(pool, kPoolBits));
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
 }
 
 USER_TEST(pd, exec_keeps_capabilities_and_resets_data) {
     CHECK(loader_ready());
-    constexpr unsigned kPoolBits = 21;
-    uint64_t pool = budget_pool(kPoolBits);
-    g_loader.memory_pool = abi::CapPtr(pool);
+    uint64_t pool = pd_pool();
+    use_pool(pool);
     uint64_t ep = new_endpoint();
-    SpawnOptions options = child_options("hello", 10, ep, 0xe1);
-    auto pd = spawn_pd(g_loader, image("hello"), options);
+    Child child("hello", 10, ep, 0xe1);
+    auto pd = spawn_pd(g_loader, image("hello"), child.config);
     CHECK(pd.ok());
     PdHandle handle = pd.value();
     sys::Message m;
@@ -253,8 +339,8 @@ USER_TEST(pd, exec_keeps_capabilities_and_resets_data) {
     CHECK_EQ(m.mr[1], uint64_t{5});
     uint64_t old_vspace = handle.vspace;
     // Re-image it (without answering): a new address space, the same CSpace and badge.
-    options.argument = 20;
-    CHECK(exec_pd(g_loader, handle, image("hello"), options).ok());
+    Child second("hello", 20, ep, 0xe1);
+    CHECK(exec_pd(g_loader, handle, image("hello"), second.config).ok());
     (void)old_vspace;
     sys::recv(abi::CapPtr(ep), m);
     CHECK_EQ(m.badge_or_cap, uint64_t{0xe1});  // the parent endpoint in its CSpace survived
@@ -269,11 +355,327 @@ USER_TEST(pd, exec_keeps_capabilities_and_resets_data) {
     CHECK_EQ(m.mr[0], uint64_t{3});
     // A bad image leaves the PD as it was.
     static uint8_t junk[64] = {0x7f, 'E', 'L', 'F'};
-    auto failed = exec_pd(g_loader, handle, std::span<const uint8_t>(junk), options);
+    auto failed = exec_pd(g_loader, handle, std::span<const uint8_t>(junk), second.config);
     CHECK(!failed.ok());
     CHECK(failed.error().step == SpawnStep::kParse);
     destroy_pd(g_loader, handle);
-    CHECK(pool_is_whole(pool, kPoolBits));
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+}
+
+USER_TEST(pd, arguments_and_environment_reach_main) {
+    CHECK(loader_ready());
+    uint64_t pool = pd_pool();
+    use_pool(pool);
+    uint64_t ep = new_endpoint();
+    const StringView arguments[] = {"probe", "args", "", "a longer third argument"};
+    const StringView environment[] = {"OTHER=x", "PROBE=1234", "PROBE2=5"};
+    PdConfig config;
+    config.name = "probe";
+    config.arguments = arguments;
+    config.environment = environment;
+    config.parent_endpoint = ep;
+    auto pd = spawn_pd(g_loader, image("probe"), config);
+    CHECK(pd.ok());
+    sys::Message m;
+    sys::recv(abi::CapPtr(ep), m);
+    CHECK_EQ(m.info.label(), uint64_t{1});
+    CHECK_EQ(m.mr[0], uint64_t{4});
+    CHECK_EQ(m.mr[1], argv_checksum(arguments));
+    CHECK_EQ(m.mr[2], uint64_t{3});
+    CHECK_EQ(m.mr[3], uint64_t{1234});
+    m.info = abi::MessageInfo(0, 0, 0, 0);
+    sys::reply(m);
+    CHECK(exits_with(ep, 0));
+    PdHandle handle = pd.value();
+    destroy_pd(g_loader, handle);
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+}
+
+USER_TEST(pd, shared_region_is_seen_by_both_sides) {
+    CHECK(loader_ready());
+    uint64_t pool = pd_pool();
+    use_pool(pool);
+    uint64_t ep = new_endpoint();
+    uint64_t frames = make_objects(new_untyped(13), ObjectType::kFrame4K, 0, 2);
+    volatile uint64_t* mine = map_own(frames, 2, 0x7a00'0000'0000);
+    CHECK(mine != nullptr);
+    mine[0] = 0x5555;
+    const StringView arguments[] = {"probe", "region", "window"};
+    pd::RegionSpec region;
+    region.name = "window";
+    region.kind = abi::RegionKind::kShared;
+    region.sharing = pd::Sharing::kShared;
+    region.address = 0x1000'0000;
+    region.size = 0x2000;
+    region.frames = frames;
+    PdConfig config;
+    config.name = "probe";
+    config.arguments = arguments;
+    config.parent_endpoint = ep;
+    config.regions = std::span<const pd::RegionSpec>(&region, 1);
+    auto pd = spawn_pd(g_loader, image("probe"), config);
+    CHECK(pd.ok());
+    sys::Message m;
+    sys::recv(abi::CapPtr(ep), m);
+    CHECK_EQ(m.info.label(), uint64_t{2});
+    CHECK_EQ(m.mr[0], uint64_t{0x1000'0000});
+    CHECK_EQ(m.mr[1], uint64_t{0x5555});  // our write, seen by the child
+    CHECK_EQ(m.mr[2], uint64_t{0x2000});
+    sys::reply(m);
+    sys::recv(abi::CapPtr(ep), m);
+    CHECK_EQ(m.info.label(), uint64_t{3});
+    CHECK_EQ(mine[1], uint64_t{0x5555 + 0xc0ffee});  // the child's writes, seen by us
+    CHECK_EQ(mine[0x2000 / 8 - 1], uint64_t{0x1a57});
+    sys::reply(m);
+    CHECK(exits_with(ep, 0));
+    PdHandle handle = pd.value();
+    destroy_pd(g_loader, handle);
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+    mine[0] = 1;  // our own mapping is untouched by the teardown
+    CHECK_EQ(mine[0], uint64_t{1});
+}
+
+USER_TEST(pd, disjoint_and_deep_copied_regions_are_private) {
+    CHECK(loader_ready());
+    uint64_t pool = pd_pool();
+    use_pool(pool);
+    uint64_t ep = new_endpoint();
+    uint64_t frames = make_objects(new_untyped(13), ObjectType::kFrame4K, 0, 2);
+    volatile uint64_t* mine = map_own(frames, 2, 0x7a01'0000'0000);
+    CHECK(mine != nullptr);
+    mine[0] = 0x7777;
+    // A deep copy holds our contents in its own pages; a fresh disjoint region holds zeros.
+    for (pd::Sharing sharing : {pd::Sharing::kDeepCopy, pd::Sharing::kDisjoint}) {
+        bool copy = sharing == pd::Sharing::kDeepCopy;
+        const StringView arguments[] = {"probe", "region", "private"};
+        pd::RegionSpec region;
+        region.name = "private";
+        region.sharing = sharing;
+        region.size = 0x2000;  // address 0: the first free range
+        region.frames = copy ? frames : 0;
+        PdConfig config;
+        config.name = "probe";
+        config.arguments = arguments;
+        config.parent_endpoint = ep;
+        config.regions = std::span<const pd::RegionSpec>(&region, 1);
+        auto pd = spawn_pd(g_loader, image("probe"), config);
+        CHECK(pd.ok());
+        sys::Message m;
+        sys::recv(abi::CapPtr(ep), m);
+        CHECK_EQ(m.info.label(), uint64_t{2});
+        CHECK(m.mr[0] > 0x40'0000 && m.mr[0] < abi::kPdStackTop);
+        CHECK_EQ(m.mr[1], copy ? uint64_t{0x7777} : uint64_t{0});
+        sys::reply(m);
+        sys::recv(abi::CapPtr(ep), m);
+        CHECK_EQ(m.info.label(), uint64_t{3});
+        CHECK_EQ(m.mr[0], (copy ? uint64_t{0x7777} : 0) + 0xc0ffee);
+        CHECK_EQ(mine[1], uint64_t{0});  // its writes stay in its own pages
+        CHECK_EQ(mine[0x2000 / 8 - 1], uint64_t{0});
+        sys::reply(m);
+        CHECK(exits_with(ep, 0));
+        PdHandle handle = pd.value();
+        destroy_pd(g_loader, handle);
+    }
+    CHECK_EQ(mine[0], uint64_t{0x7777});
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+}
+
+// seL4's dynamic-3: the parent mints a badged endpoint into a free slot of the child's CSpace
+// and tells it which in the startup record; the child calls, the parent sees the badge and
+// replies granting a frame, which the child maps and reads, and writes for the parent to read.
+USER_TEST(pd, dynamic3_badged_endpoint_and_frame_grant) {
+    CHECK(loader_ready());
+    uint64_t pool = pd_pool();
+    use_pool(pool);
+    uint64_t ep = new_endpoint();
+    uint64_t server = new_endpoint();
+    uint64_t frame = make_objects(new_untyped(12), ObjectType::kFrame4K, 0);
+    volatile uint64_t* mine = map_own(frame, 1, 0x7a02'0000'0000);
+    CHECK(mine != nullptr);
+    mine[0] = 0xfeed;
+    const StringView arguments[] = {"probe", "server"};
+    const CapGrant grant{"server", server, 0, abi::kRightWrite | abi::kRightGrantReply, 0xd3};
+    PdConfig config;
+    config.name = "probe";
+    config.arguments = arguments;
+    config.parent_endpoint = ep;
+    config.self_caps = true;
+    config.caps = std::span<const CapGrant>(&grant, 1);
+    auto pd = spawn_pd(g_loader, image("probe"), config);
+    CHECK(pd.ok());
+    sys::Message m;
+    sys::recv(abi::CapPtr(server), m);
+    CHECK_EQ(m.badge_or_cap, uint64_t{0xd3});
+    CHECK_EQ(m.info.label(), uint64_t{4});
+    CHECK_EQ(m.mr[0], uint64_t{42});
+    ipc_buffer()->caps_or_badges[0] = frame;
+    m.info = abi::MessageInfo(0, 0, 1, 0);
+    sys::reply(m);
+    sys::recv(abi::CapPtr(ep), m);
+    CHECK_EQ(m.info.label(), uint64_t{5});
+    CHECK_EQ(m.mr[0], uint64_t{0xfeed});      // the child read our page
+    CHECK_EQ(mine[1], uint64_t{0xfeed * 2});  // and we read its write
+    sys::reply(m);
+    CHECK(exits_with(ep, 0));
+    PdHandle handle = pd.value();
+    destroy_pd(g_loader, handle);
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+    CHECK_EQ(mine[0], uint64_t{0xfeed});
+}
+
+USER_TEST(pd, bad_configurations_are_refused_before_allocating) {
+    CHECK(loader_ready());
+    uint64_t pool = pd_pool();
+    use_pool(pool);
+    uint64_t ep = new_endpoint();
+    uint64_t empty_slot = new_slot();
+    uint64_t slots_before = env().slots.free_count();
+    auto refused = [&](const PdConfig& config, ConfigError error, int index) {
+        auto pd = spawn_pd(g_loader, image("probe"), config);
+        if (pd.ok()) {
+            PdHandle handle = pd.value();
+            destroy_pd(g_loader, handle);
+            return false;
+        }
+        return pd.error().step == SpawnStep::kConfig && pd.error().config_error == error &&
+               pd.error().index == index;
+    };
+    auto layout_error = [&](const PdConfig& config) {
+        auto pd = spawn_pd(g_loader, image("probe"), config);
+        return pd.ok() ? pd::LayoutError::kCount : pd.error().layout_error;
+    };
+    pd::RegionSpec regions[2];
+    regions[0].name = "a";
+    regions[0].address = 0x1000'0000;
+    regions[0].size = 0x1000;
+    regions[1] = regions[0];
+    regions[1].name = "b";
+    PdConfig config;
+    config.parent_endpoint = ep;
+    config.regions = regions;
+    CHECK(refused(config, ConfigError::kLayout, 1));  // b overlaps a
+    CHECK(layout_error(config) == pd::LayoutError::kOverlap);
+    regions[1].address = 0x1100'0000;
+    regions[1].rights = abi::kMapRead | abi::kMapWrite | abi::kMapExecute;
+    CHECK(refused(config, ConfigError::kLayout, 1));
+    CHECK(layout_error(config) == pd::LayoutError::kWriteExecute);
+    regions[1].rights = abi::kMapRead;
+    regions[1].address = abi::kPdStackTop - config.stack_size - 0x1000;  // in the stack guard
+    CHECK(layout_error(config) == pd::LayoutError::kOverlap);
+    regions[1].address = 0x1100'0000;
+    regions[1].sharing = pd::Sharing::kShared;  // shared, but no frames named
+    CHECK(layout_error(config) == pd::LayoutError::kNeedsFrames);
+    regions[1].sharing = pd::Sharing::kDisjoint;
+    regions[1].frames = ep;  // not a frame
+    CHECK(refused(config, ConfigError::kNotFrames, 1));
+    config.regions = {};
+
+    CapGrant grants[2] = {{"one", ep, 0, abi::kRightsAll, 0}, {"two", ep, 0, abi::kRightsAll, 0}};
+    config.caps = grants;
+    grants[1].source = empty_slot;
+    CHECK(refused(config, ConfigError::kSourceSlotEmpty, 1));
+    grants[1].source = ep;
+    grants[1].slot = abi::kPdSlotSelfVSpace;  // reserved
+    CHECK(refused(config, ConfigError::kChildSlotInvalid, 1));
+    grants[1].slot = 256;  // outside the CNode
+    CHECK(refused(config, ConfigError::kChildSlotInvalid, 1));
+    grants[0].slot = grants[1].slot = 40;
+    CHECK(refused(config, ConfigError::kChildSlotTaken, 1));
+    config.caps = {};
+
+    static char long_argument[4000];
+    for (char& c : long_argument) {
+        c = 'x';
+    }
+    const StringView arguments[] = {"probe", StringView(long_argument, sizeof(long_argument))};
+    config.arguments = arguments;
+    CHECK(refused(config, ConfigError::kArgumentsTooLong, -1));
+    config.arguments = {};
+    config.name = "a-name-of-twenty-four-ch";
+    CHECK(refused(config, ConfigError::kNameTooLong, -1));
+    config.name = "probe";
+    config.fault = FaultPolicy::kCreatorEndpoint;  // no endpoint given
+    CHECK(refused(config, ConfigError::kNoFaultEndpoint, -1));
+    CHECK_EQ(env().slots.free_count(), slots_before);
+    CHECK(pool_is_whole(pool, kSharedPoolBits));  // nothing was ever allocated
+}
+
+USER_TEST(pd, large_page_region_and_new_fault_endpoint) {
+    CHECK(loader_ready());
+    uint64_t pool = pd_pool();
+    use_pool(pool);
+    uint64_t ep = new_endpoint();
+    const StringView arguments[] = {"probe", "region", "big"};
+    pd::RegionSpec region;
+    region.name = "big";
+    region.size = 2 << 20;
+    region.page_size = pd::PageSize::k2M;
+    PdConfig config;
+    config.name = "probe";
+    config.arguments = arguments;
+    config.parent_endpoint = ep;
+    config.fault = FaultPolicy::kNewEndpoint;
+    config.regions = std::span<const pd::RegionSpec>(&region, 1);
+    auto pd = spawn_pd(g_loader, image("probe"), config);
+    CHECK(pd.ok());
+    PdHandle handle = pd.value();
+    CHECK(debug_cap_identify(abi::CapPtr(handle.fault_endpoint)).type == abi::CapType::kEndpoint);
+    sys::Message m;
+    sys::recv(abi::CapPtr(ep), m);
+    CHECK_EQ(m.info.label(), uint64_t{2});
+    CHECK_EQ(m.mr[0] % (2 << 20), uint64_t{0});
+    CHECK_EQ(m.mr[2], uint64_t{2 << 20});
+    sys::reply(m);
+    sys::recv(abi::CapPtr(ep), m);  // it wrote the first and the last word of 2 MiB
+    CHECK_EQ(m.mr[0], uint64_t{0xc0ffee});
+    sys::reply(m);
+    CHECK(exits_with(ep, 0));
+    destroy_pd(g_loader, handle);
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+}
+
+USER_TEST(pd, exec_keeps_declared_slots_and_drops_the_rest) {
+    CHECK(loader_ready());
+    uint64_t pool = pd_pool();
+    use_pool(pool);
+    uint64_t ep = new_endpoint();
+    uint64_t server = new_endpoint();
+    uint64_t other = new_endpoint();
+    const CapGrant grants[] = {
+        {"server", server, 9, abi::kRightWrite | abi::kRightGrantReply, 0x99},
+        {"other", other, 10, abi::kRightWrite, 0}};
+    const StringView first_args[] = {"probe", "args"};
+    PdConfig config;
+    config.name = "probe";
+    config.arguments = first_args;
+    config.parent_endpoint = ep;
+    config.caps = grants;
+    auto pd = spawn_pd(g_loader, image("probe"), config);
+    CHECK(pd.ok());
+    PdHandle handle = pd.value();
+    sys::Message m;
+    sys::recv(abi::CapPtr(ep), m);
+    CHECK_EQ(m.info.label(), uint64_t{1});
+    // Re-image as the dynamic-3 client, declaring only slot 9: it keeps that channel (same
+    // badge, not re-minted: the grant's own badge differs), slot 10 is emptied.
+    const CapGrant kept[] = {{"server", server, 9, abi::kRightWrite, 0x55}};
+    const StringView second_args[] = {"probe", "server"};
+    config.arguments = second_args;
+    config.caps = kept;
+    config.self_caps = true;
+    CHECK(exec_pd(g_loader, handle, image("probe"), config).ok());
+    sys::recv(abi::CapPtr(server), m);
+    CHECK_EQ(m.badge_or_cap, uint64_t{0x99});
+    uint64_t probe = new_slot();
+    InvocationResult r = cnode_copy(kRootCNode, probe, kRootDepth, abi::CapPtr(handle.cnode), 10,
+                                    abi::kPdCNodeRadix, abi::kRightsAll);
+    CHECK(!r.ok());  // slot 10 is empty now
+    r = cnode_copy(kRootCNode, probe, kRootDepth, abi::CapPtr(handle.cnode), 9, abi::kPdCNodeRadix,
+                   abi::kRightsAll);
+    CHECK(r.ok());
+    CHECK(cnode_delete(kRootCNode, probe, kRootDepth).ok());
+    destroy_pd(g_loader, handle);
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
 }
 
 }  // namespace tessera::test

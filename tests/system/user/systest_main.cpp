@@ -69,6 +69,14 @@ void map_archive() {
     g_env.archive_size = info->boot_module_size;
 }
 
+uint64_t shared_pool() {
+    static uint64_t pool = 0;
+    if (pool == 0) {
+        pool = new_untyped(kSharedPoolBits);
+    }
+    return pool;
+}
+
 uint64_t new_untyped(unsigned size_bits) {
     return make_objects(g_env.pool.value(), abi::ObjectType::kUntyped, size_bits);
 }

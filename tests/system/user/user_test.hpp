@@ -33,6 +33,10 @@ uint64_t new_slot();
 void map_archive();
 // A fresh untyped of 2^size_bits bytes carved from the pool, or slot 0 on failure.
 uint64_t new_untyped(unsigned size_bits);
+// An 8 MiB untyped cases share: each case that uses it must leave it without children (it is
+// whole again then), so the memory serves every case instead of being used up.
+constexpr unsigned kSharedPoolBits = 23;
+uint64_t shared_pool();
 // Retypes `count` objects of type from untyped into fresh slots; returns the first slot or 0.
 uint64_t make_objects(uint64_t untyped, abi::ObjectType type, uint64_t size_bits,
                       uint64_t count = 1);

@@ -1,6 +1,8 @@
-// A program that crashes on purpose, to show crash containment: the kind of crash is the
-// argument word (0 null read, 1 write to its own code, 2 execute data, 3 stack overflow into
-// the guard page). Its parent receives the fault, reports it and tears the PD down.
+// A program that crashes on purpose, to show crash containment: the kind of crash is its first
+// argument (null: null read, code: write to its own code, data: execute data, stack: stack
+// overflow into the guard below its stack). Its parent receives the fault, reports it and tears the
+// PD down.
+#include "base/string_view.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/process.hpp"
 
@@ -23,9 +25,13 @@ volatile uint64_t g_limit = ~uint64_t{0};  // never reached: the guard page stop
 
 }  // namespace
 
-extern "C" void tessera_start(uint64_t parent, uint64_t kind) {
-    set_parent_endpoint(parent);
-    println("crasher: crashing on purpose (kind {})", kind);
+int main(int argc, char** argv, char** /*envp*/) {
+    StringView kinds[] = {"null", "code", "data", "stack"};
+    unsigned kind = 0;
+    while (argc >= 2 && kind < 4 && !(kinds[kind] == StringView(argv[1]))) {
+        ++kind;
+    }
+    println("crasher: crashing on purpose ({})", kind < 4 ? kinds[kind] : StringView("stack"));
     switch (kind) {
         case 0:
             // The null read is the point of this case.
@@ -33,7 +39,7 @@ extern "C" void tessera_start(uint64_t parent, uint64_t kind) {
             (void)*reinterpret_cast<volatile uint64_t*>(0);
             break;
         case 1:
-            *reinterpret_cast<volatile uint32_t*>(reinterpret_cast<uint64_t>(&tessera_start)) = 0;
+            *reinterpret_cast<volatile uint32_t*>(reinterpret_cast<uint64_t>(&recurse)) = 0;
             break;
         case 2:
             reinterpret_cast<void (*)()>(g_data_code)();
@@ -42,5 +48,5 @@ extern "C" void tessera_start(uint64_t parent, uint64_t kind) {
             (void)recurse(0);
             break;
     }
-    pd_exit(1);  // not reached
+    return 1;  // not reached
 }

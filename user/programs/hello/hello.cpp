@@ -1,8 +1,11 @@
-// A program loaded at run time: greets on the console, calls its parent through the badged
-// endpoint it was given (proving the IPC path across CSpaces), and exits with a status.
+// A program loaded at run time: greets with its arguments on the console, calls its parent
+// through the badged endpoint it was given (proving the IPC path across CSpaces) with a number
+// from its first argument and its fresh .data and .bss, and exits with the parent's answer.
 #include "abi/process.hpp"
+#include "base/string_view.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/process.hpp"
+#include "tessera/startup.hpp"
 #include "tessera/syscall.hpp"
 
 using namespace tessera;
@@ -12,15 +15,22 @@ uint64_t g_counter = 5;  // .data: reset on every load
 uint64_t g_zeroed;       // .bss
 }  // namespace
 
-extern "C" void tessera_start(uint64_t parent, uint64_t argument) {
-    set_parent_endpoint(parent);
-    println("hello: running in a protection domain created at run time (argument {})", argument);
+int main(int argc, char** argv, char** /*envp*/) {
+    uint64_t number = 0;
+    if (argc >= 2) {
+        (void)parse_u64(StringView(argv[1]), number);
+    }
+    print("hello: running in a protection domain created at run time; argv:");
+    for (int i = 0; i < argc; ++i) {
+        print(" \"{}\"", argv[i]);
+    }
+    println("");
     sys::Message m;
     m.info = abi::MessageInfo(0x4e110, 0, 0, 3);
-    m.mr[0] = argument + 1;
+    m.mr[0] = number + 1;
     m.mr[1] = g_counter++;
     m.mr[2] = g_zeroed++;
-    sys::call(abi::CapPtr(parent), m);
+    sys::call(abi::CapPtr(startup_record()->parent_endpoint), m);
     println("hello: my parent answered {}", m.mr[0]);
-    pd_exit(m.mr[0]);
+    return static_cast<int>(m.mr[0]);
 }

@@ -1,0 +1,237 @@
+// Protection-domain benchmark root task (run with `pmu_user` and the benchmark archive): guest
+// instructions, read from the PMU instruction counter (exact under QEMU -icount), from a spawn
+// request to the PD's first instruction in main and to its exit seen by the parent; the same
+// for exec; teardown; and where a spawn's instructions go, phase by phase. Images: `minimal`
+// and the same program with 4 KiB, 64 KiB, 1 MiB and 4 MiB of initialized data.
+#include "abi/bootinfo.hpp"
+#include "abi/process.hpp"
+#include "cpio/cpio_reader.hpp"
+#include "tessera/debug_print.hpp"
+#include "tessera/invocation.hpp"
+#include "tessera/pd_loader.hpp"
+#include "tessera/syscall.hpp"
+
+using namespace tessera;
+
+namespace {
+
+constexpr abi::CapPtr kRoot{abi::kSlotInitThreadCNode};
+constexpr abi::CapPtr kVSpace{abi::kSlotInitThreadVSpace};
+constexpr uint64_t kArchiveAddress = 0x7d00'0000'0000;
+
+uint64_t instructions() {
+    uint64_t v;
+    asm volatile("isb; mrs %0, pmevcntr0_el0" : "=r"(v)::"memory");
+    return v;
+}
+
+SlotAllocator g_slots;
+UntypedAllocator g_memory;
+LoaderEnvironment g_loader;
+SpawnProfile g_profile;
+uint64_t g_ep = 0;
+
+// A child's exit status is the low 31 bits of the counter it read first.
+uint64_t since(uint64_t start, uint64_t child) {
+    return (child - start) & 0x7fff'ffff;
+}
+
+PdConfig config_for(StringView name, std::span<const StringView> arguments) {
+    PdConfig config;
+    config.name = name;
+    config.arguments = arguments;
+    config.parent_endpoint = g_ep;
+    config.priority = 254;
+    config.stack_size = 4096;
+    config.heap_size = 0;
+    return config;
+}
+
+struct Figures {
+    uint64_t to_first = 0;
+    uint64_t to_exit = 0;
+    uint64_t teardown = 0;
+    uint64_t exec_to_first = 0;
+    uint64_t pages = 0;
+    uint64_t tables = 0;
+    uint64_t budget = 0;
+    uint64_t phases[static_cast<size_t>(SpawnPhase::kCount)] = {};
+    uint64_t exec_phases[static_cast<size_t>(SpawnPhase::kCount)] = {};
+};
+
+bool expect_exit(sys::Message& m) {
+    sys::recv(abi::CapPtr(g_ep), m);
+    if (m.info.label() != static_cast<uint64_t>(abi::ProcessLabel::kExit)) {
+        println("spawn benchmark: unexpected message (label {:#x})", m.info.label());
+        return false;
+    }
+    return true;
+}
+
+// Spawns `image` runs times (and as many execs of a waiting minimal PD into it).
+bool measure(std::span<const uint8_t> image, std::span<const uint8_t> minimal, StringView name,
+             unsigned runs, Figures& f) {
+    static const StringView kCounter[] = {"image", "counter"};
+    static const StringView kWait[] = {"minimal", "wait"};
+    for (unsigned i = 0; i < runs; ++i) {
+        g_profile = SpawnProfile{};
+        g_profile.clock = instructions;
+        uint64_t start = instructions();
+        auto pd = spawn_pd(g_loader, image, config_for(name, kCounter));
+        if (!pd) {
+            println("spawn benchmark: spawning {} failed while {}: {}", name,
+                    to_string(pd.error().step), detail(pd.error()));
+            return false;
+        }
+        sys::Message m;
+        if (!expect_exit(m)) {
+            return false;
+        }
+        f.to_exit += instructions() - start;
+        f.to_first += since(start, m.mr[0]);
+        for (size_t p = 0; p < static_cast<size_t>(SpawnPhase::kCount); ++p) {
+            f.phases[p] += g_profile.phase[p];
+        }
+        PdHandle handle = pd.value();
+        f.pages = handle.pages;
+        f.tables = handle.tables;
+        f.budget = pd_memory(handle);
+        uint64_t t0 = instructions();
+        destroy_pd(g_loader, handle);
+        f.teardown += instructions() - t0;
+
+        // exec: a minimal PD waiting in a call is re-imaged with this image.
+        auto waiting = spawn_pd(g_loader, minimal, config_for("minimal", kWait));
+        if (!waiting) {
+            return false;
+        }
+        sys::recv(abi::CapPtr(g_ep), m);  // its call
+        PdHandle w = waiting.value();
+        g_profile = SpawnProfile{};
+        g_profile.clock = instructions;
+        start = instructions();
+        auto execed = exec_pd(g_loader, w, image, config_for(name, kCounter));
+        if (!execed || !expect_exit(m)) {
+            println("spawn benchmark: exec into {} failed", name);
+            return false;
+        }
+        f.exec_to_first += since(start, m.mr[0]);
+        for (size_t p = 0; p < static_cast<size_t>(SpawnPhase::kCount); ++p) {
+            f.exec_phases[p] += g_profile.phase[p];
+        }
+        destroy_pd(g_loader, w);
+    }
+    return true;
+}
+
+}  // namespace
+
+extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
+    const auto* info = reinterpret_cast<const abi::BootInfo*>(argument);
+    set_ipc_buffer(reinterpret_cast<abi::IpcBuffer*>(info->ipc_buffer));
+    g_slots.init(info->empty.start, info->empty.end);
+    uint64_t pool = 0;
+    unsigned best = 0;
+    for (uint64_t i = 0; i < info->untyped_count; ++i) {
+        const abi::UntypedDescriptor& d = info->untyped_list[i];
+        if (d.is_device == 0 && d.size_bits > best) {
+            best = d.size_bits;
+            pool = info->untyped.start + i;
+        }
+    }
+    auto make = [&](abi::ObjectType type, uint64_t bits) {
+        uint64_t s = g_slots.allocate();
+        return untyped_retype(abi::CapPtr(pool), type, bits, kRoot, 0, 0, s, 1).ok() ? s : 0;
+    };
+    // The archive, read-only.
+    uint64_t va = kArchiveAddress;
+    for (uint64_t f = info->boot_module_frames.start; f < info->boot_module_frames.end; ++f) {
+        while (frame_map(abi::CapPtr(f), kVSpace, va, abi::kMapRead, abi::MapAttributes::kCached)
+                   .error == abi::Error::kFailedLookup) {
+            (void)page_table_map(abi::CapPtr(make(abi::ObjectType::kPageTable, 0)), kVSpace, va);
+        }
+        va += 4096;
+    }
+    auto archive = cpio::Archive::parse(std::span<const uint8_t>(
+        reinterpret_cast<const uint8_t*>(kArchiveAddress + info->boot_module_offset),
+        info->boot_module_size));
+    if (!archive) {
+        println("spawn benchmark: no image archive (run with --module)");
+        sys::debug_halt(1);
+    }
+    uint64_t asid_pool = g_slots.allocate();
+    (void)asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl),
+                                 abi::CapPtr(make(abi::ObjectType::kUntyped, 12)), kRoot,
+                                 asid_pool, 64);
+    g_ep = make(abi::ObjectType::kEndpoint, 0);
+    constexpr unsigned kMemoryBits = 25;  // a 4 MiB image's budget is 8 MiB
+    uint64_t memory = make(abi::ObjectType::kUntyped, kMemoryBits);
+    if (!g_memory.init(kRoot, memory, kMemoryBits, &g_slots, 14)) {
+        println("spawn benchmark: no memory pool");
+        sys::debug_halt(1);
+    }
+    g_loader.asid_pool = abi::CapPtr(asid_pool);
+    g_loader.memory = &g_memory;
+    g_loader.slots = &g_slots;
+    g_loader.profile = &g_profile;
+    g_profile.clock = instructions;
+    (void)loader_init(g_loader);
+
+    auto minimal = archive.value().find("minimal");
+    if (!minimal) {
+        println("spawn benchmark: the archive has no 'minimal'");
+        sys::debug_halt(1);
+    }
+    struct Row {
+        const char* image;
+        unsigned runs;
+        Figures f;
+    };
+    static Row rows[] = {{"minimal", 10, {}},  {"sized-4k", 10, {}}, {"sized-64k", 5, {}},
+                         {"sized-1m", 2, {}},  {"sized-4m", 1, {}}};
+    println("");
+    println("Benchmark: protection domains (instructions; spawn, exec and teardown averages)");
+    println("| {:<10} | {:<9} | {:<6} | {:<12} | {:<12} | {:<13} | {:<10} | {:<9} |", "image",
+            "bytes", "pages", "to first", "to exit seen", "exec to first", "teardown",
+            "per page");
+    println("|------------|-----------|--------|--------------|--------------|---------------|"
+            "------------|-----------|");
+    uint64_t minimal_first = 0;
+    uint64_t minimal_pages = 0;
+    for (Row& row : rows) {
+        auto entry = archive.value().find(row.image);
+        if (!entry || !measure(entry->data, minimal->data, row.image, row.runs, row.f)) {
+            println("| {:<10} | (not in the archive or failed)", row.image);
+            continue;
+        }
+        Figures& f = row.f;
+        uint64_t first = f.to_first / row.runs;
+        if (minimal_pages == 0) {
+            minimal_first = first;
+            minimal_pages = f.pages;
+        }
+        uint64_t extra = f.pages > minimal_pages ? f.pages - minimal_pages : 0;
+        uint64_t per_page = extra > 0 ? (first - minimal_first) / extra : 0;
+        println("| {:<10} | {:9} | {:6} | {:12} | {:12} | {:13} | {:10} | {:9} |", row.image,
+                entry->data.size(), f.pages, first, f.to_exit / row.runs,
+                f.exec_to_first / row.runs, f.teardown / row.runs, per_page);
+    }
+    println("");
+    println("Where a spawn's instructions go (averages; exec in the last column):");
+    println("| {:<40} | {:<10} | {:<10} | {:<10} |", "phase", "minimal", "sized-4m", "exec 4m");
+    println("|------------------------------------------|------------|------------|------------|");
+    for (size_t p = 0; p < static_cast<size_t>(SpawnPhase::kCount); ++p) {
+        println("| {:<40} | {:10} | {:10} | {:10} |", to_string(static_cast<SpawnPhase>(p)),
+                rows[0].f.phases[p] / rows[0].runs, rows[4].f.phases[p] / rows[4].runs,
+                rows[4].f.exec_phases[p] / rows[4].runs);
+    }
+    const Figures& m = rows[0].f;
+    uint64_t kernel_bytes = 4096 + m.tables * 4096 +
+                            (uint64_t{1} << (abi::kPdCNodeRadix + abi::kSlotSizeBits)) +
+                            (uint64_t{1} << abi::kTcbSizeBits);
+    println("");
+    println("memory per minimal PD beyond its {} pages: {} bytes (VSpace, {} tables, CNode, TCB); "
+            "budgets reserved: {} bytes",
+            m.pages, kernel_bytes, m.tables, m.budget);
+    sys::debug_halt(0);
+}

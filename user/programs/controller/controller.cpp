@@ -1,0 +1,534 @@
+// The controller: an ordinary PD that creates, re-images and destroys PDs for its clients over
+// IPC (tessera/service_protocol.hpp). Its creator gives it an untyped pool ("pool"), an ASID
+// pool ("asid-pool"), the endpoint it serves ("service"), a client capability to the image
+// store ("store") and its own CNode, VSpace and TCB; argv[1] is log2 of the pool's size. It
+// maps the archive read-only from the store's frames, then serves spawn / wait / kill / exec /
+// list / memory requests. Every PD it makes draws its budgets from a buddy allocator over the
+// pool, so a PD's end is a revoke that returns every byte at once.
+//
+// One endpoint carries everything, told apart by badge: clients (badges below kChildBadge,
+// minted by the creator), its PDs' calls and exit reports (kChildBadge + id), and their faults
+// (kFaultBit | id).
+#include <optional>
+
+#include "abi/fault.hpp"
+#include "abi/ipc_buffer.hpp"
+#include "abi/process.hpp"
+#include "base/format.hpp"
+#include "base/string_view.hpp"
+#include "cpio/cpio_reader.hpp"
+#include "tessera/debug_print.hpp"
+#include "tessera/invocation.hpp"
+#include "tessera/pd_loader.hpp"
+#include "tessera/service_protocol.hpp"
+#include "tessera/startup.hpp"
+#include "tessera/syscall.hpp"
+
+using namespace tessera;
+using service::ControllerLabel;
+using service::Ending;
+using service::StatusCode;
+
+namespace {
+
+constexpr uint64_t kChildBadge = 0x1000;
+constexpr uint64_t kFaultBit = uint64_t{1} << 63;
+constexpr uint64_t kArchiveAddress = 0x7d00'0000'0000;
+constexpr uint64_t kDepth = 64;
+constexpr unsigned kMaxPds = 16;
+constexpr unsigned kMaxServices = 4;
+constexpr unsigned kMaxArguments = 16;
+constexpr uint64_t kChildPriority = 100;
+
+struct Pd {
+    bool used = false;
+    char name[24] = {};
+    PdHandle handle;
+    uint64_t waiter = 0;  // slot of the reply capability of a client waiting for its end
+    int service = -1;     // the service it serves, if any
+};
+
+struct Service {
+    bool used = false;
+    char name[24] = {};
+    uint64_t endpoint = 0;  // slot of the endpoint (all rights)
+    uint64_t block = 0;     // the memory it was made from
+};
+
+struct Controller {
+    LoaderEnvironment loader;
+    SlotAllocator slots;
+    UntypedAllocator memory;
+    abi::CapPtr service_ep;
+    abi::CapPtr pool;
+    unsigned pool_bits = 0;
+    std::optional<cpio::Archive> archive;  // once mapped
+    Pd pds[kMaxPds];
+    Service services[kMaxServices];
+};
+
+Controller g_controller;
+
+void copy_name(char (&dest)[24], StringView name) {
+    size_t i = 0;
+    for (; i < name.size() && i + 1 < sizeof(dest); ++i) {
+        dest[i] = name[i];
+    }
+    dest[i] = '\0';
+}
+
+// Splits a command line into at most kMaxArguments words (pointing into line).
+size_t split(StringView line, StringView (&words)[kMaxArguments]) {
+    size_t n = 0;
+    size_t i = 0;
+    while (i < line.size() && n < kMaxArguments) {
+        while (i < line.size() && line[i] == ' ') {
+            ++i;
+        }
+        size_t start = i;
+        while (i < line.size() && line[i] != ' ') {
+            ++i;
+        }
+        if (i > start) {
+            words[n++] = line.substr(start, i - start);
+        }
+    }
+    return n;
+}
+
+void reply_status(sys::Message& m, StatusCode status, StringView text = {}) {
+    unsigned length = text.empty() ? 0 : service::put_text(m, text);
+    m.info = abi::MessageInfo(static_cast<uint64_t>(status), 0, 0, length);
+}
+
+// A new kernel object (a page table or an endpoint) in its own 4 KiB block of the pool, into a
+// fresh slot; block_out receives the block. 0 on failure.
+uint64_t make_object(abi::ObjectType type, uint64_t& block_out) {
+    uint64_t block = g_controller.memory.allocate(12);
+    uint64_t slot = g_controller.slots.allocate();
+    if (block == 0 || slot == 0 ||
+        !untyped_retype(abi::CapPtr(block), type, 0, g_controller.loader.cnode, 0, 0, slot, 1)
+             .ok()) {
+        g_controller.memory.free(block);
+        g_controller.slots.free(slot);
+        return 0;
+    }
+    block_out = block;
+    return slot;
+}
+
+// Fetches the archive's frames from the image store and maps them read-only here.
+bool map_archive(abi::CapPtr store) {
+    abi::IpcBuffer* buffer = ipc_buffer();
+    uint64_t count = 1;
+    uint64_t offset = 0;
+    uint64_t size = 0;
+    for (uint64_t i = 0; i < count; ++i) {
+        uint64_t slot = g_controller.slots.allocate();
+        buffer->receive_cnode = g_controller.loader.cnode;
+        buffer->receive_index = slot;
+        buffer->receive_depth = kDepth;
+        sys::Message m;
+        m.info = abi::MessageInfo(static_cast<uint64_t>(service::StoreLabel::kFrame), 0, 0, 1);
+        m.mr[0] = i;
+        sys::call(store, m);
+        if (m.info.label() != 0 || m.info.extra_caps() != 1) {
+            println("controller: the image store gave no frame {} (status {})", i,
+                    m.info.label());
+            return false;
+        }
+        count = m.mr[0];
+        offset = m.mr[1];
+        size = m.mr[2];
+        uint64_t va = kArchiveAddress + i * 4096;
+        for (;;) {
+            InvocationResult r = frame_map(abi::CapPtr(slot), g_controller.loader.vspace, va,
+                                           abi::kMapRead, abi::MapAttributes::kCached);
+            if (r.ok()) {
+                break;
+            }
+            uint64_t block = 0;  // kept: the archive stays mapped
+            uint64_t table = make_object(abi::ObjectType::kPageTable, block);
+            if (r.error != abi::Error::kFailedLookup || table == 0 ||
+                !page_table_map(abi::CapPtr(table), g_controller.loader.vspace, va).ok()) {
+                println("controller: cannot map the archive: {}", abi::error_name(r.error));
+                return false;
+            }
+        }
+    }
+    auto archive = cpio::Archive::parse(std::span<const uint8_t>(
+        reinterpret_cast<const uint8_t*>(kArchiveAddress + offset), size));
+    if (!archive) {
+        println("controller: the archive is not valid: {}", cpio::to_string(archive.error()));
+        return false;
+    }
+    g_controller.archive.emplace(archive.value());
+    return true;
+}
+
+// --- PDs --------------------------------------------------------------------------------
+
+int pd_id(uint64_t id) {
+    return id < kMaxPds && g_controller.pds[id].used ? static_cast<int>(id) : -1;
+}
+
+// The configuration of every PD the controller makes: argv from the command line, its parent
+// and fault endpoints badged with its id, and the directory of running services.
+struct Config {
+    StringView arguments[kMaxArguments];
+    CapGrant grants[kMaxServices + 1];
+    PdConfig pd;
+
+    Config(unsigned id, std::span<const StringView> argv, int own_service) {
+        static const StringView kEnvironment[] = {"CONTROLLER=tessera"};
+        size_t n = 0;
+        for (StringView a : argv) {
+            arguments[n++] = a;
+        }
+        pd.name = arguments[0];
+        pd.priority = kChildPriority;
+        pd.arguments = std::span<const StringView>(arguments, n);
+        pd.environment = kEnvironment;
+        pd.parent_endpoint = g_controller.service_ep.value();
+        pd.badge = kChildBadge + id;
+        pd.fault = FaultPolicy::kCreatorEndpoint;
+        pd.fault_endpoint = g_controller.service_ep.value();
+        pd.fault_badge = kFaultBit | id;
+        size_t g = 0;
+        for (int s = 0; s < static_cast<int>(kMaxServices); ++s) {
+            const Service& service = g_controller.services[s];
+            if (!service.used) {
+                continue;
+            }
+            if (s == own_service) {  // the server's own end: it receives on it
+                grants[g++] = CapGrant{"service", service.endpoint, 0, abi::kRightsAll, 0, false};
+            } else {
+                grants[g++] = CapGrant{service.name, service.endpoint, 0,
+                                       abi::kRightWrite | abi::kRightGrantReply, id + 1, false};
+            }
+        }
+        pd.caps = std::span<const CapGrant>(grants, g);
+    }
+};
+
+int new_service(StringView name) {
+    for (int s = 0; s < static_cast<int>(kMaxServices); ++s) {
+        Service& service = g_controller.services[s];
+        if (!service.used) {
+            service.endpoint = make_object(abi::ObjectType::kEndpoint, service.block);
+            if (service.endpoint == 0) {
+                return -1;
+            }
+            service.used = true;
+            copy_name(service.name, name);
+            return s;
+        }
+    }
+    return -1;
+}
+
+void end_service(int s) {
+    Service& service = g_controller.services[s];
+    // Revoking takes every client's badged copy with it; then the endpoint itself goes.
+    while (!cnode_revoke(g_controller.loader.cnode, service.endpoint, kDepth).ok()) {
+    }
+    (void)cnode_delete(g_controller.loader.cnode, service.endpoint, kDepth);
+    g_controller.slots.free(service.endpoint);
+    g_controller.memory.free(service.block);
+    service = Service{};
+}
+
+// Tears PD id down and tells a waiting client how it ended.
+void end_pd(unsigned id, Ending how, uint64_t status) {
+    Pd& pd = g_controller.pds[id];
+    destroy_pd(g_controller.loader, pd.handle);
+    if (pd.service >= 0) {
+        end_service(pd.service);
+    }
+    if (pd.waiter != 0) {
+        sys::Message m;
+        m.info = abi::MessageInfo(0, 0, 0, 2);
+        m.mr[0] = static_cast<uint64_t>(how);
+        m.mr[1] = status;
+        sys::send(abi::CapPtr(pd.waiter), m);
+        (void)cnode_delete(g_controller.loader.cnode, pd.waiter, kDepth);
+        g_controller.slots.free(pd.waiter);
+    }
+    pd = Pd{};
+}
+
+void spawn(sys::Message& m) {
+    char line[service::kMaxText + 1];
+    StringView words[kMaxArguments];
+    size_t n = split(service::get_text(m, line), words);
+    if (n == 0) {
+        reply_status(m, StatusCode::kBadRequest, "no image named");
+        return;
+    }
+    bool serve = (m.mr[0] & service::kSpawnServe) != 0;
+    auto entry = g_controller.archive->find(words[0]);
+    if (!entry || !entry->is_regular_file()) {
+        reply_status(m, StatusCode::kNotFound, "no such image (try ls)");
+        return;
+    }
+    unsigned id = 0;
+    while (id < kMaxPds && g_controller.pds[id].used) {
+        ++id;
+    }
+    if (id == kMaxPds) {
+        reply_status(m, StatusCode::kNoResources, "too many PDs (kill one first)");
+        return;
+    }
+    int service = -1;
+    if (serve) {
+        service = new_service(words[0]);
+        if (service < 0) {
+            reply_status(m, StatusCode::kNoResources, "no room for another service");
+            return;
+        }
+    }
+    Config config(id, std::span<const StringView>(words, n), service);
+    auto pd = spawn_pd(g_controller.loader, entry->data, config.pd);
+    if (!pd) {
+        if (service >= 0) {
+            end_service(service);
+        }
+        char text[160];
+        BufferWriter why(text, sizeof(text));
+        why.print("failed while {}: {}", to_string(pd.error().step), detail(pd.error()));
+        bool memory = pd.error().kernel_error == abi::Error::kNotEnoughMemory;
+        reply_status(m, memory ? StatusCode::kNoResources : StatusCode::kRefused, why.view());
+        return;
+    }
+    Pd& slot = g_controller.pds[id];
+    slot.used = true;
+    slot.handle = pd.value();
+    slot.service = service;
+    copy_name(slot.name, words[0]);
+    m.mr[0] = id;
+    m.info = abi::MessageInfo(0, 0, 0, 1);
+}
+
+// Returns false when the reply is deferred until the PD ends.
+bool wait(sys::Message& m) {
+    int id = pd_id(m.mr[0]);
+    if (id < 0) {
+        reply_status(m, StatusCode::kNotFound, "no such PD");
+        return true;
+    }
+    Pd& pd = g_controller.pds[id];
+    if (pd.waiter != 0) {
+        reply_status(m, StatusCode::kBadRequest, "someone already waits for it");
+        return true;
+    }
+    uint64_t slot = g_controller.slots.allocate();
+    const uint64_t args[] = {slot, kDepth};
+    if (slot == 0 ||
+        !invoke(g_controller.loader.cnode, abi::InvocationLabel::kCNodeSaveCaller, args).ok()) {
+        reply_status(m, StatusCode::kNoResources, "no slot for the reply");
+        return true;
+    }
+    pd.waiter = slot;
+    return false;
+}
+
+void kill(sys::Message& m) {
+    int id = pd_id(m.mr[0]);
+    if (id < 0) {
+        reply_status(m, StatusCode::kNotFound, "no such PD");
+        return;
+    }
+    char name[24];
+    copy_name(name, g_controller.pds[id].name);
+    end_pd(static_cast<unsigned>(id), Ending::kKilled, 0);
+    reply_status(m, StatusCode::kOk, name);
+}
+
+// Re-images PD id with the command line in `line`; the reply (or, for a PD re-imaging itself,
+// the lack of one) is decided by the caller.
+void exec(unsigned id, StringView line, sys::Message& m) {
+    StringView words[kMaxArguments];
+    size_t n = split(line, words);
+    if (n == 0) {
+        reply_status(m, StatusCode::kBadRequest, "no image named");
+        return;
+    }
+    auto entry = g_controller.archive->find(words[0]);
+    if (!entry || !entry->is_regular_file()) {
+        reply_status(m, StatusCode::kNotFound, "no such image (try ls)");
+        return;
+    }
+    Pd& pd = g_controller.pds[id];
+    Config config(id, std::span<const StringView>(words, n), pd.service);
+    auto result = exec_pd(g_controller.loader, pd.handle, entry->data, config.pd);
+    if (!result) {
+        char text[160];
+        BufferWriter why(text, sizeof(text));
+        why.print("failed while {}: {}", to_string(result.error().step), detail(result.error()));
+        reply_status(m, StatusCode::kRefused, why.view());
+        return;
+    }
+    copy_name(pd.name, words[0]);
+    reply_status(m, StatusCode::kOk, pd.name);
+}
+
+void list(sys::Message& m) {
+    uint64_t index = m.mr[0];
+    for (unsigned id = 0; id < kMaxPds; ++id) {
+        const Pd& pd = g_controller.pds[id];
+        if (pd.used && index-- == 0) {
+            auto state = pd.service >= 0  ? service::PdState::kServing
+                         : pd.waiter != 0 ? service::PdState::kWaitedFor
+                                          : service::PdState::kRunning;
+            m.mr[0] = id;
+            m.mr[1] = pd_memory(pd.handle);
+            m.mr[2] = kChildPriority | (static_cast<uint64_t>(state) << 8);
+            unsigned length = service::put_text(m, pd.name);
+            m.info = abi::MessageInfo(0, 0, 0, length);
+            return;
+        }
+    }
+    reply_status(m, StatusCode::kNotFound);
+}
+
+void memory(sys::Message& m) {
+    uint64_t held = 0;
+    for (const Pd& pd : g_controller.pds) {
+        held += pd.used ? pd_memory(pd.handle) : 0;
+    }
+    m.mr[0] = g_controller.memory.size();
+    m.mr[1] = held;
+    m.mr[2] = g_controller.memory.free_bytes();
+    m.info = abi::MessageInfo(0, 0, 0, 3);
+}
+
+// A message from one of its PDs (calls on the parent endpoint). False: no reply.
+bool from_pd(unsigned id, sys::Message& m) {
+    Pd& pd = g_controller.pds[id];
+    auto label = m.info.label();
+    if (label == static_cast<uint64_t>(abi::ProcessLabel::kExit)) {
+        println("[{}] {} exited with status {}", id, pd.name, m.mr[0]);
+        end_pd(id, Ending::kExited, m.mr[0]);
+        return false;
+    }
+    if (label == static_cast<uint64_t>(ControllerLabel::kExecSelf)) {
+        char line[service::kMaxText + 1];
+        StringView text = service::get_text(m, line);
+        exec(id, text, m);
+        // Re-imaged: it starts afresh and never sees a reply. Refused: it hears why.
+        return m.info.label() != 0;
+    }
+    if (label == service::kGreetLabel) {  // hello's greeting: answered with ten times its word
+        m.info = abi::MessageInfo(0, 0, 0, 1);
+        m.mr[0] *= 10;
+        return true;
+    }
+    reply_status(m, StatusCode::kBadRequest, "unknown request");
+    return true;
+}
+
+void fault(unsigned id, const sys::Message& m) {
+    static const char* const kAccess[] = {"read", "write", "execute"};
+    Pd& pd = g_controller.pds[id];
+    bool vm = m.info.label() == static_cast<uint64_t>(abi::FaultType::kVmFault);
+    println("[{}] {} crashed: {} of {:#x} at pc {:#x}; torn down", id, pd.name,
+            vm && m.mr[2] < 3 ? kAccess[m.mr[2]] : "exception", vm ? m.mr[0] : m.mr[1],
+            vm ? m.mr[1] : m.mr[0]);
+    end_pd(id, Ending::kCrashed, m.info.label());
+}
+
+// Handles one message; false when no reply is due.
+bool handle(sys::Message& m) {
+    uint64_t badge = m.badge_or_cap;
+    if ((badge & kFaultBit) != 0) {
+        int id = pd_id(badge & ~kFaultBit);
+        if (id >= 0) {
+            fault(static_cast<unsigned>(id), m);
+        }
+        return false;  // a faulting thread is torn down, never resumed
+    }
+    if (badge >= kChildBadge) {
+        int id = pd_id(badge - kChildBadge);
+        return id >= 0 ? from_pd(static_cast<unsigned>(id), m) : false;
+    }
+    switch (static_cast<ControllerLabel>(m.info.label())) {
+        case ControllerLabel::kSpawn:
+            spawn(m);
+            return true;
+        case ControllerLabel::kWait:
+            return wait(m);
+        case ControllerLabel::kKill:
+            kill(m);
+            return true;
+        case ControllerLabel::kExec: {
+            int id = pd_id(m.mr[0]);
+            char line[service::kMaxText + 1];
+            StringView text = service::get_text(m, line);
+            if (id < 0) {
+                reply_status(m, StatusCode::kNotFound, "no such PD");
+            } else {
+                exec(static_cast<unsigned>(id), text, m);
+            }
+            return true;
+        }
+        case ControllerLabel::kList:
+            list(m);
+            return true;
+        case ControllerLabel::kMemory:
+            memory(m);
+            return true;
+        default:
+            reply_status(m, StatusCode::kBadRequest, "unknown request");
+            return true;
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv, char** /*envp*/) {
+    const abi::StartupCap* pool = find_cap("pool");
+    const abi::StartupCap* asid_pool = find_cap("asid-pool");
+    const abi::StartupCap* service_ep = find_cap("service");
+    const abi::StartupCap* store = find_cap("store");
+    const abi::StartupCap* cnode = find_cap("self-cnode");
+    const abi::StartupCap* vspace = find_cap("self-vspace");
+    const abi::StartupCap* tcb = find_cap("self-tcb");
+    uint64_t pool_bits = 0;
+    if (pool == nullptr || asid_pool == nullptr || service_ep == nullptr || store == nullptr ||
+        cnode == nullptr || vspace == nullptr || tcb == nullptr || argc < 2 ||
+        !parse_u64(StringView(argv[1]), pool_bits) || pool_bits > 47) {
+        println("controller: usage: controller POOL-BITS, with pool, asid-pool, service, store "
+                "and self capabilities");
+        return 1;
+    }
+    const abi::StartupRecord* record = startup_record();
+    Controller& c = g_controller;
+    c.slots.init(record->first_free_slot, uint64_t{1} << record->cnode_radix);
+    c.service_ep = abi::CapPtr(service_ep->slot);
+    c.pool = abi::CapPtr(pool->slot);
+    c.pool_bits = static_cast<unsigned>(pool_bits);
+    c.loader.cnode = abi::CapPtr(cnode->slot);
+    c.loader.vspace = abi::CapPtr(vspace->slot);
+    c.loader.tcb = abi::CapPtr(tcb->slot);
+    c.loader.asid_pool = abi::CapPtr(asid_pool->slot);
+    if (!c.memory.init(c.loader.cnode, c.pool.value(), c.pool_bits, &c.slots)) {
+        println("controller: cannot use the pool");
+        return 3;
+    }
+    c.loader.memory = &c.memory;
+    c.loader.slots = &c.slots;
+    if (!map_archive(abi::CapPtr(store->slot)) || !loader_init(c.loader).ok()) {
+        return 2;
+    }
+    println("controller: ready; {} KiB pool, {} free slots", c.memory.size() >> 10,
+            c.slots.free_count());
+    sys::Message m;
+    sys::recv(c.service_ep, m);
+    for (;;) {
+        if (handle(m)) {
+            sys::reply_recv(c.service_ep, m);
+        } else {
+            sys::recv(c.service_ep, m);
+        }
+    }
+}

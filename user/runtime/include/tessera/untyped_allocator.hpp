@@ -1,0 +1,52 @@
+// Untyped memory for a program that makes objects: one large untyped split buddy-style into
+// power-of-two child untypeds on demand (alloc/buddy_tree.hpp), so each user (a PD's budget, a
+// page table, an endpoint) gets its own block and returning it - a revoke - makes it reusable
+// at once, merged with its free buddy. A plain untyped only becomes reusable when every child
+// is gone; this keeps long-running creators (controllers) from running dry.
+#pragma once
+
+#include <cstdint>
+
+#include "abi/capability_pointer.hpp"
+#include "alloc/buddy_tree.hpp"
+#include "tessera/slot_allocator.hpp"
+
+namespace tessera {
+
+class UntypedAllocator {
+  public:
+    static constexpr unsigned kMinBits = 12;
+    static constexpr unsigned kMaxDepth = 12;  // 4096 blocks: 16 MiB in 4 KiB blocks, or more
+                                               // in larger ones
+
+    // pool: an untyped of 2^bits with no children, in cnode (addressed with depth 64), handed
+    // out in blocks of 2^min_bits and up (bits - min_bits <= kMaxDepth; a larger pool is used
+    // in part). Halves get slots from `slots`.
+    bool init(abi::CapPtr cnode, uint64_t pool, unsigned bits, SlotAllocator* slots,
+              unsigned min_bits = kMinBits);
+
+    // The slot of a fresh untyped of 2^bits, or 0 when there is no such block.
+    uint64_t allocate(unsigned bits);
+    // Revokes every object made from the block at slot and returns the block.
+    void free(uint64_t slot);
+
+    [[nodiscard]] uint64_t free_bytes() const { return tree_.free_bytes(); }
+    [[nodiscard]] uint64_t size() const { return uint64_t{1} << bits_; }
+    // True when every block has come back (the pool has no children).
+    [[nodiscard]] bool whole() const { return tree_.whole(); }
+    [[nodiscard]] abi::CapPtr cnode() const { return cnode_; }
+
+  private:
+    friend struct UntypedBackend;
+    using Tree = alloc::BuddyTree<kMaxDepth>;
+
+    abi::CapPtr cnode_;
+    unsigned bits_ = 0;
+    unsigned min_bits_ = kMinBits;
+    SlotAllocator* slots_ = nullptr;
+    Tree tree_;
+    uint16_t slot_of_node_[Tree::kNodes] = {};
+    uint16_t node_of_slot_[SlotAllocator::kMaxSlots] = {};  // allocated blocks only
+};
+
+}  // namespace tessera

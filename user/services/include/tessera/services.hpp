@@ -1,0 +1,51 @@
+// The system services a root task starts: the image store and the controller, each a PD built
+// from the archive, and the client side of their protocols (tessera/service_protocol.hpp).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "abi/bootinfo.hpp"
+#include "base/result.hpp"
+#include "tessera/pd_loader.hpp"
+#include "tessera/service_protocol.hpp"
+
+namespace tessera {
+
+struct ServicesOptions {
+    LoaderEnvironment* loader = nullptr;  // the root's: its memory funds the services and the
+                                          // controller's own pool
+    const abi::BootInfo* info = nullptr;  // the archive's frames
+    std::span<const uint8_t> store_image;
+    std::span<const uint8_t> controller_image;
+    uint64_t parent_endpoint = 0;  // where the services' faults and exits go (root slot)
+    uint64_t store_badge = 0;      // badges of those reports
+    uint64_t controller_badge = 0;
+    unsigned controller_pool_bits = 24;  // the untyped the controller's PDs draw from
+};
+
+struct Services {
+    PdHandle store;
+    PdHandle controller;
+    uint64_t store_client = 0;  // root slots of badged client capabilities (badge 1)
+    uint64_t controller_client = 0;
+};
+
+// Starts the image store, then the controller (which maps the archive from the store), and
+// returns once both serve. The controller's pool and ASID pool are moved into it.
+Result<Services, SpawnError> start_services(const ServicesOptions& options);
+
+// One request and its reply.
+struct ServiceReply {
+    service::StatusCode status = service::StatusCode::kOk;
+    uint64_t mr[3] = {};
+    char text_buffer[service::kMaxText + 1] = {};
+    StringView text;
+
+    [[nodiscard]] bool ok() const { return status == service::StatusCode::kOk; }
+};
+
+ServiceReply service_request(abi::CapPtr endpoint, uint64_t label, uint64_t word0,
+                             StringView text = {});
+
+}  // namespace tessera

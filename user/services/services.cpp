@@ -1,0 +1,162 @@
+// Starting the image store and the controller, and the client side of their protocols.
+#include "tessera/services.hpp"
+
+#include "base/format.hpp"
+#include "tessera/invocation.hpp"
+
+namespace tessera {
+namespace {
+
+constexpr uint64_t kDepth = 64;
+constexpr uint64_t kStorePriority = 150;
+constexpr uint64_t kControllerPriority = 140;
+constexpr uint64_t kControllerMaxPriority = 139;  // its PDs run below it
+
+SpawnError failure(abi::Error error) {
+    SpawnError e;
+    e.step = SpawnStep::kBudget;
+    e.kernel_error = error;
+    return e;
+}
+
+// A new object (of 2^bytes_bits bytes) in its own block of the root's memory, in a fresh root
+// slot. The services keep these for good.
+Result<uint64_t, SpawnError> make(LoaderEnvironment& loader, abi::ObjectType type, uint64_t bits,
+                                  unsigned bytes_bits) {
+    uint64_t block = loader.memory->allocate(bytes_bits);
+    uint64_t slot = loader.slots->allocate();
+    if (block == 0 || slot == 0) {
+        return fail(failure(abi::Error::kNotEnoughMemory));
+    }
+    InvocationResult r = untyped_retype(abi::CapPtr(block), type, bits, loader.cnode, 0, 0, slot, 1);
+    if (!r.ok()) {
+        loader.slots->free(slot);
+        return fail(failure(r.error));
+    }
+    return slot;
+}
+
+Result<uint64_t, SpawnError> mint_client(LoaderEnvironment& loader, uint64_t endpoint) {
+    uint64_t slot = loader.slots->allocate();
+    InvocationResult r = cnode_mint(loader.cnode, slot, kDepth, loader.cnode, endpoint, kDepth,
+                                    abi::kRightWrite | abi::kRightGrantReply, 1);
+    if (slot == 0 || !r.ok()) {
+        return fail(failure(slot == 0 ? abi::Error::kNotEnoughMemory : r.error));
+    }
+    return slot;
+}
+
+}  // namespace
+
+Result<Services, SpawnError> start_services(const ServicesOptions& options) {
+    LoaderEnvironment& loader = *options.loader;
+    const abi::BootInfo& info = *options.info;
+    Services services;
+    uint64_t store_ep = TRY(make(loader, abi::ObjectType::kEndpoint, 0, 12));
+    uint64_t controller_ep = TRY(make(loader, abi::ObjectType::kEndpoint, 0, 12));
+    services.store_client = TRY(mint_client(loader, store_ep));
+    services.controller_client = TRY(mint_client(loader, controller_ep));
+
+    // The store: the archive mapped read-only, its frames, and the endpoint it serves.
+    char offset_text[24];
+    char size_text[24];
+    BufferWriter offset(offset_text, sizeof(offset_text));
+    BufferWriter size(size_text, sizeof(size_text));
+    offset.print("{}", info.boot_module_offset);
+    size.print("{}", info.boot_module_size);
+    const StringView store_args[] = {"imagestore", offset.view(), size.view()};
+    uint64_t frames = info.boot_module_frames.end - info.boot_module_frames.start;
+    pd::RegionSpec archive;
+    archive.name = "archive";
+    archive.kind = abi::RegionKind::kShared;
+    archive.sharing = pd::Sharing::kShared;
+    archive.size = frames * 4096;
+    archive.rights = abi::kMapRead;
+    archive.frames = info.boot_module_frames.start;
+    const BulkGrant archive_frames{"archive-frames", abi::CapType::kFrame,
+                                   info.boot_module_frames.start, info.boot_module_frames.end,
+                                   abi::kRightRead};
+    const CapGrant store_caps[] = {{"service", store_ep, 0, abi::kRightsAll, 0, false}};
+    PdConfig store;
+    store.name = "imagestore";
+    store.priority = kStorePriority;
+    store.arguments = store_args;
+    store.parent_endpoint = options.parent_endpoint;
+    store.badge = options.store_badge;
+    store.fault = FaultPolicy::kCreatorEndpoint;
+    store.fault_endpoint = options.parent_endpoint;
+    store.fault_badge = options.store_badge;
+    store.regions = std::span<const pd::RegionSpec>(&archive, 1);
+    store.bulk = std::span<const BulkGrant>(&archive_frames, 1);
+    store.caps = store_caps;
+    store.heap_size = 0;
+    services.store = TRY(spawn_pd(loader, options.store_image, store));
+
+    // The controller: its own pool and ASID pool (moved in), the endpoint it serves, a client
+    // capability to the store, and its own CNode, VSpace and TCB to build PDs with.
+    uint64_t pool = TRY(make(loader, abi::ObjectType::kUntyped, options.controller_pool_bits,
+                             options.controller_pool_bits));
+    uint64_t asid_untyped = TRY(make(loader, abi::ObjectType::kUntyped, 12, 12));
+    uint64_t asid_pool = loader.slots->allocate();
+    InvocationResult a = asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl),
+                                                abi::CapPtr(asid_untyped), loader.cnode,
+                                                asid_pool, kDepth);
+    if (asid_pool == 0 || !a.ok()) {
+        return fail(failure(asid_pool == 0 ? abi::Error::kNotEnoughMemory : a.error));
+    }
+    char bits_text[8];
+    BufferWriter bits(bits_text, sizeof(bits_text));
+    bits.print("{}", options.controller_pool_bits);
+    const StringView controller_args[] = {"controller", bits.view()};
+    const CapGrant controller_caps[] = {
+        {"service", controller_ep, 0, abi::kRightsAll, 0, false},
+        {"store", store_ep, 0, abi::kRightWrite | abi::kRightGrantReply, 2, false},
+        {"pool", pool, 0, abi::kRightsAll, 0, true},
+        {"asid-pool", asid_pool, 0, abi::kRightsAll, 0, true},
+    };
+    PdConfig controller;
+    controller.name = "controller";
+    controller.priority = kControllerPriority;
+    controller.max_priority = kControllerMaxPriority;
+    controller.cnode_radix = 12;
+    controller.arguments = controller_args;
+    controller.parent_endpoint = options.parent_endpoint;
+    controller.badge = options.controller_badge;
+    controller.fault = FaultPolicy::kCreatorEndpoint;
+    controller.fault_endpoint = options.parent_endpoint;
+    controller.fault_badge = options.controller_badge;
+    controller.self_caps = true;
+    controller.caps = controller_caps;
+    controller.stack_size = 128 * 1024;
+    controller.heap_size = 0;
+    auto started = spawn_pd(loader, options.controller_image, controller);
+    // Moved into the controller (or gone with it): their root slots are empty either way.
+    loader.slots->free(pool);
+    loader.slots->free(asid_pool);
+    services.controller = TRY(started);
+    // Both run below the caller's priority: one request to each lets them finish starting (the
+    // controller maps the archive from the store) before the caller goes on.
+    (void)service_request(abi::CapPtr(services.store_client),
+                          static_cast<uint64_t>(service::StoreLabel::kList), 0);
+    (void)service_request(abi::CapPtr(services.controller_client),
+                          static_cast<uint64_t>(service::ControllerLabel::kMemory), 0);
+    return services;
+}
+
+ServiceReply service_request(abi::CapPtr endpoint, uint64_t label, uint64_t word0,
+                             StringView text) {
+    sys::Message m;
+    m.mr[0] = word0;
+    unsigned length = text.empty() ? 1 : service::put_text(m, text);
+    m.info = abi::MessageInfo(label, 0, 0, length);
+    sys::call(endpoint, m);
+    ServiceReply reply;
+    reply.status = static_cast<service::StatusCode>(m.info.label());
+    for (unsigned i = 0; i < 3; ++i) {
+        reply.mr[i] = m.mr[i];
+    }
+    reply.text = service::get_text(m, reply.text_buffer);
+    return reply;
+}
+
+}  // namespace tessera
