@@ -161,8 +161,8 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     }
     uint64_t asid_pool = g_slots.allocate();
     (void)asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl),
-                                 abi::CapPtr(make(abi::ObjectType::kUntyped, 12)), kRoot,
-                                 asid_pool, 64);
+                                 abi::CapPtr(make(abi::ObjectType::kUntyped, 12)), kRoot, asid_pool,
+                                 64);
     g_ep = make(abi::ObjectType::kEndpoint, 0);
     constexpr unsigned kMemoryBits = 25;  // a 4 MiB image's budget is 8 MiB
     uint64_t memory = make(abi::ObjectType::kUntyped, kMemoryBits);
@@ -187,15 +187,18 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         unsigned runs;
         Figures f;
     };
-    static Row rows[] = {{"minimal", 10, {}},  {"sized-4k", 10, {}}, {"sized-64k", 5, {}},
-                         {"sized-1m", 2, {}},  {"sized-4m", 1, {}}};
+    static Row rows[] = {{"minimal", 10, {}},
+                         {"sized-4k", 10, {}},
+                         {"sized-64k", 5, {}},
+                         {"sized-1m", 2, {}},
+                         {"sized-4m", 1, {}}};
     println("");
     println("Benchmark: protection domains (instructions; spawn, exec and teardown averages)");
     println("| {:<10} | {:<9} | {:<6} | {:<12} | {:<12} | {:<13} | {:<10} | {:<9} |", "image",
-            "bytes", "pages", "to first", "to exit seen", "exec to first", "teardown",
-            "per page");
-    println("|------------|-----------|--------|--------------|--------------|---------------|"
-            "------------|-----------|");
+            "bytes", "pages", "to first", "to exit seen", "exec to first", "teardown", "per page");
+    println(
+        "|------------|-----------|--------|--------------|--------------|---------------|"
+        "------------|-----------|");
     uint64_t minimal_first = 0;
     uint64_t minimal_pages = 0;
     for (Row& row : rows) {
@@ -230,8 +233,9 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
                             (uint64_t{1} << (abi::kPdCNodeRadix + abi::kSlotSizeBits)) +
                             (uint64_t{1} << abi::kTcbSizeBits);
     println("");
-    println("memory per minimal PD beyond its {} pages: {} bytes (VSpace, {} tables, CNode, TCB); "
-            "budgets reserved: {} bytes",
-            m.pages, kernel_bytes, m.tables, m.budget);
+    println(
+        "memory per minimal PD beyond its {} pages: {} bytes (VSpace, {} tables, CNode, TCB); "
+        "budgets reserved: {} bytes",
+        m.pages, kernel_bytes, m.tables, m.budget);
     sys::debug_halt(0);
 }

@@ -91,8 +91,8 @@ TEST(BuddyTree, ExhaustionAndBadOrders) {
     EXPECT_EQ(tree.allocate(14, backend), Tree::kNone);
     EXPECT_EQ(tree.allocate(13, backend), Tree::kNone);  // below the minimum
     EXPECT_EQ(tree.allocate(17, backend), Tree::kNone);  // above the region
-    EXPECT_FALSE(tree.init(30, 14));                      // deeper than the tree
-    tree.free(12345, backend);                            // not a node: ignored
+    EXPECT_FALSE(tree.init(30, 14));                     // deeper than the tree
+    tree.free(12345, backend);                           // not a node: ignored
 }
 
 TEST(BuddyTree, BackendFailureKeepsTheTreeConsistent) {

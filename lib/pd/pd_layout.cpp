@@ -224,8 +224,7 @@ Result<Layout, LayoutFailure> plan_layout(const LayoutRequest& request) {
         if (r.sharing == Sharing::kShared || (r.sharing == Sharing::kDisjoint && r.frames != 0)) {
             continue;  // the creator's frames, not new ones
         }
-        (r.page_size == PageSize::k2M ? layout.large_frames : layout.small_frames) +=
-            r.size / page;
+        (r.page_size == PageSize::k2M ? layout.large_frames : layout.small_frames) += r.size / page;
     }
     if (request.heap_size != 0) {
         if (request.heap_size % kSmallPage != 0 || request.heap_size > kUserTop / 2) {

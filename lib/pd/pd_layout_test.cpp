@@ -21,10 +21,10 @@ constexpr uint64_t kRX = abi::kMapRead | abi::kMapExecute;
 elf::LoadPlan small_image() {
     elf::LoadPlan plan;
     plan.entry = 0x400000;
-    plan.segments[0] = elf::Segment{0x400000, 0x2000, 0x1000, 0x2000, 0x1000,
-                                    elf::Rights::kRead | elf::Rights::kExecute};
-    plan.segments[1] = elf::Segment{0x402000, 0x1800, 0x3000, 0x100, 0x1000,
-                                    elf::Rights::kRead | elf::Rights::kWrite};
+    plan.segments[0] = elf::Segment{0x400000, 0x2000, 0x1000,
+                                    0x2000,   0x1000, elf::Rights::kRead | elf::Rights::kExecute};
+    plan.segments[1] = elf::Segment{0x402000, 0x1800, 0x3000,
+                                    0x100,    0x1000, elf::Rights::kRead | elf::Rights::kWrite};
     plan.segment_count = 2;
     plan.page_count = 4;
     return plan;

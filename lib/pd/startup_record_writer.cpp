@@ -45,7 +45,9 @@ bool startup_strings_fit(std::span<const StringView> arguments,
 }
 
 StartupRecordWriter::StartupRecordWriter(uint8_t* page, uint64_t user_address)
-    : page_(page), user_address_(user_address), record_(reinterpret_cast<abi::StartupRecord*>(page)) {
+    : page_(page),
+      user_address_(user_address),
+      record_(reinterpret_cast<abi::StartupRecord*>(page)) {
     __builtin_memset(page_, 0, kStartupPageSize);
     record_->magic = abi::kStartupMagic;
     record_->version = abi::kStartupVersion;

@@ -28,7 +28,8 @@ Result<uint64_t, SpawnError> make(LoaderEnvironment& loader, abi::ObjectType typ
     if (block == 0 || slot == 0) {
         return fail(failure(abi::Error::kNotEnoughMemory));
     }
-    InvocationResult r = untyped_retype(abi::CapPtr(block), type, bits, loader.cnode, 0, 0, slot, 1);
+    InvocationResult r =
+        untyped_retype(abi::CapPtr(block), type, bits, loader.cnode, 0, 0, slot, 1);
     if (!r.ok()) {
         loader.slots->free(slot);
         return fail(failure(r.error));
@@ -98,9 +99,9 @@ Result<Services, SpawnError> start_services(const ServicesOptions& options) {
                              options.controller_pool_bits));
     uint64_t asid_untyped = TRY(make(loader, abi::ObjectType::kUntyped, 12, 12));
     uint64_t asid_pool = loader.slots->allocate();
-    InvocationResult a = asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl),
-                                                abi::CapPtr(asid_untyped), loader.cnode,
-                                                asid_pool, kDepth);
+    InvocationResult a =
+        asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl), abi::CapPtr(asid_untyped),
+                               loader.cnode, asid_pool, kDepth);
     if (asid_pool == 0 || !a.ok()) {
         return fail(failure(asid_pool == 0 ? abi::Error::kNotEnoughMemory : a.error));
     }

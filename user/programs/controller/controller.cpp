@@ -133,8 +133,7 @@ bool map_archive(abi::CapPtr store) {
         m.mr[0] = i;
         sys::call(store, m);
         if (m.info.label() != 0 || m.info.extra_caps() != 1) {
-            println("controller: the image store gave no frame {} (status {})", i,
-                    m.info.label());
+            println("controller: the image store gave no frame {} (status {})", i, m.info.label());
             return false;
         }
         count = m.mr[0];
@@ -156,8 +155,8 @@ bool map_archive(abi::CapPtr store) {
             }
         }
     }
-    auto archive = cpio::Archive::parse(std::span<const uint8_t>(
-        reinterpret_cast<const uint8_t*>(kArchiveAddress + offset), size));
+    auto archive = cpio::Archive::parse(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(kArchiveAddress + offset), size));
     if (!archive) {
         println("controller: the archive is not valid: {}", cpio::to_string(archive.error()));
         return false;
@@ -203,8 +202,12 @@ struct Config {
             if (s == own_service) {  // the server's own end: it receives on it
                 grants[g++] = CapGrant{"service", service.endpoint, 0, abi::kRightsAll, 0, false};
             } else {
-                grants[g++] = CapGrant{service.name, service.endpoint, 0,
-                                       abi::kRightWrite | abi::kRightGrantReply, id + 1, false};
+                grants[g++] = CapGrant{service.name,
+                                       service.endpoint,
+                                       0,
+                                       abi::kRightWrite | abi::kRightGrantReply,
+                                       id + 1,
+                                       false};
             }
         }
         pd.caps = std::span<const CapGrant>(grants, g);
@@ -497,8 +500,9 @@ int main(int argc, char** argv, char** /*envp*/) {
     if (pool == nullptr || asid_pool == nullptr || service_ep == nullptr || store == nullptr ||
         cnode == nullptr || vspace == nullptr || tcb == nullptr || argc < 2 ||
         !parse_u64(StringView(argv[1]), pool_bits) || pool_bits > 47) {
-        println("controller: usage: controller POOL-BITS, with pool, asid-pool, service, store "
-                "and self capabilities");
+        println(
+            "controller: usage: controller POOL-BITS, with pool, asid-pool, service, store "
+            "and self capabilities");
         return 1;
     }
     const abi::StartupRecord* record = startup_record();

@@ -36,8 +36,8 @@ int main(int argc, char** argv, char** /*envp*/) {
         println("imagestore: no archive, frames or service endpoint given; exiting");
         return 1;
     }
-    auto archive = cpio::Archive::parse(std::span<const uint8_t>(
-        reinterpret_cast<const uint8_t*>(region->address + offset), size));
+    auto archive = cpio::Archive::parse(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(region->address + offset), size));
     if (!archive) {
         println("imagestore: the archive is not a valid cpio archive: {}",
                 cpio::to_string(archive.error()));

@@ -29,8 +29,8 @@ int main(int argc, char** argv, char** /*envp*/) {
     next.print("reimage {}", generation + 1);
     sys::Message m;
     unsigned length = service::put_text(m, next.view());
-    m.info = abi::MessageInfo(static_cast<uint64_t>(service::ControllerLabel::kExecSelf), 0, 0,
-                              length);
+    m.info =
+        abi::MessageInfo(static_cast<uint64_t>(service::ControllerLabel::kExecSelf), 0, 0, length);
     sys::call(abi::CapPtr(startup_record()->parent_endpoint), m);
     // Only a refusal comes back.
     char why[service::kMaxText + 1];
