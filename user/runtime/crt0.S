@@ -2,7 +2,7 @@
 // holding its start-up arguments (the boot-info address for the root task; the parent endpoint
 // and an argument word for a PD) and TPIDR_EL0 its IPC buffer. Clears .bss, builds the thread
 // block (tessera_init_main_thread: TPIDR_EL0 then points at it), then calls
-// tessera_start(x0, x1); a return from it ends the program (tessera_exit).
+// tessera_start(x0, x1); a return from it ends the program with status 0 (tessera_exit).
 
     .section .text.start, "ax"
     .global _start
@@ -23,5 +23,6 @@ _start:
     mov     x0, x19
     mov     x1, x20
     bl      tessera_start
+    mov     x0, xzr
     bl      tessera_exit
 3:  b       3b

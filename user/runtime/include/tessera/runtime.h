@@ -1,0 +1,26 @@
+/* The Tessera user runtime as C programs see it: the entry point a program defines and the
+ * runtime calls it makes. Also valid C++. */
+#pragma once
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Defined by the program; crt0 calls it with the two start-up registers: for a protection
+ * domain started at run time its parent endpoint slot and its argument word (abi/process.hpp),
+ * for a root task the boot-info address. Returning from it ends the program with status 0. */
+void tessera_start(uint64_t x0, uint64_t x1);
+
+/* A protection domain's parent endpoint (x0 at entry): where exit reports the status. */
+void tessera_set_parent_endpoint(uint64_t slot);
+
+/* Ends the program with a status: crt0 calls it with 0 if tessera_start returns. A protection
+ * domain reports the status to its parent (user/runtime/pd_exit.cpp); the root task halts the
+ * system with it (root_exit.cpp). */
+__attribute__((noreturn)) void tessera_exit(int status);
+
+#ifdef __cplusplus
+}
+#endif
