@@ -1,6 +1,8 @@
 // Thread blocks: TPIDR_EL0 points at a 16-byte header holding the thread's IPC buffer, followed
-// by the thread's own copy of the TLS segment at the offsets the linker gave its variables;
-// what a thread writes there stays its own and never touches the IPC buffer.
+// by the thread's own copy of the TLS segment at the offsets the linker gave its variables; C
+// library state such as errno lives there, per thread, and never touches the IPC buffer.
+#include <errno.h>
+
 #include "tessera/thread_block.hpp"
 #include "user_test.hpp"
 
@@ -29,9 +31,10 @@ struct ThreadView {
     uint64_t ipc_buffer = 0;
     uint64_t initialized_offset = 0;
     uint64_t zeroed_offset = 0;
+    uint64_t errno_offset = 0;
     uint64_t initialized_seen = 0;  // the values it found at start
     uint64_t zeroed_seen = 1;
-    uint64_t ipc_buffer_after_writes = 0;
+    uint64_t ipc_buffer_after_errno = 0;
     bool done = false;
 };
 
@@ -43,12 +46,14 @@ void look_around(uint64_t which) {
     v.ipc_buffer = reinterpret_cast<uint64_t>(ipc_buffer());
     v.initialized_offset = offset_in_block(&g_initialized, sizeof(g_initialized));
     v.zeroed_offset = offset_in_block(&g_zeroed, sizeof(g_zeroed));
+    v.errno_offset = offset_in_block(&errno, sizeof(errno));
     v.initialized_seen = g_initialized;
     v.zeroed_seen = g_zeroed;
     // Writes to the thread's own TLS: the other thread and the IPC buffer must not see them.
     g_initialized = which;
     g_zeroed = ~which;
-    v.ipc_buffer_after_writes = reinterpret_cast<uint64_t>(ipc_buffer());
+    errno = static_cast<int>(200 + which);
+    v.ipc_buffer_after_errno = reinterpret_cast<uint64_t>(ipc_buffer());
     v.done = true;
 }
 
@@ -66,6 +71,7 @@ USER_TEST(thread_block, first_thread_layout) {
     uint64_t zeroed = offset_in_block(&g_zeroed, sizeof(g_zeroed));
     CHECK(initialized != 0);
     CHECK(zeroed != 0);
+    CHECK(offset_in_block(&errno, sizeof(errno)) != 0);
     // The template holds the initial value at the same offset (less the header).
     uint64_t in_template;
     __builtin_memcpy(&in_template, __tls_template + initialized - sizeof(ThreadBlockHeader),
@@ -76,6 +82,7 @@ USER_TEST(thread_block, first_thread_layout) {
 USER_TEST(thread_block, each_thread_has_its_own_tls_and_ipc_buffer) {
     g_initialized = 0x1234;  // the first thread's copy only
     g_zeroed = 0x5678;
+    errno = 0;
     for (ThreadView& v : g_views) {
         v = ThreadView{};
     }
@@ -93,18 +100,20 @@ USER_TEST(thread_block, each_thread_has_its_own_tls_and_ipc_buffer) {
         CHECK_EQ(v.thread_pointer % kThreadBlockAlignment, uint64_t{0});
         CHECK_EQ(v.initialized_offset, my_offset);
         CHECK_EQ(v.zeroed_offset, offset_in_block(&g_zeroed, sizeof(g_zeroed)));
+        CHECK_EQ(v.errno_offset, offset_in_block(&errno, sizeof(errno)));
         CHECK_EQ(v.initialized_seen, kInitial);
         CHECK_EQ(v.zeroed_seen, uint64_t{0});
-        // Its own IPC buffer, page aligned, untouched by its TLS writes.
+        // Its own IPC buffer, page aligned, untouched by its errno.
         CHECK(v.ipc_buffer != reinterpret_cast<uint64_t>(ipc_buffer()));
         CHECK_EQ(v.ipc_buffer % 4096, uint64_t{0});
-        CHECK_EQ(v.ipc_buffer_after_writes, v.ipc_buffer);
+        CHECK_EQ(v.ipc_buffer_after_errno, v.ipc_buffer);
     }
     CHECK(g_views[0].thread_pointer != g_views[1].thread_pointer);
     CHECK(g_views[0].ipc_buffer != g_views[1].ipc_buffer);
     // Their writes stayed in their blocks.
     CHECK_EQ(g_initialized, uint64_t{0x1234});
     CHECK_EQ(g_zeroed, uint64_t{0x5678});
+    CHECK_EQ(errno, 0);
     auto* block_a = reinterpret_cast<const uint64_t*>(g_views[0].thread_pointer + my_offset);
     auto* block_b = reinterpret_cast<const uint64_t*>(g_views[1].thread_pointer + my_offset);
     CHECK_EQ(*block_a, uint64_t{0});
