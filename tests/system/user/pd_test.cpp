@@ -1,6 +1,7 @@
 // Protection domains created at run time from the image archive: the seL4 dynamic-3 scenario
 // (badged endpoint minted into the child's CSpace, the child calls, the parent sees the badge
-// and replies), exit, teardown with every byte returned, rejected images and rollback.
+// and replies), exit, teardown with every byte returned, rejected images and rollback, and a
+// program written in C against the C library.
 #include "abi/fault.hpp"
 #include "abi/process.hpp"
 #include "cpio/cpio_reader.hpp"
@@ -74,6 +75,15 @@ SpawnOptions child_options(const char* name, uint64_t argument, uint64_t ep, uin
     options.parent_endpoint = ep;
     options.badge = badge;
     return options;
+}
+
+// What hello-c exits with when all its checks pass: its heap words i * i + argument summed.
+uint64_t hello_c_status(uint64_t argument) {
+    uint64_t checksum = 0;
+    for (uint64_t i = 0; i < 1024; ++i) {
+        checksum += i * i + argument;
+    }
+    return (checksum & 0xfffff) << 8;
 }
 
 }  // namespace
@@ -273,6 +283,34 @@ USER_TEST(pd, exec_keeps_capabilities_and_resets_data) {
     CHECK(!failed.ok());
     CHECK(failed.error().step == SpawnStep::kParse);
     destroy_pd(g_loader, handle);
+    CHECK(pool_is_whole(pool, kPoolBits));
+}
+
+USER_TEST(pd, c_program_uses_printf_and_malloc) {
+    CHECK(loader_ready());
+    uint64_t ep = new_endpoint();  // before the pool: memory is tight in the 128 MiB system
+    constexpr unsigned kPoolBits = 20;
+    uint64_t pool = budget_pool(kPoolBits);
+    g_loader.memory_pool = abi::CapPtr(pool);
+    constexpr uint64_t kAbortArgument = 0xab;
+    constexpr uint64_t kAbortStatus = 128 + 6;  // SIGABRT
+    const struct {
+        uint64_t argument;
+        uint64_t status;
+    } runs[] = {{5, hello_c_status(5)}, {kAbortArgument, kAbortStatus}};
+    for (const auto& run : runs) {
+        SpawnOptions options = child_options("hello-c", run.argument, ep, 0xc0);
+        auto pd = spawn_pd(g_loader, image("hello-c"), options);
+        CHECK(pd.ok());
+        // Its only message is the exit report: printf, malloc and abort need nobody else.
+        sys::Message m;
+        sys::recv(abi::CapPtr(ep), m);
+        CHECK_EQ(m.badge_or_cap, uint64_t{0xc0});
+        CHECK_EQ(m.info.label(), static_cast<uint64_t>(abi::ProcessLabel::kExit));
+        CHECK_EQ(m.mr[0], run.status);
+        PdHandle handle = pd.value();
+        destroy_pd(g_loader, handle);
+    }
     CHECK(pool_is_whole(pool, kPoolBits));
 }
 

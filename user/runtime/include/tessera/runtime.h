@@ -8,10 +8,11 @@
 extern "C" {
 #endif
 
-/* Defined by the program; crt0 calls it with the two start-up registers: for a protection
- * domain started at run time its parent endpoint slot and its argument word (abi/process.hpp),
- * for a root task the boot-info address. Returning from it ends the program with status 0. */
-void tessera_start(uint64_t x0, uint64_t x1);
+/* Defined by the program; crt0 calls it with the two start-up registers x0 and x1: for a
+ * protection domain started at run time its parent endpoint slot and its argument word
+ * (abi/process.hpp), for a root task the boot-info address. Returning from it ends the program
+ * with status 0. */
+void tessera_start(uint64_t, uint64_t);
 
 /* A protection domain's parent endpoint (x0 at entry): where exit reports the status. */
 void tessera_set_parent_endpoint(uint64_t slot);
