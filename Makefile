@@ -57,7 +57,7 @@ lint: bootstrap
 	@tools/run-clang-tidy
 
 format:
-	@git ls-files '*.cpp' '*.hpp' '*.h' | xargs clang-format -i
+	@git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | xargs clang-format -i
 
 clean:
 	rm -rf build

@@ -7,6 +7,7 @@
 #include "tessera/debug_print.hpp"
 #include "tessera/invocation.hpp"
 #include "tessera/syscall.hpp"
+#include "tessera/thread_block.hpp"
 
 using namespace tessera;
 
@@ -55,11 +56,13 @@ uint64_t start_thread(void (*entry)(uint64_t), uint64_t arg, uint64_t priority,
     (void)tcb_configure(abi::CapPtr(tcb), abi::CapPtr(fault_ep), kRoot, 0, abi::CapPtr(vspace),
                         buffer, abi::CapPtr(frame_for(g_ipc_page)));
     (void)tcb_set_priority(abi::CapPtr(tcb), abi::CapPtr(abi::kSlotInitThreadTcb), priority, 0);
+    uint64_t stack_top = reinterpret_cast<uint64_t>(g_stack + sizeof(g_stack));
     uint64_t regs[abi::kUserRegisterCount] = {};
+    regs[abi::kRegisterIndexTpidr] =
+        push_thread_block(stack_top, reinterpret_cast<abi::IpcBuffer*>(buffer));
     regs[abi::kRegisterIndexPc] = reinterpret_cast<uint64_t>(entry);
-    regs[abi::kRegisterIndexSp] = reinterpret_cast<uint64_t>(g_stack + sizeof(g_stack));
+    regs[abi::kRegisterIndexSp] = stack_top;
     regs[abi::kRegisterIndexX0] = arg;
-    regs[abi::kRegisterIndexTpidr] = buffer;
     (void)tcb_write_registers(abi::CapPtr(tcb), true, regs, abi::kUserRegisterCount);
     return tcb;
 }

@@ -1,7 +1,8 @@
-// User program entry: the kernel starts a thread at _start with its stack pointer set and x0/x1
-// holding its start-up arguments (the boot-info address for the root task; the parent endpoint
-// and an argument word for a PD). Clears .bss, then calls tessera_start(x0, x1); a return from
-// it ends the program (tessera_exit).
+// User program entry: the kernel starts a thread at _start with its stack pointer set, x0/x1
+// holding its start-up arguments (the boot-info address for the root task; the startup record's
+// address for a PD) and TPIDR_EL0 its IPC buffer. Clears .bss, builds the thread
+// block (tessera_init_main_thread: TPIDR_EL0 then points at it), then calls
+// tessera_start(x0, x1); a return from it ends the program with status 0 (tessera_exit).
 
     .section .text.start, "ax"
     .global _start
@@ -18,8 +19,10 @@ _start:
     b       1b
 2:  mov     x29, xzr
     mov     x30, xzr
+    bl      tessera_init_main_thread
     mov     x0, x19
     mov     x1, x20
     bl      tessera_start
+    mov     x0, xzr
     bl      tessera_exit
 3:  b       3b

@@ -2,6 +2,7 @@
 #include "tessera/invocation.hpp"
 
 #include "tessera/syscall.hpp"
+#include "tessera/thread_block.hpp"
 
 namespace tessera {
 namespace {
@@ -11,16 +12,15 @@ using abi::InvocationLabel;
 
 }  // namespace
 
-// Each thread's IPC buffer address lives in its TPIDR_EL0 (user-writable, saved and restored
-// by the kernel per thread), so threads sharing an address space find their own.
+// Each thread's IPC buffer address is the first word of its thread block, which TPIDR_EL0
+// (user-writable, saved and restored by the kernel per thread) points at, so threads sharing an
+// address space find their own (see tessera/thread_block.hpp).
 void set_ipc_buffer(abi::IpcBuffer* buffer) {
-    asm volatile("msr tpidr_el0, %0" ::"r"(reinterpret_cast<uint64_t>(buffer)));
+    reinterpret_cast<ThreadBlockHeader*>(thread_pointer())->ipc_buffer = buffer;
 }
 
 abi::IpcBuffer* ipc_buffer() {
-    uint64_t value;
-    asm volatile("mrs %0, tpidr_el0" : "=r"(value));
-    return reinterpret_cast<abi::IpcBuffer*>(value);
+    return reinterpret_cast<const ThreadBlockHeader*>(thread_pointer())->ipc_buffer;
 }
 
 InvocationResult invoke(CapPtr cap, InvocationLabel label, std::span<const uint64_t> args,

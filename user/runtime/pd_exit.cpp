@@ -3,6 +3,7 @@
 #include "abi/process.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/process.hpp"
+#include "tessera/runtime.h"
 #include "tessera/syscall.hpp"
 
 namespace tessera {
@@ -30,6 +31,10 @@ void pd_exit(uint64_t status) {
 
 }  // namespace tessera
 
-extern "C" void tessera_exit() {
-    tessera::pd_exit(0);
+extern "C" void tessera_set_parent_endpoint(uint64_t slot) {
+    tessera::set_parent_endpoint(slot);
+}
+
+extern "C" void tessera_exit(int status) {
+    tessera::pd_exit(static_cast<uint64_t>(status));
 }

@@ -1,9 +1,13 @@
 // Start of a protection domain created at run time: crt0 passes the startup record's address;
-// check it, remember the parent endpoint, and run main(argc, argv, envp) like any C program.
-// Returning from main exits with its value.
+// check it, remember the parent endpoint, give the C library the heap region, and run
+// main(argc, argv, envp) like any C program. Returning from main is exit(status): atexit
+// handlers run, output is flushed and the parent sees the status.
+#include <stdlib.h>
+
 #include "abi/process.hpp"
 #include "abi/startup.hpp"
 #include "tessera/debug_print.hpp"
+#include "tessera/heap.hpp"
 #include "tessera/process.hpp"
 #include "tessera/startup.hpp"
 
@@ -20,7 +24,7 @@ extern "C" void tessera_start(uint64_t record_address, uint64_t /*unused*/) {
     }
     tessera::set_startup_record(record);
     tessera::set_parent_endpoint(record->parent_endpoint);
-    int status = main(static_cast<int>(record->argc), reinterpret_cast<char**>(record->argv),
-                      reinterpret_cast<char**>(record->envp));
-    tessera::pd_exit(static_cast<uint64_t>(status));
+    tessera::set_heap_region(record->heap_base, record->heap_size);
+    exit(main(static_cast<int>(record->argc), reinterpret_cast<char**>(record->argv),
+              reinterpret_cast<char**>(record->envp)));
 }

@@ -1,7 +1,7 @@
-// Exit of a root task: there is nobody to report to, so the system halts (status 0).
-#include "tessera/debug_print.hpp"
+// Exit of a root task: there is nobody to report to, so the system halts with the status.
+#include "tessera/runtime.h"
 #include "tessera/syscall.hpp"
 
-extern "C" void tessera_exit() {
-    tessera::sys::debug_halt(0);
+extern "C" void tessera_exit(int status) {
+    tessera::sys::debug_halt(static_cast<uint64_t>(status));
 }

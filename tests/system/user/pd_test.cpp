@@ -1,6 +1,7 @@
 // Protection domains created at run time from the image archive: the seL4 dynamic-3 scenario
 // (badged endpoint minted into the child's CSpace, the child calls, the parent sees the badge
-// and replies), exit, teardown with every byte returned, rejected images and rollback.
+// and replies), exit, teardown with every byte returned, rejected images and rollback, and a
+// program written in C against the C library.
 #include "abi/fault.hpp"
 #include "abi/process.hpp"
 #include "cpio/cpio_reader.hpp"
@@ -161,6 +162,15 @@ uint64_t argv_checksum(std::span<const StringView> arguments) {
         }
     }
     return sum;
+}
+
+// What hello-c exits with when all its checks pass: its heap words i * i + argument summed.
+uint64_t hello_c_status(uint64_t argument) {
+    uint64_t checksum = 0;
+    for (uint64_t i = 0; i < 1024; ++i) {
+        checksum += i * i + argument;
+    }
+    return (checksum & 0xfffff) << 8;
 }
 
 }  // namespace
@@ -675,6 +685,33 @@ USER_TEST(pd, exec_keeps_declared_slots_and_drops_the_rest) {
     CHECK(r.ok());
     CHECK(cnode_delete(kRootCNode, probe, kRootDepth).ok());
     destroy_pd(g_loader, handle);
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+}
+
+USER_TEST(pd, c_program_uses_printf_and_malloc) {
+    CHECK(loader_ready());
+    uint64_t ep = new_endpoint();
+    uint64_t pool = pd_pool();
+    use_pool(pool);
+    constexpr uint64_t kAbortArgument = 0xab;
+    constexpr uint64_t kAbortStatus = 128 + 6;  // SIGABRT
+    const struct {
+        uint64_t argument;
+        uint64_t status;
+    } runs[] = {{5, hello_c_status(5)}, {kAbortArgument, kAbortStatus}};
+    for (const auto& run : runs) {
+        Child child("hello-c", run.argument, ep, 0xc0);
+        auto pd = spawn_pd(g_loader, image("hello-c"), child.config);
+        CHECK(pd.ok());
+        // Its only message is the exit report: printf, malloc and abort need nobody else.
+        sys::Message m;
+        sys::recv(abi::CapPtr(ep), m);
+        CHECK_EQ(m.badge_or_cap, uint64_t{0xc0});
+        CHECK_EQ(m.info.label(), static_cast<uint64_t>(abi::ProcessLabel::kExit));
+        CHECK_EQ(m.mr[0], run.status);
+        PdHandle handle = pd.value();
+        destroy_pd(g_loader, handle);
+    }
     CHECK(pool_is_whole(pool, kSharedPoolBits));
 }
 

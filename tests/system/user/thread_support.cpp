@@ -1,8 +1,9 @@
 // Thread helpers for user-level tests: threads share the test program's address space and
-// CSpace; each gets a static stack and an IPC-buffer page whose frame capability is found
-// among the root task's image frames by its mapped address.
+// CSpace; each gets a static stack with its thread block at the top, and an IPC-buffer page
+// whose frame capability is found among the root task's image frames by its mapped address.
 #include "tessera/debug_print.hpp"
 #include "tessera/syscall.hpp"
+#include "tessera/thread_block.hpp"
 #include "user_test.hpp"
 
 namespace tessera::test {
@@ -57,13 +58,15 @@ TestThread start_thread(void (*entry)(uint64_t), uint64_t argument, uint64_t pri
              .ok()) {
         return thread;
     }
+    uint64_t stack_top = reinterpret_cast<uint64_t>(g_stacks[index] + kStackSize);
     uint64_t regs[abi::kUserRegisterCount] = {};
+    regs[abi::kRegisterIndexTpidr] =
+        push_thread_block(stack_top, reinterpret_cast<abi::IpcBuffer*>(buffer));
     regs[abi::kRegisterIndexPc] = reinterpret_cast<uint64_t>(entry);
-    regs[abi::kRegisterIndexSp] = reinterpret_cast<uint64_t>(g_stacks[index] + kStackSize);
+    regs[abi::kRegisterIndexSp] = stack_top;
     regs[abi::kRegisterIndexX0] = argument;
     regs[abi::kRegisterIndexX0 + 19] = tcb;
     regs[abi::kRegisterIndexX0 + 30] = reinterpret_cast<uint64_t>(&thread_exit);
-    regs[abi::kRegisterIndexTpidr] = buffer;
     if (!tcb_write_registers(abi::CapPtr(tcb), true, regs, abi::kUserRegisterCount).ok()) {
         return thread;
     }

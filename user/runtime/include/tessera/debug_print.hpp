@@ -43,8 +43,4 @@ void println(StringView fmt, const Args&... args) {
 
 }  // namespace tessera
 
-// Each program defines its entry point after crt0: extern "C" void tessera_start(uint64_t x0,
-// uint64_t x1), receiving the two start-up registers (see abi/bootinfo.hpp, abi/process.hpp).
-// Called by crt0 if tessera_start returns. The root task's version halts the system; a
-// dynamic PD's tells its parent it has exited (user/runtime/pd_exit.cpp).
-extern "C" [[noreturn]] void tessera_exit();
+// A program's entry point (tessera_start) and tessera_exit are declared in tessera/runtime.h.

@@ -21,7 +21,7 @@ struct InvocationResult {
     [[nodiscard]] bool ok() const { return error == abi::Error::kOk; }
 };
 
-// The calling thread's IPC buffer (kept in TPIDR_EL0; set at thread start).
+// The calling thread's IPC buffer (kept in its thread block; set at thread start).
 void set_ipc_buffer(abi::IpcBuffer* buffer);
 abi::IpcBuffer* ipc_buffer();
 
