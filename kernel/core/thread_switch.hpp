@@ -2,19 +2,50 @@
 // and FPU ownership, and return to user mode - or idle until an interrupt makes one runnable.
 #pragma once
 
+#include "arch/address_space.hpp"
+#include "arch/cpu.hpp"
 #include "core/scheduler.hpp"
 #include "object/tcb.hpp"
 
 namespace tessera {
 
+// What the CPU holds for user mode. A switch compares against it so the system registers are
+// written only when they change.
+struct CpuState {
+    Tcb* current = nullptr;
+    Tcb* fpu_owner = nullptr;  // whose SIMD/FP registers are in the CPU
+    uint64_t user_root = 0;    // the address space loaded (0: the empty one boot leaves)
+    bool fpu_enabled = false;  // SIMD/FP usable without a trap (boot makes it trap)
+};
+
 namespace detail {
 extern Scheduler g_scheduler;
+extern CpuState g_cpu;
 }  // namespace detail
 
 inline Scheduler& scheduler() {
     return detail::g_scheduler;
 }
-Tcb* current_thread();
+inline Tcb* current_thread() {
+    return detail::g_cpu.current;
+}
+
+// Makes t the current thread on user root `root` (its checked address space): loads the root
+// and sets SIMD/FP access (open only to its owner) where they differ from what the CPU has.
+// Call-free, for the fastpath as much as for the general exit.
+inline void make_current(Tcb& t, uint64_t root) {
+    CpuState& cpu = detail::g_cpu;
+    cpu.current = &t;
+    if (root != cpu.user_root) {
+        arch::load_user_root(root);
+        cpu.user_root = root;
+    }
+    bool fpu = cpu.fpu_owner == &t;
+    if (fpu != cpu.fpu_enabled) {
+        arch::set_fpu_access(fpu);
+        cpu.fpu_enabled = fpu;
+    }
+}
 
 // Never returns: runs the highest-priority runnable thread, idling (WFI) while there is none.
 [[noreturn]] void schedule_and_run();
