@@ -19,17 +19,21 @@ namespace {
 using detail::g_cpu;
 using detail::g_scheduler;
 
-// The user root t may run on, or 0 if its VSpace capability was removed or its ASID retired.
-uint64_t user_root_of(const Tcb& t) {
+}  // namespace
+
+uint64_t user_root_of(Tcb& t) {
+    if (uint64_t root = cached_user_root(t); root != 0) {
+        return root;
+    }
     const Capability& vspace = t.vspace_root.cap();
     if (vspace.type() != CapType::kVSpace || vspace.vspace_asid() == 0 ||
         asid_lookup(vspace.vspace_asid()) != vspace.object()) {
         return 0;
     }
-    return arch::user_root(vspace.object(), vspace.vspace_asid());
+    t.user_root = arch::user_root(vspace.object(), vspace.vspace_asid());
+    t.user_root_epoch = vspace_epoch();
+    return t.user_root;
 }
-
-}  // namespace
 
 void switch_to(Tcb& t) {
     uint64_t root = user_root_of(t);

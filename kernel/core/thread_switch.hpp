@@ -6,6 +6,7 @@
 #include "arch/cpu.hpp"
 #include "core/scheduler.hpp"
 #include "object/tcb.hpp"
+#include "object/vspace.hpp"
 
 namespace tessera {
 
@@ -29,6 +30,15 @@ inline Scheduler& scheduler() {
 inline Tcb* current_thread() {
     return detail::g_cpu.current;
 }
+
+// The user root of t's VSpace if its last check still stands, else 0 (then only
+// user_root_of can tell).
+inline uint64_t cached_user_root(const Tcb& t) {
+    return t.user_root_epoch == vspace_epoch() ? t.user_root : 0;
+}
+// The user root t may run on, or 0 if its VSpace capability was removed or its ASID retired.
+// A check that passes is cached in t until the VSpace epoch moves; a failed one never is.
+uint64_t user_root_of(Tcb& t);
 
 // Makes t the current thread on user root `root` (its checked address space): loads the root
 // and sets SIMD/FP access (open only to its owner) where they differ from what the CPU has.
