@@ -2,10 +2,12 @@
 // carrying the message survives Call, ReplyRecv and Yield, whichever path the kernel takes
 // (equal or different priorities, one or two address spaces); SIMD/FP ownership changes hands
 // on every round trip; the exclusive monitor is cleared; and every case the fastpath must leave
-// to the general path (a queued sender, a pending signal, a Call without a reply right, a
-// VSpace changed or an ASID retired since the partner last ran) gets the general result.
+// to the general path (a queued sender, a pending signal, a Call without a reply right, a reply
+// to a fault, a partner below another runnable thread, a VSpace changed or an ASID retired
+// since the partner last ran) gets the general result.
 #include <cstddef>
 
+#include "abi/fault.hpp"
 #include "tessera/syscall.hpp"
 #include "user_test.hpp"
 
@@ -225,6 +227,9 @@ void set_own_priority(uint64_t priority) {
 constexpr uint64_t kRounds = 40;
 constexpr uint64_t kPatternBadge = 0xb0b;
 
+// The sender's "capabilities unwrapped" field, which the receiver must always see cleared.
+constexpr uint64_t kIgnoredInfoBits = MessageInfo(0, 7, 0, 0).raw();
+
 // Request n: label 0x100 + n, words 3n and ~n. The reply to it: label 0x201 + n, words + 1.
 constexpr MessageInfo request_info(uint64_t n) {
     return MessageInfo(0x100 + n, 0, 0, 2);
@@ -248,7 +253,7 @@ void pattern_server(uint64_t ep) {
     for (uint64_t n = 0;; ++n) {
         fill(f, 0x5e4e + n, Syscall::kReplyRecv);
         f.in[0] = ep;
-        f.in[1] = (n == 0 ? MessageInfo(0, 0, 0, 0) : reply_info(n - 1)).raw();
+        f.in[1] = (n == 0 ? MessageInfo(0, 0, 0, 0) : reply_info(n - 1)).raw() | kIgnoredInfoBits;
         f.in[2] = words[0] + 1;
         f.in[3] = words[1] + 1;
         tessera_test_svc(&f);
@@ -295,7 +300,7 @@ void exchange_patterns(TestContext& t, uint64_t client_priority, uint64_t server
     for (; round < kRounds && changed == kNone; ++round) {
         fill(f, 0xc11e + round, Syscall::kCall);
         f.in[0] = badged;
-        f.in[1] = request_info(round).raw();
+        f.in[1] = request_info(round).raw() | kIgnoredInfoBits;
         f.in[2] = 3 * round;
         f.in[3] = ~round;
         tessera_test_svc(&f);
@@ -626,6 +631,52 @@ USER_TEST(fastpath, call_without_reply_right_suspends_the_caller) {
     CHECK_EQ(g_seen[0], uint64_t{8});
     CHECK_EQ(g_done, uint64_t{1});
     CHECK_EQ(g_seen[2], uint64_t{0x77});
+}
+
+namespace {
+
+volatile uint64_t g_fault_messages = 0;
+volatile uint64_t g_fault_label = 0;
+
+void faulting_thread(uint64_t) {
+    asm volatile("udf #0");
+    g_done = 1;
+}
+
+// Resumes the faulting thread after its undefined instruction with one ReplyRecv, then waits.
+void fault_handler(uint64_t ep) {
+    sys::Message m;
+    sys::recv(abi::CapPtr(ep), m);
+    g_fault_label = m.info.label();
+    g_fault_messages = 1;
+    uint64_t pc = m.mr[0];
+    m.info = MessageInfo(0, 0, 0, 1);
+    m.mr[0] = pc + 4;
+    sys::reply_recv(abi::CapPtr(ep), m);
+    g_fault_messages = 2;  // a second fault: the first reply did not resume it correctly
+    sys::recv(abi::CapPtr(ep), m);
+}
+
+}  // namespace
+
+USER_TEST(fastpath, reply_recv_to_a_faulted_thread_resumes_it) {
+    // The caller waiting for this reply is a thread with a pending fault: ReplyRecv must
+    // resume it as the fault protocol says (here at a new pc), not hand it a message.
+    uint64_t ep = new_endpoint();
+    uint64_t fault_ep = mint(ep, abi::kRightsAll, 0xfa);
+    g_done = 0;
+    g_fault_messages = 0;
+    TestThread handler = start_thread(fault_handler, ep, kTestPriority);
+    CHECK(handler.tcb != 0);
+    let_others_run();
+    TestThread faulter = start_thread(faulting_thread, 0, kTestPriority, fault_ep);
+    CHECK(faulter.tcb != 0);
+    let_others_run();
+    stop_thread(faulter);
+    stop_thread(handler);
+    CHECK_EQ(g_fault_label, static_cast<uint64_t>(abi::FaultType::kUserException));
+    CHECK_EQ(g_fault_messages, uint64_t{1});
+    CHECK_EQ(g_done, uint64_t{1});
 }
 
 // --- Priorities ---------------------------------------------------------------------------
