@@ -244,6 +244,10 @@ SvcFrame g_server_frame;
 volatile uint64_t g_server_rounds = 0;
 volatile uint64_t g_server_error = 0;  // 1 + register index of the first difference it saw
 volatile uint64_t g_server_error_round = 0;
+// What the servers of the later cases saw.
+volatile uint64_t g_seen[4];
+volatile uint64_t g_served = 0;
+volatile uint64_t g_done = 0;
 
 // Answers every request with ReplyRecv, its registers filled with a pattern of its own; checks
 // what each request left in them.
@@ -480,8 +484,62 @@ USER_TEST(fastpath, exclusive_monitor_cleared_by_a_round_trip) {
 
 namespace {
 
-volatile uint64_t g_seen[4];
-volatile uint64_t g_done = 0;
+uint64_t g_gift_slot = 0;  // where the buffer server receives a capability
+
+// Records the five words of each request (the fifth from its IPC buffer) and whether a
+// capability came with it; replies with every word plus one.
+void buffer_server(uint64_t ep) {
+    abi::IpcBuffer* buffer = ipc_buffer();
+    sys::Message m;
+    sys::recv(abi::CapPtr(ep), m);
+    for (;;) {
+        for (unsigned i = 0; i < 4; ++i) {
+            g_seen[i] = m.mr[i];
+            m.mr[i] += 1;
+        }
+        g_server_rounds = buffer->msg[4];
+        g_served = m.info.extra_caps();
+        buffer->msg[4] += 1;
+        buffer->receive_cnode = kRootCNode;
+        buffer->receive_index = g_gift_slot;
+        buffer->receive_depth = kRootDepth;
+        m.info = MessageInfo(0, 0, 0, 5);
+        sys::reply_recv(abi::CapPtr(ep), m);
+    }
+}
+
+}  // namespace
+
+USER_TEST(fastpath, long_messages_and_capabilities_take_the_general_path) {
+    // At this thread's priority, so only the message decides: five words, or a capability.
+    uint64_t ep = new_endpoint();
+    g_gift_slot = new_slot();
+    TestThread server = start_thread(buffer_server, ep, 255);
+    CHECK(server.tcb != 0);
+    let_others_run();
+    abi::IpcBuffer* buffer = ipc_buffer();
+    sys::Message m;
+    m.info = MessageInfo(0, 0, 0, 5);
+    for (unsigned i = 0; i < 4; ++i) {
+        m.mr[i] = 10 + i;
+    }
+    buffer->msg[4] = 14;
+    sys::call(abi::CapPtr(ep), m);
+    CHECK_EQ(g_seen[3], uint64_t{13});
+    CHECK_EQ(g_server_rounds, uint64_t{14});  // the fifth word, through the buffers
+    CHECK_EQ(m.info.length(), 5u);
+    CHECK_EQ(m.mr[3], uint64_t{14});
+    CHECK_EQ(buffer->msg[4], uint64_t{15});
+    // One capability with two words (the server asked for it in its receive slot).
+    buffer->caps_or_badges[0] = ep;
+    m.info = MessageInfo(0, 0, 1, 2);
+    sys::call(abi::CapPtr(ep), m);
+    CHECK_EQ(g_served, uint64_t{1});
+    stop_thread(server);
+    CHECK(debug_cap_identify(abi::CapPtr(g_gift_slot)).type == abi::CapType::kEndpoint);
+}
+
+namespace {
 
 uint64_t g_queue_ep = 0;
 
@@ -577,8 +635,6 @@ USER_TEST(fastpath, reply_recv_takes_a_pending_signal) {
 }
 
 namespace {
-
-volatile uint64_t g_served = 0;
 
 // Records every request and answers it.
 void recording_server(uint64_t ep) {
