@@ -41,6 +41,7 @@ exception_vectors:
     // caller is the head of the highest non-empty ready queue, so with no successor it is
     // alone there and stays the thread to run. Nothing is saved; IRQs stay masked to the ERET.
     .balign 0x80
+lower_sync_vector:
     stp     x0, x1, [sp, #-16]!
     mrs     x0, esr_el1
     ubfx    x0, x0, #ESR_EC_SHIFT, #6
@@ -58,6 +59,7 @@ exception_vectors:
     ldp     x0, x1, [sp], #16
     clrex                           // as on every return to user mode
     eret
+    .org    lower_sync_vector + 0x80  // an error if the code outgrew its 32 instructions
 
     USER_VECTOR USER_ENTRY_IRQ      //   IRQ
     VECTOR 10                       //   FIQ (never routed here: FIQs stay masked)
