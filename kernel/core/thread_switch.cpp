@@ -1,5 +1,7 @@
 // Thread activation. The kernel runs on one stack and keeps no per-thread kernel state: every
-// path out of the kernel ends here, in the idle loop or in arch_return_to_user.
+// path out of the kernel ends here, in the idle loop or in arch_return_to_user - except the
+// fast exits of Yield (which changes nothing) and of the IPC fastpath (which switches with
+// make_current, as switch_to does).
 #include "core/thread_switch.hpp"
 
 #include "core/console.hpp"
