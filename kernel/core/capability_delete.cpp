@@ -109,7 +109,8 @@ bool owned_slots(const Capability& cap, Zombie& out) {
 }
 
 // Removes a capability from its slot and the tree. A mapping belongs to the capability that
-// made it, so a mapped frame or table is unmapped whenever its capability goes, final or not.
+// made it, so a mapped frame or table is unmapped whenever its capability goes, final or not;
+// a VSpace capability going advances the VSpace epoch.
 void unlink_slot(Cte& slot) {
     const Capability& cap = slot.cap();
     if (cap.type() == CapType::kFrame) {
@@ -118,6 +119,8 @@ void unlink_slot(Cte& slot) {
         page_table_capability_deleted(cap);
     } else if (cap.type() == CapType::kReply) {
         reply_capability_moved(cap, &slot, nullptr);
+    } else if (cap.type() == CapType::kVSpace) {
+        advance_vspace_epoch();  // it may be a thread's: that thread must be checked again
     }
     DerivationTree::remove(slot);
 }

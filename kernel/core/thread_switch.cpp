@@ -1,10 +1,9 @@
 // Thread activation. The kernel runs on one stack and keeps no per-thread kernel state: every
-// path out of the kernel ends here, in the idle loop or in arch_return_to_user.
+// path out of the kernel ends here, in the idle loop or in arch_return_to_user - except the
+// fast exits of Yield (which changes nothing) and of the IPC fastpath (which switches with
+// make_current, as switch_to does).
 #include "core/thread_switch.hpp"
 
-#include "arch/address_space.hpp"
-#include "arch/cpu.hpp"
-#include "arch/registers.hpp"
 #include "core/console.hpp"
 #include "core/ipc.hpp"
 #include "core/kernel_memory.hpp"
@@ -14,55 +13,43 @@ namespace tessera {
 
 namespace detail {
 Scheduler g_scheduler;
+CpuState g_cpu;
 }  // namespace detail
 
 namespace {
 
+using detail::g_cpu;
 using detail::g_scheduler;
-
-Tcb* g_current = nullptr;
-Tcb* g_fpu_owner = nullptr;
-
-bool g_fpu_trapping = true;  // CPACR_EL1.FPEN as last written (reset value traps)
-
-void set_fpu_trap(bool trap) {
-    if (trap == g_fpu_trapping) {
-        return;
-    }
-    // CPACR_EL1.FPEN: 0b11 lets EL0/EL1 use SIMD/FP, 0b00 traps it (EC 0x07).
-    uint64_t cpacr = TESSERA_READ_SYSREG(cpacr_el1) & ~(uint64_t{3} << 20);
-    TESSERA_WRITE_SYSREG(cpacr_el1, cpacr | (trap ? 0 : uint64_t{3} << 20));
-    arch::isb();
-    g_fpu_trapping = trap;
-}
-
-bool has_live_vspace(const Tcb& t) {
-    const Capability& vspace = t.vspace_root.cap();
-    return vspace.type() == CapType::kVSpace && vspace.vspace_asid() != 0 &&
-           asid_lookup(vspace.vspace_asid()) == vspace.object();
-}
 
 }  // namespace
 
-void switch_to(Tcb& t) {
-    if (!has_live_vspace(t)) {
-        schedule_and_run();  // suspends it with a report
+uint64_t user_root_of(Tcb& t) {
+    if (uint64_t root = cached_user_root(t); root != 0) {
+        return root;
     }
-    g_current = &t;
     const Capability& vspace = t.vspace_root.cap();
-    arch::activate_user_address_space(vspace.object(), vspace.vspace_asid());
-    set_fpu_trap(g_fpu_owner != &t);
-    arch_return_to_user(&t.context);
+    if (vspace.type() != CapType::kVSpace || vspace.vspace_asid() == 0 ||
+        asid_lookup(vspace.vspace_asid()) != vspace.object()) {
+        return 0;
+    }
+    t.user_root = arch::user_root(vspace.object(), vspace.vspace_asid());
+    t.user_root_epoch = vspace_epoch();
+    return t.user_root;
 }
 
-Tcb* current_thread() {
-    return g_current;
+void switch_to(Tcb& t) {
+    uint64_t root = user_root_of(t);
+    if (root == 0) {
+        schedule_and_run();  // suspends it with a report
+    }
+    make_current(t, root);
+    arch_return_to_user(&t.context);
 }
 
 void schedule_and_run() {
     for (;;) {
         Tcb* next = g_scheduler.choose();
-        if (next != nullptr && !has_live_vspace(*next)) {
+        if (next != nullptr && user_root_of(*next) == 0) {
             // Its VSpace capability was removed or its ASID retired (pool deleted): it can
             // never run on tables or an ASID that are not its own.
             kprintln("thread \"{}\" has no usable address space; suspended", next->name);
@@ -73,7 +60,7 @@ void schedule_and_run() {
             switch_to(*next);
         }
         // Idle: wait for an interrupt; its handler may make a thread runnable.
-        g_current = nullptr;
+        g_cpu.current = nullptr;
         arch::enable_interrupts();
         arch::wait_for_interrupt();
         arch::disable_interrupts();
@@ -81,17 +68,19 @@ void schedule_and_run() {
 }
 
 void resume_or_schedule(Tcb& t) {
-    // Its VSpace may have been replaced by its own system call: activate (a no-op when equal).
-    if (g_current == &t && g_scheduler.choose() == &t && has_live_vspace(t)) {
-        const Capability& vspace = t.vspace_root.cap();
-        arch::activate_user_address_space(vspace.object(), vspace.vspace_asid());
-        arch_return_to_user(&t.context);
+    // Its VSpace may have been replaced by its own system call: make_current loads the new
+    // one (and does nothing when it is unchanged).
+    if (g_cpu.current == &t && g_scheduler.choose() == &t) {
+        if (uint64_t root = user_root_of(t); root != 0) {
+            make_current(t, root);
+            arch_return_to_user(&t.context);
+        }
     }
     schedule_and_run();
 }
 
 void scheduler_tick() {
-    g_scheduler.tick(g_current);
+    g_scheduler.tick(g_cpu.current);
 }
 
 void make_runnable(Tcb& t) {
@@ -112,23 +101,26 @@ void thread_destroyed(Tcb& t) {
         t.reply_to->reply_from = nullptr;
         t.reply_to = nullptr;
     }
-    if (g_fpu_owner == &t) {
-        g_fpu_owner = nullptr;
+    if (g_cpu.fpu_owner == &t) {
+        g_cpu.fpu_owner = nullptr;
     }
-    if (g_current == &t) {
-        g_current = nullptr;
+    if (g_cpu.current == &t) {
+        g_cpu.current = nullptr;
     }
 }
 
 void switch_fpu_owner(Tcb& t) {
-    set_fpu_trap(false);
-    if (g_fpu_owner != nullptr && g_fpu_owner != &t) {
-        arch_fpu_save(&g_fpu_owner->fpu);
+    if (!g_cpu.fpu_enabled) {
+        arch::set_fpu_access(true);  // the kernel's save and restore use the registers too
+        g_cpu.fpu_enabled = true;
     }
-    if (g_fpu_owner != &t) {
+    if (g_cpu.fpu_owner != nullptr && g_cpu.fpu_owner != &t) {
+        arch_fpu_save(&g_cpu.fpu_owner->fpu);
+    }
+    if (g_cpu.fpu_owner != &t) {
         arch_fpu_restore(&t.fpu);
     }
-    g_fpu_owner = &t;
+    g_cpu.fpu_owner = &t;
 }
 
 }  // namespace tessera

@@ -63,6 +63,10 @@ class Tcb {
     Tcb* reply_from = nullptr;
     Cte* reply_cap_slot = nullptr;  // (caller) where SaveCaller put the reply capability to it
     Notification* bound_notification = nullptr;
+    // Its VSpace as last checked for running (0: never) and the VSpace epoch of that check
+    // (object/vspace.hpp): the check stands while the epoch has not moved.
+    uint64_t user_root = 0;
+    uint64_t user_root_epoch = 0;
 
     // A fault waiting to be (or being) handled; its message replaces the thread's own.
     uint64_t fault_data[5] = {};

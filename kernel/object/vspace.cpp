@@ -11,6 +11,7 @@
 namespace tessera {
 namespace detail {
 AsidPool* g_asid_pools[kAsidCount / kAsidsPerPool];
+uint64_t g_vspace_epoch = 1;
 }  // namespace detail
 
 namespace {
@@ -33,6 +34,7 @@ uint16_t asid_free_pool_base() {
 }
 
 void vspace_destroyed(const Capability& vspace) {
+    // The VSpace epoch already advanced: its last capability has left its slot.
     uint16_t asid = vspace.vspace_asid();
     if (asid == 0 || asid_lookup(asid) != vspace.object()) {
         return;
@@ -42,6 +44,7 @@ void vspace_destroyed(const Capability& vspace) {
 }
 
 void asid_pool_destroyed(const Capability& pool) {
+    advance_vspace_epoch();  // threads on its ASIDs must be checked again
     uint16_t base = pool.asid_base();
     AsidPool* p = g_asid_pools[base / kAsidsPerPool];
     if (p == nullptr || physical_address_of(p) != pool.object()) {

@@ -22,7 +22,20 @@ static_assert(sizeof(AsidPool) == 4096);
 
 namespace detail {
 extern AsidPool* g_asid_pools[kAsidCount / kAsidsPerPool];
+extern uint64_t g_vspace_epoch;
 }  // namespace detail
+
+// The VSpace epoch advances on every event that can make a thread's VSpace unusable: a VSpace
+// capability leaving any slot (a thread's VSpace replaced by Configure or SetSpace, deleted or
+// revoked; destroying a VSpace is its last capability leaving) and an ASID pool destroyed.
+// A thread's address-space check that passed therefore stands while the epoch is unchanged.
+// It starts at 1, so the epoch 0 of a new TCB's cache never matches.
+inline uint64_t vspace_epoch() {
+    return detail::g_vspace_epoch;
+}
+inline void advance_vspace_epoch() {
+    ++detail::g_vspace_epoch;
+}
 
 // Installs pool as the pool for ASIDs [base, base + 512) (boot and ASID control).
 void asid_pool_install(uint16_t base, AsidPool* pool);

@@ -1,12 +1,14 @@
 // The fastpath moves at most four message words in registers, no capabilities, and switches
 // directly to the partner when it is the thread the scheduler would choose anyway (its
-// priority is at least the current thread's, which is the highest runnable). Everything else
-// - long messages, capability transfer, faults, lower-priority partners, bound notifications -
-// takes the general path in core/ipc.cpp.
+// priority is at least the current thread's, which is the highest runnable) and its address
+// space check still stands. Everything else - long messages, capability transfer, faults,
+// lower-priority partners, queued senders, pending notification signals, CSpaces of more than
+// one level, a VSpace changed since its thread last ran - takes the general path in
+// core/ipc.cpp. Both functions call nothing (their helpers are always inlined), so they need
+// no frame (see kernel/CMakeLists.txt).
 #include "syscall/fastpath.hpp"
 
 #include "abi/syscall.hpp"
-#include "core/cspace.hpp"
 #include "core/ipc_queue.hpp"
 #include "core/kernel_memory.hpp"
 #include "core/thread_switch.hpp"
@@ -16,38 +18,42 @@ namespace {
 
 constexpr unsigned kFirstMr = arch::kFirstMessageRegister;
 
-// The slot x0 names, for the common single-level CSpace (one CNode whose guard and radix
-// consume all 64 bits) computed directly; anything else goes through the general lookup.
-const Cte* fast_lookup(const Tcb& t) {
+// No extra capabilities and at most kMessageRegistersInCpu words: the low nine bits of the
+// message info (length, then extra caps) read as a number no larger than that.
+[[gnu::always_inline]] inline bool fits_in_registers(abi::MessageInfo info) {
+    static_assert(abi::MessageInfo(0, 0, 1, 0).raw() == 0x80 &&
+                  abi::MessageInfo(0, 7, 0, 0).raw() == 0xe00);
+    return (info.raw() & 0x1ff) <= abi::kMessageRegistersInCpu;
+}
+
+// The capability x0 names if t's CSpace is a single CNode whose guard and radix consume all 64
+// bits (every CSpace Tessera builds); null otherwise, and the general lookup decides.
+[[gnu::always_inline]] inline const Capability* fast_lookup(const Tcb& t) {
     const Capability& root = t.cspace_root.cap();
     uint64_t cptr = t.context.x[arch::kCapRegister];
     unsigned radix = root.cnode_radix();
-    if (root.type() == CapType::kCNode && radix + root.cnode_guard_size() == abi::kWordBits &&
-        radix != 0 && radix < abi::kWordBits) {
-        if ((cptr >> radix) != root.cnode_guard()) {
-            return nullptr;
-        }
-        return object_at<Cte>(root.object()) + (cptr & ((uint64_t{1} << radix) - 1));
-    }
-    auto slot = lookup_slot(root, abi::CapPtr(cptr));
-    return slot ? slot.value() : nullptr;
-}
-
-// The endpoint capability named by x0, if it has all the wanted rights.
-Endpoint* endpoint_for(Tcb& t, Rights wanted, Capability& cap_out) {
-    const Cte* slot = fast_lookup(t);
-    if (slot == nullptr) {
+    // radix + guard size == 64 with both below 64 bits: 1 <= radix <= 63, a valid shift.
+    if (root.type() != CapType::kCNode || radix + root.cnode_guard_size() != abi::kWordBits ||
+        (cptr >> radix) != root.cnode_guard()) {
         return nullptr;
     }
-    const Capability& cap = slot->cap();
-    if (cap.type() != CapType::kEndpoint || !cap.has_rights(wanted)) {
-        return nullptr;
-    }
-    cap_out = cap;
-    return object_at<Endpoint>(cap.object());
+    return &object_at<Cte>(root.object())[cptr & ((uint64_t{1} << radix) - 1)].cap();
 }
 
-void copy_message(Tcb& from, Tcb& to, abi::MessageInfo info, uint64_t badge) {
+// The endpoint x0 names, if t holds it with every right in `wanted`.
+[[gnu::always_inline]] inline Endpoint* fast_endpoint(const Tcb& t, Rights wanted,
+                                                      const Capability*& cap) {
+    cap = fast_lookup(t);
+    if (cap == nullptr || cap->type() != CapType::kEndpoint || !cap->has_rights(wanted)) {
+        return nullptr;
+    }
+    return object_at<Endpoint>(cap->object());
+}
+
+// The words, the badge and the message info as transfer_message in core/ipc.cpp writes them
+// for a message of registers only.
+[[gnu::always_inline]] inline void copy_message(const Tcb& from, Tcb& to, abi::MessageInfo info,
+                                                uint64_t badge) {
     unsigned length = info.length();
     for (unsigned i = 0; i < length; ++i) {
         to.context.x[kFirstMr + i] = from.context.x[kFirstMr + i];
@@ -56,87 +62,94 @@ void copy_message(Tcb& from, Tcb& to, abi::MessageInfo info, uint64_t badge) {
     to.context.x[arch::kInfoRegister] = abi::MessageInfo(info.label(), 0, 0, length).raw();
 }
 
-bool fast_call(Tcb& caller, abi::MessageInfo info) {
-    Capability cap;
-    Endpoint* ep = endpoint_for(caller, abi::kRightWrite, cap);
-    if (ep == nullptr ||
-        !(cap.has_rights(abi::kRightGrant) || cap.has_rights(abi::kRightGrantReply))) {
-        return false;
-    }
-    Tcb* server = ep->head;
-    if (server == nullptr || server->state != ThreadState::kBlockedOnReceive ||
-        server->priority < caller.priority) {
-        return false;
-    }
-    ipc_dequeue(*ep, *server);
-    copy_message(caller, *server, info, cap.badge());
-    // The server owes the caller a reply; the caller waits for it.
-    if (server->reply_to != nullptr) {
-        server->reply_to->reply_from = nullptr;
-    }
-    server->reply_to = &caller;
-    server->reply_can_grant = server->ipc_can_grant;  // its receive capability's Grant right
-    caller.reply_from = server;
-    caller.state = ThreadState::kBlockedOnReply;
-    server->state = ThreadState::kRunning;
-    if (server->priority == caller.priority && caller.in_ready_queue) {
-        scheduler().replace(caller, *server);
+// The running thread `out` blocks and `in` (at least as high a priority, not queued) runs:
+// at equal priority `in` takes `out`'s place in the ready queue; above it, `in` is alone in a
+// queue that was empty, since `out` was the head of the highest non-empty one.
+[[gnu::always_inline]] inline void hand_over(Tcb& out, Tcb& in, uint64_t in_root) {
+    if (in.priority == out.priority) {
+        scheduler().replace(out, in);
     } else {
-        scheduler().dequeue(caller);
-        scheduler().enqueue(*server);
+        scheduler().dequeue(out);
+        scheduler().enqueue(in);
     }
-    switch_to(*server);
-}
-
-bool fast_reply_recv(Tcb& server, abi::MessageInfo info) {
-    Tcb* caller = server.reply_to;
-    if (caller == nullptr || caller->state != ThreadState::kBlockedOnReply || caller->has_fault ||
-        caller->priority < server.priority) {
-        return false;
-    }
-    Capability cap;
-    Endpoint* ep = endpoint_for(server, abi::kRightRead, cap);
-    if (ep == nullptr || (ep->head != nullptr && ep->head->state == ThreadState::kBlockedOnSend)) {
-        return false;  // a queued sender: the general path delivers it
-    }
-    if (server.bound_notification != nullptr && server.bound_notification->word != 0) {
-        return false;
-    }
-    copy_message(server, *caller, info, 0);
-    server.reply_to = nullptr;
-    caller->reply_from = nullptr;
-    // The server waits for its next request; the caller resumes with the reply.
-    server.state = ThreadState::kBlockedOnReceive;
-    server.ipc_can_grant = cap.has_rights(abi::kRightGrant);
-    ipc_enqueue(*ep, server);
-    caller->state = ThreadState::kRunning;
-    if (caller->priority == server.priority && server.in_ready_queue) {
-        scheduler().replace(server, *caller);
-    } else {
-        scheduler().dequeue(server);
-        scheduler().enqueue(*caller);
-    }
-    switch_to(*caller);
+    make_current(in, in_root);
 }
 
 }  // namespace
+}  // namespace tessera
 
-bool try_fastpath(Tcb& t) {
-    auto number = static_cast<abi::Syscall>(t.context.x[arch::kSyscallNumberRegister]);
-    if (number != abi::Syscall::kCall && number != abi::Syscall::kReplyRecv) {
-        return false;
+using namespace tessera;
+
+Tcb* fast_call(Tcb* caller) {
+    abi::MessageInfo info(caller->context.x[arch::kInfoRegister]);
+    if (!fits_in_registers(info) || caller->has_fault) {
+        return nullptr;
     }
-    abi::MessageInfo info(t.context.x[arch::kInfoRegister]);
-    if (info.extra_caps() != 0 || info.length() > abi::kMessageRegistersInCpu) {
-        return false;
+    const Capability* cap;
+    Endpoint* ep = fast_endpoint(*caller, abi::kRightWrite, cap);
+    // Without Grant or GrantReply the caller could never be answered: the general path
+    // delivers the message and suspends it.
+    if (ep == nullptr || (cap->rights() & (abi::kRightGrant | abi::kRightGrantReply)) == 0) {
+        return nullptr;
     }
-    if (number == abi::Syscall::kCall) {
-        return fast_call(t, info);
+    Tcb* server = ep->head;
+    if (server == nullptr || server->state != ThreadState::kBlockedOnReceive ||
+        server->priority < caller->priority) {
+        return nullptr;
     }
-    if (number == abi::Syscall::kReplyRecv) {
-        return fast_reply_recv(t, info);
+    uint64_t server_root = cached_user_root(*server);
+    if (server_root == 0) {
+        return nullptr;
     }
-    return false;
+
+    // Everything checked: deliver, link the reply, block the caller and run the server.
+    ipc_dequeue(*ep, *server);
+    copy_message(*caller, *server, info, cap->badge());
+    if (server->reply_to != nullptr) {
+        server->reply_to->reply_from = nullptr;  // an unanswered earlier caller stays blocked
+    }
+    server->reply_to = caller;
+    server->reply_can_grant = server->ipc_can_grant;  // its receive capability's Grant right
+    caller->reply_from = server;
+    caller->state = ThreadState::kBlockedOnReply;
+    server->state = ThreadState::kRunning;
+    hand_over(*caller, *server, server_root);
+    return server;
 }
 
-}  // namespace tessera
+Tcb* fast_reply_recv(Tcb* server) {
+    abi::MessageInfo info(server->context.x[arch::kInfoRegister]);
+    if (!fits_in_registers(info)) {
+        return nullptr;
+    }
+    // A caller waiting for this reply, not for a fault handler's verdict.
+    Tcb* caller = server->reply_to;
+    if (caller == nullptr || caller->state != ThreadState::kBlockedOnReply || caller->has_fault ||
+        caller->priority < server->priority) {
+        return nullptr;
+    }
+    const Capability* cap;
+    Endpoint* ep = fast_endpoint(*server, abi::kRightRead, cap);
+    // A queued sender or a pending signal would be received at once: the general path.
+    if (ep == nullptr || (ep->head != nullptr && ep->head->state == ThreadState::kBlockedOnSend)) {
+        return nullptr;
+    }
+    if (const Notification* n = server->bound_notification; n != nullptr && n->word != 0) {
+        return nullptr;
+    }
+    uint64_t caller_root = cached_user_root(*caller);
+    if (caller_root == 0) {
+        return nullptr;
+    }
+
+    // Everything checked: reply, wait for the next request and run the caller.
+    copy_message(*server, *caller, info, 0);
+    server->reply_to = nullptr;
+    caller->reply_from = nullptr;
+    server->state = ThreadState::kBlockedOnReceive;
+    server->ipc_can_grant = cap->has_rights(abi::kRightGrant);  // decides its next reply's caps
+    ipc_enqueue(*ep, *server);
+    caller->state = ThreadState::kRunning;
+    hand_over(*server, *caller, caller_root);
+    return caller;
+}

@@ -59,6 +59,7 @@ el1_entry:
     msr     daifset, #0xf
     ldr     x1, =SCTLR_EL1_RES1     // MMU and caches off, whatever a boot loader left
     msr     sctlr_el1, x1
+    msr     cpacr_el1, xzr          // SIMD/FP traps until a thread owns it (arch/cpu.hpp)
     isb
 
     adrp    x1, __boot_stack_top

@@ -3,6 +3,7 @@
 // TTBR1 change never happens under the feet of the code doing it.
 #include "arch/mmu.hpp"
 
+#include "arch/address_space.hpp"
 #include "arch/asm_constants.h"
 #include "arch/layout.hpp"
 #include "arch/registers.hpp"
@@ -46,6 +47,10 @@ class BootTableMemory {
         return virt_to_phys(VirtAddr(reinterpret_cast<uint64_t>(page)));
     }
 };
+
+// TTBR0's table while no thread's address space is loaded: every entry invalid, and read-only
+// like the rest of .rodata, so nothing can ever map through it.
+alignas(4096) const uint64_t g_empty_user_table[aarch64::kEntriesPerTable] = {};
 
 BootTableMemory g_memory;
 PhysAddr g_root;
@@ -124,10 +129,11 @@ Result<void, MapError> activate_kernel_address_space(std::span<const Range> ram,
     g_root = root;
     g_active = true;
 
-    // The identity map is no longer needed: stop TTBR0 walks until user address spaces exist.
-    uint64_t tcr = TESSERA_READ_SYSREG(tcr_el1);
-    TESSERA_WRITE_SYSREG(tcr_el1, tcr | (uint64_t{1} << 7));  // EPD0
-    TESSERA_WRITE_SYSREG(ttbr0_el1, 0);
+    // The identity map is no longer needed. TTBR0 walks stay enabled on an empty table under
+    // ASID 0 (no VSpace has it): the user half faults until a thread's address space is
+    // loaded, and loading one is a single TTBR0 write.
+    TESSERA_WRITE_SYSREG(ttbr0_el1,
+                         user_root(phys_of(reinterpret_cast<const char*>(g_empty_user_table)), 0));
     // From now on no mapping is both writable and executable; make the hardware enforce it.
     TESSERA_WRITE_SYSREG(sctlr_el1, TESSERA_READ_SYSREG(sctlr_el1) | SCTLR_WXN);
     isb();
@@ -136,8 +142,8 @@ Result<void, MapError> activate_kernel_address_space(std::span<const Range> ram,
 }
 
 aarch64::WalkResult kernel_walk(VirtAddr va) {
-    // Only the TTBR1 half is translated by these tables; TTBR0 walks are disabled and
-    // non-canonical addresses always fault.
+    // Only the TTBR1 half is translated by these tables; the user half belongs to threads'
+    // VSpaces and non-canonical addresses always fault.
     if (!g_active || (va.value() >> kVirtualAddressBits) != 0xffff) {
         return {};
     }

@@ -1,16 +1,16 @@
 // Entry from and return to EL0. An exception from user mode saves the thread's registers
 // straight into its UserContext (TPIDR_EL1 holds the current TCB, UserContext at offset 0);
-// the kernel then runs on its single, empty kernel stack and leaves through return_to_user
-// with whichever thread should run next. No kernel state survives on the stack across a
-// return to user mode.
+// the kernel then runs on its single, empty kernel stack and leaves through user_exit with
+// whichever thread should run next. No kernel state survives on the stack across a return to
+// user mode. The vectors (vectors.S) push the user's x0/x1 and branch to one of the entries
+// below; only Yield's fast exit leaves without saving anything.
 
 #include "arch/asm_constants.h"
 
-    .text
-
-// x0: kind (USER_ENTRY_*). Called from the lower-EL vectors with the user's x0/x1 pushed.
-    .global user_entry_common
-user_entry_common:
+// Saves every user register into the current TCB. Expects the user's x0/x1 pushed on the
+// kernel stack and pops them, so the stack is empty again; leaves x1 = the TCB. Clobbers
+// x2-x5 (saved first); x0, x6 and x7 keep their values.
+.macro SAVE_USER_CONTEXT
     mrs     x1, tpidr_el1
     stp     x2, x3, [x1, #16]
     stp     x4, x5, [x1, #32]
@@ -35,6 +35,47 @@ user_entry_common:
     stp     x3, x4, [x1, #UCTX_PC]
     mrs     x5, tpidr_el0
     str     x5, [x1, #UCTX_TPIDR]
+.endm
+
+    .text
+
+// Call (x7 = 0) and ReplyRecv (x7 = 1). The registers are saved in full before the fastpath
+// runs, so when it declines (returns null, having changed nothing) the general path finds a
+// complete context, and any later switch away from this thread is correct too. On success it
+// returns the partner, already made current, and the exit loads it.
+    .global user_ipc_entry
+user_ipc_entry:
+    SAVE_USER_CONTEXT
+    mov     x0, x1
+    mov     x29, xzr                // no frame record: backtraces end here
+    cbnz    x7, 1f
+    bl      fast_call
+    cbnz    x0, user_exit
+    b       2f
+1:  bl      fast_reply_recv
+    cbnz    x0, user_exit
+2:  mrs     x0, tpidr_el1
+    b       3f
+
+// Every other system call (and Yield when another thread shares the caller's priority).
+    .global user_syscall_entry
+user_syscall_entry:
+    SAVE_USER_CONTEXT
+    mov     x0, x1
+    mov     x29, xzr                // the kernel's backtraces end here
+3:  mov     x30, xzr
+    bl      handle_user_syscall     // (Tcb*): never returns
+    b       .
+
+// Synchronous exceptions other than SVC: faults, FP/SIMD traps, undefined instructions.
+    .global user_exception_entry
+user_exception_entry:
+    mov     x0, #USER_ENTRY_SYNC
+
+// x0: kind (USER_ENTRY_*). Called from the lower-EL vectors with the user's x0/x1 pushed.
+    .global user_entry_common
+user_entry_common:
+    SAVE_USER_CONTEXT
     mov     x29, xzr                // the kernel's backtraces end here
     mov     x30, xzr
     bl      handle_user_entry       // (kind, Tcb*): never returns
@@ -46,10 +87,14 @@ user_entry_common:
     .global arch_return_to_user
 arch_return_to_user:
     msr     daifset, #3             // I and F
-    msr     tpidr_el1, x0
     adrp    x1, __boot_stack_top    // the kernel stack is empty whenever user code runs
     add     x1, x1, :lo12:__boot_stack_top
     mov     sp, x1
+    // Falls through.
+
+// x0: the thread to run (its UserContext). IRQs are masked and stay so until the ERET.
+user_exit:
+    msr     tpidr_el1, x0
     ldp     x1, x2, [x0, #UCTX_SP]  // SP_EL0, pc
     msr     sp_el0, x1
     msr     elr_el1, x2

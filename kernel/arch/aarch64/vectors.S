@@ -1,6 +1,8 @@
-// The EL1 exception vector table (16 entries) and the common entry/exit path. Every exception
-// saves a full ExceptionFrame on the current stack, links a frame record so backtraces continue
-// into the interrupted code, and calls handle_exception(kind, frame).
+// The EL1 exception vector table (16 entries) and the common entry/exit path for exceptions
+// taken in the kernel: each saves a full ExceptionFrame on the current stack, links a frame
+// record so backtraces continue into the interrupted code, and calls handle_exception(kind,
+// frame). Exceptions from EL0 go to user_entry.S instead; a synchronous one is decoded right in
+// its vector, which also holds the whole of Yield's fast exit.
 
 #include "arch/asm_constants.h"
 
@@ -32,7 +34,33 @@ exception_vectors:
     VECTOR 5    //   IRQ
     VECTOR 6    //   FIQ
     VECTOR 7    //   SError
-    USER_VECTOR USER_ENTRY_SYNC     // lower EL, AArch64: sync
+
+    // Lower EL, AArch64: sync. Call and ReplyRecv go to the IPC fastpath, other system calls to
+    // the general dispatch, anything else to the exception decoding. Yield when no other thread
+    // shares the caller's priority only renews its timeslice, as Scheduler::rotate would: the
+    // caller is the head of the highest non-empty ready queue, so with no successor it is
+    // alone there and stays the thread to run. Nothing is saved; IRQs stay masked to the ERET.
+    .balign 0x80
+lower_sync_vector:
+    stp     x0, x1, [sp, #-16]!
+    mrs     x0, esr_el1
+    ubfx    x0, x0, #ESR_EC_SHIFT, #6
+    cmp     x0, #ESR_EC_SVC64
+    b.ne    user_exception_entry
+    cmp     x7, #SYSCALL_REPLY_RECV
+    b.ls    user_ipc_entry          // SYSCALL_CALL or SYSCALL_REPLY_RECV
+    cmp     x7, #SYSCALL_YIELD
+    b.ne    user_syscall_entry
+    mrs     x0, tpidr_el1
+    ldr     x1, [x0, #TCB_READY_NEXT]
+    cbnz    x1, user_syscall_entry
+    mov     w1, #SCHED_TIMESLICE_TICKS
+    str     w1, [x0, #TCB_TIMESLICE_TICKS]
+    ldp     x0, x1, [sp], #16
+    clrex                           // as on every return to user mode
+    eret
+    .org    lower_sync_vector + 0x80  // an error if the code outgrew its 32 instructions
+
     USER_VECTOR USER_ENTRY_IRQ      //   IRQ
     VECTOR 10                       //   FIQ (never routed here: FIQs stay masked)
     USER_VECTOR USER_ENTRY_SERROR   //   SError

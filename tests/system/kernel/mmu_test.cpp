@@ -138,9 +138,18 @@ SELFTEST(mmu, devices_are_device_memory) {
     CHECK_EQ(w.level, 3u);  // page-granular: neighbours of a device are not mapped
 }
 
-SELFTEST(mmu, wxn_on_and_user_half_off) {
+SELFTEST(mmu, wxn_on_and_user_half_empty) {
     CHECK((TESSERA_READ_SYSREG(sctlr_el1) & SCTLR_WXN) != 0);
-    CHECK((TESSERA_READ_SYSREG(tcr_el1) & TCR_EPD0) != 0);
+    // User-half walks stay enabled, on an empty table under ASID 0 until a thread runs.
+    CHECK((TESSERA_READ_SYSREG(tcr_el1) & TCR_EPD0) == 0);
+    uint64_t ttbr0 = TESSERA_READ_SYSREG(ttbr0_el1);
+    CHECK_EQ(ttbr0 >> 48, uint64_t{0});
+    aarch64::WalkResult table = arch::kernel_walk(arch::phys_to_virt(PhysAddr(ttbr0)));
+    CHECK(table.mapped && !table.leaf.attributes().permissions.write);
+    const auto* entries = arch::phys_to_ptr<const uint64_t>(PhysAddr(ttbr0));
+    for (unsigned i = 0; i < aarch64::kEntriesPerTable; ++i) {
+        CHECK_EQ(entries[i], uint64_t{0});
+    }
     CHECK_EQ(TESSERA_READ_SYSREG(mair_el1), aarch64::kMairValue);
     auto r = arch::probe_read_u64(VirtAddr(0x4020'0000));
     CHECK(!r.ok());

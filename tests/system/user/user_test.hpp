@@ -59,4 +59,16 @@ void stop_thread(TestThread& thread);
 // Lets lower-priority threads run until they block (the root task sleeps on a notification).
 void let_others_run();
 
+// Address spaces for cases that run threads outside the test program's own (vspace_test.cpp).
+// A fresh ASID pool (0 on failure).
+uint64_t new_asid_pool();
+// A new VSpace sharing this program's image: every image frame mapped at its own address with
+// its own rights (data writable, everything else read-execute), so globals are shared. Its ASID
+// comes from pool (0: one pool shared by the cases). 0 on failure.
+uint64_t new_shared_vspace(uint64_t pool = 0);
+// Maps whatever tables are still missing below vaddr in vspace.
+bool map_tables(abi::CapPtr vspace, uint64_t vaddr);
+// A fresh 4 KiB frame.
+uint64_t new_frame();
+
 }  // namespace tessera::test

@@ -17,25 +17,33 @@ uint64_t g_pool = 0;  // one ASID pool shared by the cases
 
 uint64_t asid_pool() {
     if (g_pool == 0) {
-        uint64_t ut = new_untyped(12);
-        uint64_t slot = new_slot();
-        if (ut != 0 && asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl), abi::CapPtr(ut),
-                                              kRootCNode, slot, kRootDepth)
-                           .ok()) {
-            g_pool = slot;
-        }
+        g_pool = new_asid_pool();
     }
     return g_pool;
 }
 
-// A fresh VSpace with an ASID.
-uint64_t new_vspace() {
+// A fresh VSpace with an ASID from pool (0: the shared one).
+uint64_t new_vspace(uint64_t pool = 0) {
     uint64_t ut = new_untyped(12);
     uint64_t vs = ut == 0 ? 0 : make_objects(ut, ObjectType::kVSpace, 0);
-    if (vs == 0 || !asid_pool_assign(abi::CapPtr(asid_pool()), abi::CapPtr(vs)).ok()) {
+    if (vs == 0 ||
+        !asid_pool_assign(abi::CapPtr(pool != 0 ? pool : asid_pool()), abi::CapPtr(vs)).ok()) {
         return 0;
     }
     return vs;
+}
+
+}  // namespace
+
+uint64_t new_asid_pool() {
+    uint64_t ut = new_untyped(12);
+    uint64_t slot = new_slot();
+    if (ut == 0 || !asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl), abi::CapPtr(ut),
+                                           kRootCNode, slot, kRootDepth)
+                        .ok()) {
+        return 0;
+    }
+    return slot;
 }
 
 // Maps whatever tables are still missing below vaddr in vspace (the kernel places each new
@@ -62,8 +70,6 @@ uint64_t new_frame() {
     uint64_t ut = new_untyped(12);
     return ut == 0 ? 0 : make_objects(ut, ObjectType::kFrame4K, 0);
 }
-
-}  // namespace
 
 USER_TEST(vspace, asid_pool_assigns_once) {
     uint64_t vs = new_vspace();
@@ -224,10 +230,8 @@ void remote_server(uint64_t ep) {
 
 }  // namespace
 
-// A new VSpace sharing this program's image: a copy of every image frame mapped at the same
-// address with the rights of the original (writable data, read-execute otherwise).
-uint64_t new_shared_vspace() {
-    uint64_t vs = new_vspace();
+uint64_t new_shared_vspace(uint64_t pool) {
+    uint64_t vs = new_vspace(pool);
     const abi::BootInfo* info = env().info;
     for (uint64_t s = info->image_frames.start; vs != 0 && s < info->image_frames.end; ++s) {
         CapIdentity id = debug_cap_identify(abi::CapPtr(s));
@@ -235,10 +239,18 @@ uint64_t new_shared_vspace() {
         uint64_t copy = new_slot();
         uint64_t rights = (id.rights & abi::kRightWrite) != 0 ? kRW : kRX;
         if (!cnode_copy(kRootCNode, copy, kRootDepth, kRootCNode, s, kRootDepth, abi::kRightsAll)
-                 .ok() ||
-            !map_tables(abi::CapPtr(vs), va) ||
-            !frame_map(abi::CapPtr(copy), abi::CapPtr(vs), va, rights, abi::MapAttributes::kCached)
                  .ok()) {
+            return 0;
+        }
+        // Tables only where they are missing: most frames share the tables of their neighbours,
+        // and every attempt at a table would cost slots the later cases need.
+        InvocationResult r =
+            frame_map(abi::CapPtr(copy), abi::CapPtr(vs), va, rights, abi::MapAttributes::kCached);
+        if (r.error == Error::kFailedLookup && map_tables(abi::CapPtr(vs), va)) {
+            r = frame_map(abi::CapPtr(copy), abi::CapPtr(vs), va, rights,
+                          abi::MapAttributes::kCached);
+        }
+        if (!r.ok()) {
             return 0;
         }
     }
@@ -521,15 +533,9 @@ void count_forever(uint64_t) {
 
 USER_TEST(vspace, deleting_asid_pool_stops_its_threads) {
     // A thread whose VSpace loses its ASID (the pool is deleted) must never run again on it.
-    uint64_t ut = new_untyped(12);
-    uint64_t pool = new_slot();
-    CHECK(asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl), abi::CapPtr(ut), kRootCNode,
-                                 pool, kRootDepth)
-              .ok());
-    uint64_t saved_pool = g_pool;
-    g_pool = pool;  // new_shared_vspace() takes its ASID from this pool
-    uint64_t vs = new_shared_vspace();
-    g_pool = saved_pool;
+    uint64_t pool = new_asid_pool();
+    CHECK(pool != 0);
+    uint64_t vs = new_shared_vspace(pool);
     CHECK(vs != 0);
     g_pool_spins = 0;
     TestThread th = start_thread(count_forever, 0, 1, 0, vs);

@@ -1,5 +1,6 @@
 // Switching the user half (TTBR0) between address spaces. User mappings are non-global and
-// tagged with the VSpace's ASID, so a switch needs no TLB invalidation.
+// tagged with the VSpace's ASID, so a switch needs no TLB invalidation. Generic code holds the
+// value to load as an opaque "user root" and writes it only when it changes.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +9,16 @@
 
 namespace tessera::arch {
 
-void activate_user_address_space(PhysAddr root, uint16_t asid);
+// The user root of a VSpace: its level-0 table and ASID as TTBR0_EL1 takes them. Never 0.
+constexpr uint64_t user_root(PhysAddr table, uint16_t asid) {
+    return table.value() | (uint64_t{asid} << 48);
+}
+
+// Loads a user root. Boot leaves an empty read-only table under ASID 0 in TTBR0, so walks of
+// the user half are always enabled and this is one register write.
+inline void load_user_root(uint64_t root) {
+    asm volatile("msr ttbr0_el1, %0; isb" ::"r"(root) : "memory");
+}
 
 // Makes TLB entries of the user half consistent after a change to a live user table.
 void invalidate_user_page(uint16_t asid, VirtAddr va);

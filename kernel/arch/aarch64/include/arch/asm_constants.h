@@ -73,6 +73,17 @@
 /* SPSR for a new user thread: EL0t, AArch64, interrupts unmasked. */
 #define SPSR_EL0T 0x0
 
+/* What the entry from EL0 decodes before saving anything (arch/aarch64/trap.cpp checks these
+ * against abi/syscall.hpp, object/tcb.hpp and core/scheduler.hpp). */
+#define ESR_EC_SHIFT 26
+#define ESR_EC_SVC64 0x15
+#define SYSCALL_CALL 0
+#define SYSCALL_REPLY_RECV 1
+#define SYSCALL_YIELD 7
+#define TCB_TIMESLICE_TICKS 928
+#define TCB_READY_NEXT 952
+#define SCHED_TIMESLICE_TICKS 5
+
 /* Vector kinds the user entry path passes to handle_user_entry. */
 #define USER_ENTRY_SYNC 0
 #define USER_ENTRY_IRQ 1

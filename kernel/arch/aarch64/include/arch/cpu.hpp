@@ -1,4 +1,5 @@
-// The CPU as seen by generic kernel code: identity, interrupt masking, idling and halting.
+// The CPU as seen by generic kernel code: identity, interrupt masking, SIMD/FP access, idling
+// and halting.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,13 @@ inline bool interrupts_enabled() {
 }
 inline void wait_for_interrupt() {
     asm volatile("dsb sy; wfi" ::: "memory");
+}
+
+// Lets user code (and the kernel's FPU save/restore) use SIMD/FP, or makes every use trap
+// (EC 0x07) so ownership can change hands lazily. Boot clears CPACR_EL1, so FPEN is the only
+// field ever set and the whole register can be written.
+inline void set_fpu_access(bool enabled) {
+    asm volatile("msr cpacr_el1, %0; isb" ::"r"(enabled ? uint64_t{3} << 20 : 0) : "memory");
 }
 
 // An IRQ is pending (ISR_EL1.I) even though it is masked: long operations check this.

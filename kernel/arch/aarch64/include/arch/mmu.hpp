@@ -16,7 +16,7 @@ namespace tessera::arch {
 // Physical extent of the loaded kernel image (from linker symbols).
 PhysRange kernel_image_range();
 
-// Builds and switches to the final kernel tables; afterwards TTBR0 walks are disabled.
+// Builds and switches to the final kernel tables; afterwards TTBR0 holds an empty table.
 // ram: every RAM range; devices: MMIO ranges to map Device-nGnRnE at their physmap alias.
 Result<void, aarch64::MapError> activate_kernel_address_space(std::span<const Range> ram,
                                                               std::span<const PhysRange> devices);
