@@ -340,6 +340,11 @@ void unbind_notification(Tcb& t) {
 void cancel_ipc(Tcb& t) {
     switch (t.state) {
         case ThreadState::kBlockedOnSend:
+            // A fault waiting to be delivered is dropped with the send: resumed later (by exec,
+            // say), the thread's next call must carry its own message, not the stale fault.
+            t.has_fault = false;
+            ipc_dequeue(*static_cast<Endpoint*>(t.blocked_on), t);
+            break;
         case ThreadState::kBlockedOnReceive:
             ipc_dequeue(*static_cast<Endpoint*>(t.blocked_on), t);
             break;

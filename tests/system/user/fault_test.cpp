@@ -150,4 +150,40 @@ USER_TEST(fault, without_handler_thread_is_suspended) {
     stop_thread(th);
 }
 
+namespace {
+volatile uint64_t g_marker_ep = 0;
+[[noreturn]] void call_with_marker(uint64_t) {
+    sys::Message m;
+    m.info = abi::MessageInfo(0x77, 0, 0, 1);
+    m.mr[0] = 0x1234;
+    for (;;) {
+        sys::call(abi::CapPtr(g_marker_ep), m);
+    }
+}
+}  // namespace
+
+// A thread suspended while its fault waits for a handler loses that fault: given new registers
+// and resumed (as exec does), its next call carries its own message.
+USER_TEST(fault, suspending_drops_an_undelivered_fault) {
+    uint64_t ep = new_endpoint();
+    uint64_t fault_ep = new_slot();
+    CHECK(cnode_mint(kRootCNode, fault_ep, kRootDepth, kRootCNode, ep, kRootDepth, abi::kRightsAll,
+                     0xfa)
+              .ok());
+    g_marker_ep = fault_ep;
+    TestThread th = start_thread(read_unmapped, 0, kTestPriority, fault_ep);
+    CHECK(th.tcb != 0);
+    let_others_run();  // it faults; nobody receives: its fault waits on the endpoint
+    CHECK(tcb_suspend(abi::CapPtr(th.tcb)).ok());
+    uint64_t pc = reinterpret_cast<uint64_t>(&call_with_marker);
+    CHECK(tcb_write_registers(abi::CapPtr(th.tcb), true, &pc, 1).ok());
+    let_others_run();
+    sys::Message m;
+    sys::nb_recv(abi::CapPtr(ep), m);
+    CHECK_EQ(m.badge_or_cap, uint64_t{0xfa});
+    CHECK_EQ(m.info.label(), uint64_t{0x77});
+    CHECK_EQ(m.mr[0], uint64_t{0x1234});
+    stop_thread(th);
+}
+
 }  // namespace tessera::test
