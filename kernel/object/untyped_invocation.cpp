@@ -48,7 +48,7 @@ Capability object_capability(abi::ObjectType type, PhysAddr pa, const RetypePlan
     return Capability::vspace(pa, 0);
 }
 
-constexpr uint64_t kZeroChunk = 64 * 1024;  // bytes zeroed between preemption points
+constexpr uint64_t kZeroChunk = uint64_t{64} * 1024;  // bytes zeroed between preemption points
 
 uint64_t g_reset_epoch = 1;  // advances whenever a retype reuses an untyped from its start
 

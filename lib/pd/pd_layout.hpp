@@ -23,7 +23,7 @@ using abi::RegionKind;
 
 constexpr uint64_t kSmallPage = 4096;
 constexpr uint64_t kLargePage = uint64_t{2} << 20;
-constexpr uint64_t kStackGuardSize = 64 * 1024;
+constexpr uint64_t kStackGuardSize = uint64_t{64} * 1024;
 constexpr size_t kMaxRegions = 12;  // requested regions (the startup record lists them too)
 
 // How a region's memory relates to the creator's.
@@ -39,17 +39,18 @@ constexpr uint64_t bytes_of(PageSize size) {
     return size == PageSize::k2M ? kLargePage : kSmallPage;
 }
 
+// Fields ordered widest first, so the struct packs without holes.
 struct RegionSpec {
-    StringView name;  // listed in the startup record (at most 23 characters)
-    RegionKind kind = RegionKind::kAnonymous;
-    Sharing sharing = Sharing::kDisjoint;
+    StringView name;       // listed in the startup record (at most 23 characters)
     uint64_t address = 0;  // 0: the first free range
     uint64_t size = 0;     // bytes, a multiple of the page size
-    PageSize page_size = PageSize::k4K;
-    uint64_t rights = 3;  // MapRights bits: read | write
+    uint64_t rights = 3;   // MapRights bits: read | write
     // First of size / page-size consecutive frame capabilities in the creator's root CNode
     // (required for kShared and kDeepCopy, optional for kDisjoint, 0: none).
     uint64_t frames = 0;
+    RegionKind kind = RegionKind::kAnonymous;
+    Sharing sharing = Sharing::kDisjoint;
+    PageSize page_size = PageSize::k4K;
     bool device = false;  // device memory: mapped uncached (Device-nGnRnE), never executable
 };
 
@@ -85,8 +86,8 @@ struct LayoutFailure {
 struct LayoutRequest {
     const elf::LoadPlan* plan = nullptr;
     std::span<const RegionSpec> regions;
-    uint64_t stack_size = 64 * 1024;  // bytes, a multiple of 4 KiB
-    uint64_t heap_size = 0;           // bytes (0: no heap), placed like an address-0 region
+    uint64_t stack_size = uint64_t{64} * 1024;  // bytes, a multiple of 4 KiB
+    uint64_t heap_size = 0;  // bytes (0: no heap), placed like an address-0 region
 };
 
 struct Layout {

@@ -31,7 +31,7 @@ elf::LoadPlan small_image() {
 }
 
 Result<Layout, LayoutFailure> layout_of(const std::vector<RegionSpec>& regions, uint64_t heap = 0,
-                                        uint64_t stack = 64 * 1024) {
+                                        uint64_t stack = uint64_t{64} * 1024) {
     static elf::LoadPlan plan = small_image();
     LayoutRequest request;
     request.plan = &plan;
@@ -51,7 +51,7 @@ RegionSpec region(uint64_t address, uint64_t size, uint64_t rights = kRW) {
 }
 
 LayoutFailure failure_of(const std::vector<RegionSpec>& regions, uint64_t heap = 0,
-                         uint64_t stack = 64 * 1024) {
+                         uint64_t stack = uint64_t{64} * 1024) {
     auto result = layout_of(regions, heap, stack);
     EXPECT_FALSE(result.ok());
     return result.ok() ? LayoutFailure{LayoutError::kCount, -2} : result.error();

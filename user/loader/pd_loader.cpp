@@ -32,7 +32,7 @@ constexpr unsigned kMaxRadix = 12;
 constexpr uint64_t kMaxChildSlots = uint64_t{1} << kMaxRadix;
 constexpr size_t kMaxGrants = 32;
 constexpr size_t kMaxBulk = 4;
-constexpr uint64_t kDefaultStack = 64 * 1024;
+constexpr uint64_t kDefaultStack = uint64_t{64} * 1024;
 
 // A set of child CNode slots (radix up to kMaxRadix).
 class SlotSet {

@@ -128,7 +128,7 @@ Result<Services, SpawnError> start_services(const ServicesOptions& options) {
     controller.fault_badge = options.controller_badge;
     controller.self_caps = true;
     controller.caps = controller_caps;
-    controller.stack_size = 128 * 1024;
+    controller.stack_size = uint64_t{128} * 1024;
     controller.heap_size = 0;
     auto started = spawn_pd(loader, options.controller_image, controller);
     // Moved into the controller (or gone with it): their root slots are empty either way.

@@ -524,7 +524,7 @@ USER_TEST(pd, dynamic3_badged_endpoint_and_frame_grant) {
     sys::recv(abi::CapPtr(ep), m);
     CHECK_EQ(m.info.label(), uint64_t{5});
     CHECK_EQ(m.mr[0], uint64_t{0xfeed});      // the child read our page
-    CHECK_EQ(mine[1], uint64_t{0xfeed * 2});  // and we read its write
+    CHECK_EQ(mine[1], uint64_t{0xfeed} * 2);  // and we read its write
     sys::reply(m);
     CHECK(exits_with(ep, 0));
     PdHandle handle = pd.value();

@@ -152,8 +152,8 @@ struct PdConfig {
     std::span<const CapGrant> caps;
     std::span<const BulkGrant> bulk;
     std::span<const pd::RegionSpec> regions;
-    uint64_t stack_size = 64 * 1024;  // 0: the ELF's PT_GNU_STACK size, else 64 KiB
-    uint64_t heap_size = 64 * 1024;   // 0: no heap
+    uint64_t stack_size = uint64_t{64} * 1024;  // 0: the ELF's PT_GNU_STACK size, else 64 KiB
+    uint64_t heap_size = uint64_t{64} * 1024;   // 0: no heap
 };
 
 // Memory a PD's objects come from: one block of the environment's untyped allocator and the
