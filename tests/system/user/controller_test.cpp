@@ -2,7 +2,6 @@
 // spawn, wait, kill, exec, list and memory; a crash reported to a waiter; the service directory
 // (ping-pong) and a PD re-imaging itself; and every byte of the controller's pool back when its
 // PDs are gone.
-#include "cpio/cpio_reader.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/service_protocol.hpp"
 #include "tessera/services.hpp"
@@ -21,16 +20,6 @@ constexpr unsigned kServicesPoolBits = 22;
 Services g_services;
 bool g_started = false;
 uint64_t g_reports = 0;  // the services' fault and exit reports arrive here
-
-std::span<const uint8_t> image(StringView name) {
-    auto archive =
-        cpio::Archive::parse(std::span<const uint8_t>(env().archive, env().archive_size));
-    if (!archive) {
-        return {};
-    }
-    auto entry = archive.value().find(name);
-    return entry ? entry->data : std::span<const uint8_t>();
-}
 
 bool services_ready() {
     if (g_started) {
@@ -59,8 +48,8 @@ bool services_ready() {
     ServicesOptions options;
     options.loader = &loader;
     options.info = env().info;
-    options.store_image = image("imagestore");
-    options.controller_image = image("controller");
+    options.store_image = archive_image("imagestore");
+    options.controller_image = archive_image("controller");
     options.parent_endpoint = g_reports;
     options.store_badge = 1;
     options.controller_badge = 2;
@@ -116,7 +105,7 @@ USER_TEST(controller, store_lists_and_finds_images) {
         ++count;
         if (r.text == "hello") {
             saw_hello = true;
-            CHECK_EQ(r.mr[0], uint64_t{image("hello").size()});
+            CHECK_EQ(r.mr[0], uint64_t{archive_image("hello").size()});
         }
     }
     CHECK(saw_hello);
@@ -124,7 +113,7 @@ USER_TEST(controller, store_lists_and_finds_images) {
     ServiceReply found = service_request(abi::CapPtr(g_services.store_client),
                                          static_cast<uint64_t>(StoreLabel::kFind), 0, "probe");
     CHECK(found.ok());
-    CHECK_EQ(found.mr[1], uint64_t{image("probe").size()});
+    CHECK_EQ(found.mr[1], uint64_t{archive_image("probe").size()});
     ServiceReply missing = service_request(abi::CapPtr(g_services.store_client),
                                            static_cast<uint64_t>(StoreLabel::kFind), 0, "nothing");
     CHECK(missing.status == StatusCode::kNotFound);

@@ -4,7 +4,6 @@
 // program written in C against the C library.
 #include "abi/fault.hpp"
 #include "abi/process.hpp"
-#include "cpio/cpio_reader.hpp"
 #include "tessera/pd_loader.hpp"
 #include "tessera/syscall.hpp"
 #include "user_test.hpp"
@@ -38,16 +37,6 @@ bool loader_ready() {
     g_loader.slots = &env().slots;
     g_loader_ready = loader_init(g_loader).ok();
     return g_loader_ready;
-}
-
-std::span<const uint8_t> image(StringView name) {
-    auto archive =
-        cpio::Archive::parse(std::span<const uint8_t>(env().archive, env().archive_size));
-    if (!archive) {
-        return {};
-    }
-    auto entry = archive.value().find(name);
-    return entry ? entry->data : std::span<const uint8_t>();
 }
 
 uint64_t new_endpoint() {
@@ -177,8 +166,8 @@ uint64_t hello_c_status(uint64_t argument) {
 
 USER_TEST(pd, archive_lists_programs) {
     CHECK(env().archive != nullptr);
-    CHECK(image("hello").size() > 0);
-    CHECK(image("no-such-program").empty());
+    CHECK(archive_image("hello").size() > 0);
+    CHECK(archive_image("no-such-program").empty());
 }
 
 USER_TEST(pd, spawn_call_with_badge_reply_exit_teardown) {
@@ -187,7 +176,7 @@ USER_TEST(pd, spawn_call_with_badge_reply_exit_teardown) {
     use_pool(pool);
     uint64_t ep = new_endpoint();
     Child child("hello", 41, ep, 0xd1);
-    auto pd = spawn_pd(g_loader, image("hello"), child.config);
+    auto pd = spawn_pd(g_loader, archive_image("hello"), child.config);
     CHECK(pd.ok());
     // The child calls its parent: badge, label and its fresh .data / .bss.
     sys::Message m;
@@ -214,7 +203,7 @@ USER_TEST(pd, malformed_images_are_rejected_without_allocating) {
     CHECK(loader_ready());
     uint64_t pool = budget_pool(20);
     use_pool(pool);
-    std::span<const uint8_t> hello = image("hello");
+    std::span<const uint8_t> hello = archive_image("hello");
     CHECK(hello.size() > 64);
     PdConfig options;
     auto truncated = spawn_pd(g_loader, hello.first(20), options);
@@ -235,7 +224,7 @@ USER_TEST(pd, out_of_memory_half_way_rolls_back) {
     use_pool(pool);
     uint64_t slots_before = env().slots.free_count();
     PdConfig options;
-    auto pd = spawn_pd(g_loader, image("hello"), options);
+    auto pd = spawn_pd(g_loader, archive_image("hello"), options);
     CHECK(!pd.ok());
     CHECK(pd.error().step == SpawnStep::kBudget);
     CHECK_EQ(env().slots.free_count(), slots_before);
@@ -250,7 +239,7 @@ USER_TEST(pd, thousand_spawn_and_kill_cycles_return_all_memory) {
     uint64_t slots_before = env().slots.free_count();
     for (unsigned i = 0; i < 1000; ++i) {
         Child child("hello", i, ep, 1 + i);
-        auto pd = spawn_pd(g_loader, image("hello"), child.config);
+        auto pd = spawn_pd(g_loader, archive_image("hello"), child.config);
         if (!pd.ok()) {
             t.fail("spawn {} failed while {}", i, to_string(pd.error().step));
             return;
@@ -276,7 +265,7 @@ USER_TEST(pd, crashing_pd_is_contained) {
     constexpr uint64_t kFaultBit = uint64_t{1} << 63;
     // A well-behaved PD, waiting for our reply while the others crash.
     Child hello("hello", 1, ep, 1);
-    auto good = spawn_pd(g_loader, image("hello"), hello.config);
+    auto good = spawn_pd(g_loader, archive_image("hello"), hello.config);
     CHECK(good.ok());
     sys::Message call;
     sys::recv(abi::CapPtr(ep), call);
@@ -305,7 +294,7 @@ USER_TEST(pd, crashing_pd_is_contained) {
         options.fault = FaultPolicy::kCreatorEndpoint;
         options.fault_endpoint = ep;
         options.fault_badge = kFaultBit | (10 + c.kind);
-        auto bad = spawn_pd(g_loader, image("crasher"), options);
+        auto bad = spawn_pd(g_loader, archive_image("crasher"), options);
         CHECK(bad.ok());
         sys::Message f;
         sys::recv(abi::CapPtr(ep), f);
@@ -340,7 +329,7 @@ USER_TEST(pd, exec_keeps_capabilities_and_resets_data) {
     use_pool(pool);
     uint64_t ep = new_endpoint();
     Child child("hello", 10, ep, 0xe1);
-    auto pd = spawn_pd(g_loader, image("hello"), child.config);
+    auto pd = spawn_pd(g_loader, archive_image("hello"), child.config);
     CHECK(pd.ok());
     PdHandle handle = pd.value();
     sys::Message m;
@@ -350,7 +339,7 @@ USER_TEST(pd, exec_keeps_capabilities_and_resets_data) {
     uint64_t old_vspace = handle.vspace;
     // Re-image it (without answering): a new address space, the same CSpace and badge.
     Child second("hello", 20, ep, 0xe1);
-    CHECK(exec_pd(g_loader, handle, image("hello"), second.config).ok());
+    CHECK(exec_pd(g_loader, handle, archive_image("hello"), second.config).ok());
     (void)old_vspace;
     sys::recv(abi::CapPtr(ep), m);
     CHECK_EQ(m.badge_or_cap, uint64_t{0xe1});  // the parent endpoint in its CSpace survived
@@ -384,7 +373,7 @@ USER_TEST(pd, arguments_and_environment_reach_main) {
     config.arguments = arguments;
     config.environment = environment;
     config.parent_endpoint = ep;
-    auto pd = spawn_pd(g_loader, image("probe"), config);
+    auto pd = spawn_pd(g_loader, archive_image("probe"), config);
     CHECK(pd.ok());
     sys::Message m;
     sys::recv(abi::CapPtr(ep), m);
@@ -423,7 +412,7 @@ USER_TEST(pd, shared_region_is_seen_by_both_sides) {
     config.arguments = arguments;
     config.parent_endpoint = ep;
     config.regions = std::span<const pd::RegionSpec>(&region, 1);
-    auto pd = spawn_pd(g_loader, image("probe"), config);
+    auto pd = spawn_pd(g_loader, archive_image("probe"), config);
     CHECK(pd.ok());
     sys::Message m;
     sys::recv(abi::CapPtr(ep), m);
@@ -468,7 +457,7 @@ USER_TEST(pd, disjoint_and_deep_copied_regions_are_private) {
         config.arguments = arguments;
         config.parent_endpoint = ep;
         config.regions = std::span<const pd::RegionSpec>(&region, 1);
-        auto pd = spawn_pd(g_loader, image("probe"), config);
+        auto pd = spawn_pd(g_loader, archive_image("probe"), config);
         CHECK(pd.ok());
         sys::Message m;
         sys::recv(abi::CapPtr(ep), m);
@@ -511,7 +500,7 @@ USER_TEST(pd, dynamic3_badged_endpoint_and_frame_grant) {
     config.parent_endpoint = ep;
     config.self_caps = true;
     config.caps = std::span<const CapGrant>(&grant, 1);
-    auto pd = spawn_pd(g_loader, image("probe"), config);
+    auto pd = spawn_pd(g_loader, archive_image("probe"), config);
     CHECK(pd.ok());
     sys::Message m;
     sys::recv(abi::CapPtr(server), m);
@@ -541,7 +530,7 @@ USER_TEST(pd, bad_configurations_are_refused_before_allocating) {
     uint64_t empty_slot = new_slot();
     uint64_t slots_before = env().slots.free_count();
     auto refused = [&](const PdConfig& config, ConfigError error, int index) {
-        auto pd = spawn_pd(g_loader, image("probe"), config);
+        auto pd = spawn_pd(g_loader, archive_image("probe"), config);
         if (pd.ok()) {
             PdHandle handle = pd.value();
             destroy_pd(g_loader, handle);
@@ -551,7 +540,7 @@ USER_TEST(pd, bad_configurations_are_refused_before_allocating) {
                pd.error().index == index;
     };
     auto layout_error = [&](const PdConfig& config) {
-        auto pd = spawn_pd(g_loader, image("probe"), config);
+        auto pd = spawn_pd(g_loader, archive_image("probe"), config);
         return pd.ok() ? pd::LayoutError::kCount : pd.error().layout_error;
     };
     pd::RegionSpec regions[2];
@@ -626,7 +615,7 @@ USER_TEST(pd, large_page_region_and_new_fault_endpoint) {
     config.parent_endpoint = ep;
     config.fault = FaultPolicy::kNewEndpoint;
     config.regions = std::span<const pd::RegionSpec>(&region, 1);
-    auto pd = spawn_pd(g_loader, image("probe"), config);
+    auto pd = spawn_pd(g_loader, archive_image("probe"), config);
     CHECK(pd.ok());
     PdHandle handle = pd.value();
     CHECK(debug_cap_identify(abi::CapPtr(handle.fault_endpoint)).type == abi::CapType::kEndpoint);
@@ -660,7 +649,7 @@ USER_TEST(pd, exec_keeps_declared_slots_and_drops_the_rest) {
     config.arguments = first_args;
     config.parent_endpoint = ep;
     config.caps = grants;
-    auto pd = spawn_pd(g_loader, image("probe"), config);
+    auto pd = spawn_pd(g_loader, archive_image("probe"), config);
     CHECK(pd.ok());
     PdHandle handle = pd.value();
     sys::Message m;
@@ -673,7 +662,7 @@ USER_TEST(pd, exec_keeps_declared_slots_and_drops_the_rest) {
     config.arguments = second_args;
     config.caps = kept;
     config.self_caps = true;
-    CHECK(exec_pd(g_loader, handle, image("probe"), config).ok());
+    CHECK(exec_pd(g_loader, handle, archive_image("probe"), config).ok());
     sys::recv(abi::CapPtr(server), m);
     CHECK_EQ(m.badge_or_cap, uint64_t{0x99});
     uint64_t probe = new_slot();
@@ -701,7 +690,7 @@ USER_TEST(pd, c_program_uses_printf_and_malloc) {
     } runs[] = {{5, hello_c_status(5)}, {kAbortArgument, kAbortStatus}};
     for (const auto& run : runs) {
         Child child("hello-c", run.argument, ep, 0xc0);
-        auto pd = spawn_pd(g_loader, image("hello-c"), child.config);
+        auto pd = spawn_pd(g_loader, archive_image("hello-c"), child.config);
         CHECK(pd.ok());
         // Its only message is the exit report: printf, malloc and abort need nobody else.
         sys::Message m;

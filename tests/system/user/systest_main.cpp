@@ -1,6 +1,7 @@
 // Root task of the user-level system-test image: sets up the test environment from the boot
 // info, runs every USER_TEST case at EL0 and ends the run with DebugHalt (status 0 only if all
 // passed). The runner (tools/qemu-run) checks the printed lines.
+#include "cpio/cpio_reader.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/syscall.hpp"
 #include "user_test.hpp"
@@ -67,6 +68,16 @@ void map_archive() {
     }
     g_env.archive = reinterpret_cast<const uint8_t*>(kArchiveAddress + info->boot_module_offset);
     g_env.archive_size = info->boot_module_size;
+}
+
+std::span<const uint8_t> archive_image(StringView name) {
+    auto archive =
+        cpio::Archive::parse(std::span<const uint8_t>(env().archive, env().archive_size));
+    if (!archive) {
+        return {};
+    }
+    auto entry = archive.value().find(name);
+    return entry ? entry->data : std::span<const uint8_t>();
 }
 
 uint64_t shared_pool() {

@@ -2,8 +2,11 @@
 // at EL0 against the real kernel, with the environment below.
 #pragma once
 
+#include <span>
+
 #include "abi/bootinfo.hpp"
 #include "abi/capability_pointer.hpp"
+#include "base/string_view.hpp"
 #include "tessera/invocation.hpp"
 #include "tessera/slot_allocator.hpp"
 #include "test_case.hpp"
@@ -31,6 +34,8 @@ constexpr uint64_t kRootDepth = 64;
 uint64_t new_slot();
 // Maps the boot module's frames read-only at a fixed address; called once at start-up.
 void map_archive();
+// The image `name` from the archive, or an empty span.
+std::span<const uint8_t> archive_image(StringView name);
 // A fresh untyped of 2^size_bits bytes carved from the pool, or slot 0 on failure.
 uint64_t new_untyped(unsigned size_bits);
 // An 8 MiB untyped cases share: each case that uses it must leave it without children (it is

@@ -77,6 +77,13 @@ void copy_name(char (&dest)[24], StringView name) {
     dest[i] = '\0';
 }
 
+// A PD builder failure in words: the step and its cause.
+StringView describe(const SpawnError& error, char (&text)[160]) {
+    BufferWriter why(text, sizeof(text));
+    why.print("failed while {}: {}", to_string(error.step), detail(error));
+    return why.view();
+}
+
 // Splits a command line into at most kMaxArguments words (pointing into line).
 size_t split(StringView line, StringView (&words)[kMaxArguments]) {
     size_t n = 0;
@@ -297,10 +304,9 @@ void spawn(sys::Message& m) {
             end_service(service);
         }
         char text[160];
-        BufferWriter why(text, sizeof(text));
-        why.print("failed while {}: {}", to_string(pd.error().step), detail(pd.error()));
         bool memory = pd.error().kernel_error == abi::Error::kNotEnoughMemory;
-        reply_status(m, memory ? StatusCode::kNoResources : StatusCode::kRefused, why.view());
+        reply_status(m, memory ? StatusCode::kNoResources : StatusCode::kRefused,
+                     describe(pd.error(), text));
         return;
     }
     Pd& slot = g_controller.pds[id];
@@ -366,9 +372,7 @@ void exec(unsigned id, StringView line, sys::Message& m) {
     auto result = exec_pd(g_controller.loader, pd.handle, entry->data, config.pd);
     if (!result) {
         char text[160];
-        BufferWriter why(text, sizeof(text));
-        why.print("failed while {}: {}", to_string(result.error().step), detail(result.error()));
-        reply_status(m, StatusCode::kRefused, why.view());
+        reply_status(m, StatusCode::kRefused, describe(result.error(), text));
         return;
     }
     copy_name(pd.name, words[0]);
