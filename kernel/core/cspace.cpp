@@ -44,10 +44,10 @@ SysResult<ResolvedSlot> resolve_address_bits(const Capability& root, abi::CapPtr
         Cte* slot = object_at<Cte>(node.object()) + index;
         remaining -= level_bits;
         if (remaining == 0) {
-            return ResolvedSlot{slot, 0};
+            return ResolvedSlot{slot, 0, radix};
         }
         if (slot->cap().type() != CapType::kCNode) {
-            return ResolvedSlot{slot, remaining};
+            return ResolvedSlot{slot, remaining, radix};
         }
         node = slot->cap();
     }

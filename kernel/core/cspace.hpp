@@ -14,6 +14,7 @@ namespace tessera {
 struct ResolvedSlot {
     Cte* slot = nullptr;
     unsigned bits_remaining = 0;  // address bits left when a non-CNode capability ended the walk
+    unsigned radix = 0;           // radix of the CNode holding slot
 };
 
 // Resolves the top `depth` bits of cptr (1..64) starting at the CNode capability root.

@@ -58,22 +58,30 @@ void asid_pool_destroyed(const Capability& pool) {
     g_asid_pools[base / kAsidsPerPool] = nullptr;
 }
 
-void frame_capability_deleted(const Capability& frame) {
+bool clear_frame_mapping(const Capability& frame) {
     if (!frame.is_mapped()) {
-        return;
+        return false;
     }
     PhysAddr root = asid_lookup(frame.mapped_asid());
     if (root.value() == 0) {
-        return;
+        return false;
     }
     unsigned level = frame.frame_is_large() ? 2 : 3;
     auto entry = vspace_entry(root, frame.mapped_address(), level);
-    if (entry.entry != nullptr) {
-        aarch64::Descriptor d(*entry.entry);
-        if (d.is_leaf(level) && d.output_address(level) == frame.object()) {
-            *entry.entry = 0;
-            arch::invalidate_user_page(frame.mapped_asid(), VirtAddr(frame.mapped_address()));
-        }
+    if (entry.entry == nullptr) {
+        return false;
+    }
+    aarch64::Descriptor d(*entry.entry);
+    if (!d.is_leaf(level) || d.output_address(level) != frame.object()) {
+        return false;
+    }
+    *entry.entry = 0;
+    return true;
+}
+
+void frame_capability_deleted(const Capability& frame) {
+    if (clear_frame_mapping(frame)) {
+        arch::invalidate_user_page(frame.mapped_asid(), VirtAddr(frame.mapped_address()));
     }
 }
 

@@ -52,6 +52,9 @@ uint16_t asid_free_pool_base();
 void vspace_destroyed(const Capability& vspace);
 void asid_pool_destroyed(const Capability& pool);
 void frame_capability_deleted(const Capability& frame);
+// Clears the entry frame's capability says it mapped, if the live tables still hold it there;
+// true if it did. The caller invalidates the TLB (batched unmaps do it once per call).
+bool clear_frame_mapping(const Capability& frame);
 void page_table_capability_deleted(const Capability& table);
 
 }  // namespace tessera

@@ -1,6 +1,7 @@
 // Invocations of virtual-memory objects: ASID control (MakePool), ASID pools (Assign), page
-// tables (Map, Unmap) and frames (Map, Unmap, GetAddress). Decode validates the address, the
-// rights, the VSpace and the slot in the live tables; perform writes one entry.
+// tables (Map, Unmap), frames (Map, Unmap, GetAddress, CacheOp) and VSpaces (Map/UnmapFrames:
+// a run of frames with one call). Decode validates the address, the rights, the VSpace and the
+// entries in the live tables; perform only writes.
 #include "arch/address_space.hpp"
 #include "arch/cache.hpp"
 #include "arch/layout.hpp"
@@ -131,45 +132,58 @@ SysResult<void> page_table(const Invocation& inv) {
     }
 }
 
-SysResult<void> frame_map(const Invocation& inv) {
-    // vaddr, rights, attributes; cap: VSpace.
-    TRY(inv.require(3, 1));
-    Cte& slot = inv.slot();
-    const Capability& frame = slot.cap();
-    if (frame.is_mapped()) {
-        return fail(SyscallError::invalid_capability(0));  // map a copy for a second mapping
+// Rights and attributes of a mapping request, decoded once for one frame or a run of them.
+struct Mapping {
+    aarch64::LeafAttributes attributes;
+    bool write = false;
+    bool execute = false;
+};
+
+// rights_word and rights_word + 1 hold the rights and the attributes.
+SysResult<Mapping> decode_mapping(const Invocation& inv, unsigned rights_word) {
+    uint64_t rights = TRY(inv.arg(rights_word));
+    uint64_t attributes = TRY(inv.arg(rights_word + 1));
+    Mapping m;
+    m.write = (rights & abi::kMapWrite) != 0;
+    m.execute = (rights & abi::kMapExecute) != 0;
+    if ((m.write && m.execute) || (rights & ~uint64_t{7}) != 0 || (rights & abi::kMapRead) == 0) {
+        return fail(SyscallError::invalid_argument(rights_word));  // W+X is never mapped
     }
-    bool large = frame.frame_is_large();
-    unsigned level = large ? 2 : 3;
-    uint64_t va = TRY(user_address(inv, 0, frame.object_size(), frame.object_size()));
-    uint64_t rights = TRY(inv.arg(1));
-    uint64_t attributes = TRY(inv.arg(2));
-    Capability vspace = TRY(live_vspace(inv, 0));
-    bool write = (rights & abi::kMapWrite) != 0;
-    bool execute = (rights & abi::kMapExecute) != 0;
-    if ((write && execute) || (rights & ~uint64_t{7}) != 0 || (rights & abi::kMapRead) == 0) {
-        return fail(SyscallError::invalid_argument(1));  // W+X is never mapped
-    }
-    if ((write && !frame.has_rights(abi::kRightWrite)) || !frame.has_rights(abi::kRightRead)) {
-        return fail(SyscallError::invalid_capability(0));
-    }
-    aarch64::MemoryType type = aarch64::MemoryType::kNormal;
     switch (static_cast<abi::MapAttributes>(attributes)) {
         case abi::MapAttributes::kCached:
-            type = aarch64::MemoryType::kNormal;
+            m.attributes.type = aarch64::MemoryType::kNormal;
             break;
         case abi::MapAttributes::kUncached:
-            type = aarch64::MemoryType::kNormalNonCacheable;
+            m.attributes.type = aarch64::MemoryType::kNormalNonCacheable;
             break;
         case abi::MapAttributes::kDevice:
-            type = aarch64::MemoryType::kDevice;
+            m.attributes.type = aarch64::MemoryType::kDevice;
             break;
         default:
-            return fail(SyscallError::invalid_argument(2));
+            return fail(SyscallError::invalid_argument(rights_word + 1));
     }
-    if (frame.frame_is_device() && (type != aarch64::MemoryType::kDevice || execute)) {
-        return fail(SyscallError::invalid_argument(2));  // device memory maps only as device
+    m.attributes.permissions = aarch64::Permissions{true, m.write, m.execute};
+    m.attributes.global = false;
+    return m;
+}
+
+// Why a frame capability cannot take a mapping: rights it lacks (a capability error) or memory
+// of the wrong kind for the attributes (an argument error). Nothing if it can.
+enum class FrameRefusal { kNone, kCapability, kAttributes };
+
+FrameRefusal check_frame(const Capability& frame, const Mapping& m) {
+    if ((m.write && !frame.has_rights(abi::kRightWrite)) || !frame.has_rights(abi::kRightRead)) {
+        return FrameRefusal::kCapability;
     }
+    if (frame.frame_is_device() &&
+        (m.attributes.type != aarch64::MemoryType::kDevice || m.execute)) {
+        return FrameRefusal::kAttributes;  // device memory maps only as device
+    }
+    return FrameRefusal::kNone;
+}
+
+// The entry for va at level in vspace, which must be reachable and empty.
+SysResult<uint64_t*> empty_entry(const Capability& vspace, uint64_t va, unsigned level) {
     VSpaceEntry where = vspace_entry(vspace.object(), va, level);
     if (where.blocked) {
         return fail(SyscallError::of(abi::Error::kDeleteFirst));
@@ -178,18 +192,190 @@ SysResult<void> frame_map(const Invocation& inv) {
         return fail(SyscallError::failed_lookup(abi::LookupFailure::kMissingCapability,
                                                 where.missing_level));
     }
-    if (aarch64::Descriptor(*where.entry).is_valid()) {
+    return where.entry;
+}
+
+Capability mapped_frame(const Capability& frame, uint16_t asid, uint64_t va) {
+    return Capability::frame(frame.object(), frame.frame_is_large(), frame.frame_is_device(),
+                             frame.rights(), asid, va);
+}
+
+SysResult<void> frame_map(const Invocation& inv) {
+    // vaddr, rights, attributes; cap: VSpace.
+    TRY(inv.require(3, 1));
+    Cte& slot = inv.slot();
+    const Capability& frame = slot.cap();
+    if (frame.is_mapped()) {
+        return fail(SyscallError::invalid_capability(0));  // map a copy for a second mapping
+    }
+    unsigned level = frame.frame_is_large() ? 2 : 3;
+    uint64_t va = TRY(user_address(inv, 0, frame.object_size(), frame.object_size()));
+    Mapping m = TRY(decode_mapping(inv, 1));
+    Capability vspace = TRY(live_vspace(inv, 0));
+    switch (check_frame(frame, m)) {
+        case FrameRefusal::kCapability:
+            return fail(SyscallError::invalid_capability(0));
+        case FrameRefusal::kAttributes:
+            return fail(SyscallError::invalid_argument(2));
+        case FrameRefusal::kNone:
+            break;
+    }
+    uint64_t* entry = TRY(empty_entry(vspace, va, level));
+    if (aarch64::Descriptor(*entry).is_valid()) {
         return fail(SyscallError::of(abi::Error::kDeleteFirst));
     }
-    aarch64::LeafAttributes attrs;
-    attrs.permissions = aarch64::Permissions{true, write, execute};
-    attrs.type = type;
-    attrs.global = false;
-    *where.entry = aarch64::Descriptor::leaf(level, frame.object(), attrs).raw();
+    *entry = aarch64::Descriptor::leaf(level, frame.object(), m.attributes).raw();
     publish_entry();
-    slot.update_cap(Capability::frame(frame.object(), large, frame.frame_is_device(),
-                                      frame.rights(), vspace.vspace_asid(), va));
+    slot.update_cap(mapped_frame(frame, vspace.vspace_asid(), va));
     return {};
+}
+
+// The invoked VSpace capability, which must have a live ASID.
+SysResult<Capability> invoked_vspace(const Invocation& inv) {
+    const Capability& cap = inv.cap();
+    if (cap.vspace_asid() == 0 || asid_lookup(cap.vspace_asid()) != cap.object()) {
+        return fail(SyscallError::invalid_capability(0));
+    }
+    return cap;
+}
+
+// first, count: the run of slots named by consecutive capability pointers from first.
+SysResult<uint64_t> frame_count(const Invocation& inv) {
+    uint64_t count = TRY(inv.arg(1));
+    if (count == 0 || count > abi::kMaxFramesPerCall) {
+        return fail(SyscallError::range(1, abi::kMaxFramesPerCall));
+    }
+    return count;
+}
+
+// The slots of a run: consecutive capability pointers naming consecutive slots of one CNode, so
+// no two name the same slot (a lookup that ends early can resolve two pointers to one slot).
+// Errors name word 0 (the run) and, in detail word 1, the frame's index in it.
+SysResult<Cte*> run_frames(const Invocation& inv, uint64_t first, uint64_t count) {
+    const Capability& root = inv.caller().cspace_root.cap();
+    auto head = resolve_address_bits(root, abi::CapPtr(first), abi::kWordBits);
+    if (!head) {
+        return fail(SyscallError::make(abi::Error::kInvalidCapability, 0, 0));
+    }
+    Cte* slots = head.value().slot;
+    // Resolved to the last bit: the pointer's low `radix` bits index the CNode, so while they
+    // do not overflow, pointer first + i is slot i after the first, with no further walk.
+    uint64_t index = first & ((uint64_t{1} << head.value().radix) - 1);
+    bool one_walk =
+        head.value().bits_remaining == 0 && index + count <= (uint64_t{1} << head.value().radix);
+    for (uint64_t i = 0; i < count; ++i) {
+        if (!one_walk && i > 0) {
+            auto slot = lookup_slot(root, abi::CapPtr(first + i));
+            if (!slot || reinterpret_cast<uintptr_t>(slot.value()) !=
+                             reinterpret_cast<uintptr_t>(slots) + i * sizeof(Cte)) {
+                return fail(SyscallError::make(abi::Error::kInvalidCapability, 0, i));
+            }
+        }
+        if (slots[i].cap().type() != CapType::kFrame) {
+            return fail(SyscallError::make(abi::Error::kInvalidCapability, 0, i));
+        }
+    }
+    return slots;
+}
+
+SysResult<void> vspace_map_frames(const Invocation& inv) {
+    // first, count, vaddr, rights, attributes: frames first .. first + count - 1 at vaddr,
+    // vaddr + size, ... all of one size and in one last-level table. Everything is checked
+    // before the first entry is written, so the call maps all or nothing.
+    TRY(inv.require(5, 0));
+    Capability vspace = TRY(invoked_vspace(inv));
+    uint64_t first = TRY(inv.arg(0));
+    uint64_t count = TRY(frame_count(inv));
+    Cte* frames = TRY(run_frames(inv, first, count));
+    bool large = frames[0].cap().frame_is_large();
+    uint64_t size = frames[0].cap().object_size();
+    unsigned level = large ? 2 : 3;
+    uint64_t va = TRY(user_address(inv, 2, size, size * count));
+    uint64_t index = aarch64::level_index(va, level);
+    if (index + count > abi::kMaxFramesPerCall) {
+        return fail(SyscallError::range(1, abi::kMaxFramesPerCall - index));  // crosses a table
+    }
+    Mapping m = TRY(decode_mapping(inv, 3));
+    uint64_t* entries = TRY(empty_entry(vspace, va, level));
+    for (uint64_t i = 0; i < count; ++i) {
+        const Capability& frame = frames[i].cap();
+        if (frame.is_mapped() || frame.frame_is_large() != large) {
+            return fail(SyscallError::make(abi::Error::kInvalidCapability, 0, i));
+        }
+        switch (check_frame(frame, m)) {
+            case FrameRefusal::kCapability:
+                return fail(SyscallError::make(abi::Error::kInvalidCapability, 0, i));
+            case FrameRefusal::kAttributes:
+                return fail(SyscallError::make(abi::Error::kInvalidArgument, 4, i));
+            case FrameRefusal::kNone:
+                break;
+        }
+        if (aarch64::Descriptor(entries[i]).is_valid()) {
+            return fail(SyscallError::make(abi::Error::kDeleteFirst, 0, i));
+        }
+    }
+    uint16_t asid = vspace.vspace_asid();
+    for (uint64_t i = 0; i < count; ++i) {
+        const Capability& frame = frames[i].cap();
+        entries[i] = aarch64::Descriptor::leaf(level, frame.object(), m.attributes).raw();
+        frames[i].update_cap(mapped_frame(frame, asid, va + i * size));
+    }
+    publish_entry();
+    return {};
+}
+
+SysResult<void> vspace_unmap_frames(const Invocation& inv) {
+    // first, count: each frame mapped in this VSpace is unmapped; unmapped frames are left as
+    // they are. A frame mapped in another VSpace refuses the whole call.
+    TRY(inv.require(2, 0));
+    Capability vspace = TRY(invoked_vspace(inv));
+    uint64_t first = TRY(inv.arg(0));
+    uint64_t count = TRY(frame_count(inv));
+    uint16_t asid = vspace.vspace_asid();
+    Cte* frames = TRY(run_frames(inv, first, count));
+    for (uint64_t i = 0; i < count; ++i) {
+        const Capability& frame = frames[i].cap();
+        if (frame.is_mapped() && frame.mapped_asid() != asid) {
+            return fail(SyscallError::make(abi::Error::kInvalidCapability, 0, i));
+        }
+    }
+    // Past a few pages, dropping the ASID's entries costs less than one invalidation each.
+    constexpr uint64_t kPagesWorthInvalidating = 16;
+    bool each = count <= kPagesWorthInvalidating;
+    bool cleared = false;
+    arch::begin_user_invalidation();
+    for (uint64_t i = 0; i < count; ++i) {
+        Cte* slot = &frames[i];
+        const Capability& frame = slot->cap();
+        if (!frame.is_mapped()) {
+            continue;
+        }
+        if (clear_frame_mapping(frame)) {
+            cleared = true;
+            if (each) {
+                arch::invalidate_user_page_unordered(asid, VirtAddr(frame.mapped_address()));
+            }
+        }
+        slot->update_cap(Capability::frame(frame.object(), frame.frame_is_large(),
+                                           frame.frame_is_device(), frame.rights()));
+    }
+    if (cleared && !each) {
+        arch::invalidate_asid(asid);
+    } else {
+        arch::end_user_invalidation();
+    }
+    return {};
+}
+
+SysResult<void> vspace(const Invocation& inv) {
+    switch (static_cast<InvocationLabel>(inv.label())) {
+        case InvocationLabel::kVSpaceMapFrames:
+            return vspace_map_frames(inv);
+        case InvocationLabel::kVSpaceUnmapFrames:
+            return vspace_unmap_frames(inv);
+        default:
+            return fail(SyscallError::of(abi::Error::kIllegalOperation));
+    }
 }
 
 // op, offset, size: maintenance on part of a mapped frame, through the kernel's own mapping of
@@ -273,6 +459,9 @@ SysResult<void> invoke_page_table(const Invocation& inv) {
 }
 SysResult<void> invoke_frame(const Invocation& inv) {
     return frame(inv);
+}
+SysResult<void> invoke_vspace(const Invocation& inv) {
+    return vspace(inv);
 }
 
 }  // namespace tessera

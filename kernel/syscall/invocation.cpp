@@ -110,6 +110,8 @@ SysResult<void> invoke(const Invocation& inv) {
             return invoke_page_table(inv);
         case CapType::kFrame:
             return invoke_frame(inv);
+        case CapType::kVSpace:
+            return invoke_vspace(inv);
         default:
             return fail(SyscallError::of(abi::Error::kIllegalOperation));
     }

@@ -60,6 +60,7 @@ SysResult<void> invoke_asid_control(const Invocation& inv);
 SysResult<void> invoke_asid_pool(const Invocation& inv);
 SysResult<void> invoke_page_table(const Invocation& inv);
 SysResult<void> invoke_frame(const Invocation& inv);
+SysResult<void> invoke_vspace(const Invocation& inv);
 
 // The caller's IPC buffer as the kernel sees it (nullptr if it has none).
 abi::IpcBuffer* ipc_buffer_of(const Tcb& t);

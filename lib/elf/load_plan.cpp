@@ -206,4 +206,24 @@ uint64_t zero_run_end(const LoadPlan& plan, const PagePlan& page) {
     return next;
 }
 
+uint64_t uniform_run_end(const LoadPlan& plan, const PagePlan& page) {
+    if (page.all_zero()) {
+        return zero_run_end(plan, page);
+    }
+    const uint64_t next = page.address + kPageSize;
+    if (page.copy_count != 1 || page.copies[0].page_offset != 0 ||
+        page.copies[0].length != kPageSize) {
+        return next;
+    }
+    for (const Segment& s : plan.segment_list()) {
+        // A whole page of file bytes lies in s's file part alone, as do the following pages
+        // up to the last one the file part fills.
+        if (s.vaddr <= page.address && page.address < s.end()) {
+            const uint64_t run_end = page_of(s.vaddr + s.filesz);
+            return run_end > next ? run_end : next;
+        }
+    }
+    return next;
+}
+
 }  // namespace tessera::elf

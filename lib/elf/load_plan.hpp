@@ -136,6 +136,12 @@ bool next_page(const LoadPlan& plan, uint64_t address, PagePlan& out);
 // caller (the host tool) summarise a large .bss without visiting each page.
 uint64_t zero_run_end(const LoadPlan& plan, const PagePlan& page);
 
+// End of a run of pages starting at page (from next_page) that all look like page and need no
+// walk of their own: page.address + kPageSize, or further when page lies in one segment and is
+// wholly zero (as zero_run_end) or wholly file bytes. A run of file pages comes from consecutive
+// file bytes starting at page.copies[0].file_offset, so a loader copies it with one copy.
+uint64_t uniform_run_end(const LoadPlan& plan, const PagePlan& page);
+
 // Calls f(const PagePlan&) for each mapped page in address order. If f returns bool, false stops
 // the walk (a loader that runs out of memory).
 template <typename F>

@@ -462,6 +462,60 @@ TEST(LoadPlan, ZeroRunOfPageSharedWithPreviousSegment) {
     EXPECT_EQ(zero_run_end(plan, tail), 0x504000u);
 }
 
+TEST(LoadPlan, UniformRunsOfFileAndZeroPages) {
+    ElfBuilder b;
+    b.load(0x400000, 0x100, 0x100, kRX);
+    b.load(0x600800, 0x5000, 0x9000, kRW);  // partial first page, 4 whole file pages, bss
+    const auto file = b.build();
+    const LoadPlan plan = plan_and_check(file);
+    EXPECT_EQ(uniform_run_end(plan, page_at(plan, 0x400000)), 0x401000u);  // partial page
+    EXPECT_EQ(uniform_run_end(plan, page_at(plan, 0x600000)), 0x601000u);  // starts mid-page
+    PagePlan whole = page_at(plan, 0x601000);
+    EXPECT_EQ(uniform_run_end(plan, whole), 0x605000u);  // the file part ends at 0x605800
+    EXPECT_EQ(uniform_run_end(plan, page_at(plan, 0x603000)), 0x605000u);
+    EXPECT_EQ(uniform_run_end(plan, page_at(plan, 0x605000)), 0x606000u);  // file, then zero
+    EXPECT_EQ(uniform_run_end(plan, page_at(plan, 0x606000)), 0x609000u);  // bss
+    EXPECT_EQ(uniform_run_end(plan, page_at(plan, 0x609000)), 0x60a000u);  // ends mid-page
+}
+
+// Walking by uniform runs visits every page once and each run's pages are what the run says:
+// file pages from consecutive file bytes, or zero pages, all with the first page's rights.
+TEST(LoadPlan, UniformRunsAgreeWithPageByPagePlans) {
+    ElfBuilder b;
+    b.load(0x400000, 0x3456, 0x3456, kRX);
+    b.load(0x404000, 0x2000, 0x2000, kFlagRead);
+    b.load(0x406010, 0x4ff0, 0x8000, kRW);
+    b.load(0x40e010, 0, 0x3000, kRW);  // shares the previous segment's last page
+    const auto file = b.build();
+    const LoadPlan plan = plan_and_check(file);
+    uint64_t pages = 0;
+    uint64_t runs = 0;
+    PagePlan first;
+    for (uint64_t at = 0; next_page(plan, at, first);) {
+        const uint64_t end = uniform_run_end(plan, first);
+        ASSERT_GT(end, first.address);
+        for (uint64_t a = first.address; a < end; a += kPageSize) {
+            PagePlan page = page_at(plan, a);
+            ASSERT_EQ(page.address, a);
+            ASSERT_EQ(page.rights, first.rights);
+            if (first.all_zero()) {
+                ASSERT_TRUE(page.all_zero()) << std::hex << a;
+            } else if (end > first.address + kPageSize) {
+                ASSERT_EQ(page.copy_count, 1u);
+                ASSERT_EQ(page.copies[0].page_offset, 0u);
+                ASSERT_EQ(page.copies[0].length, kPageSize);
+                ASSERT_EQ(page.copies[0].file_offset,
+                          first.copies[0].file_offset + (a - first.address));
+            }
+            ++pages;
+        }
+        at = end;
+        ++runs;
+    }
+    EXPECT_EQ(pages, plan.page_count);
+    EXPECT_LT(runs, pages);
+}
+
 TEST(LoadPlan, ForEachPageStopsWhenCallbackReturnsFalse) {
     const auto file = sample_builder().build();
     const LoadPlan plan = plan_and_check(file);

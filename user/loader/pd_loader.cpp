@@ -270,6 +270,31 @@ class Carver {
         if (first == 0) {
             return fail(kernel_failure(step, abi::Error::kNotEnoughMemory));
         }
+        return retype_into(type, size_bits, first, count, step);
+    }
+
+    struct Run {
+        uint64_t first;
+        uint64_t count;
+    };
+    // Up to `most` objects of a fixed-size type with one retype: as many as the longest run of
+    // free slots up to `most` allows.
+    Result<Run, SpawnError> make_run(ObjectType type, uint64_t most, SpawnStep step) {
+        uint64_t count = most;
+        uint64_t first = env_.slots->allocate_run(count);
+        while (first == 0 && count > 1) {
+            count /= 2;
+            first = env_.slots->allocate_run(count);
+        }
+        if (first == 0) {
+            return fail(kernel_failure(step, abi::Error::kNotEnoughMemory));
+        }
+        return Run{TRY(retype_into(type, 0, first, count, step)), count};
+    }
+
+    // Retypes count objects into the allocated slots first.. (recorded, or freed on failure).
+    Result<uint64_t, SpawnError> retype_into(ObjectType type, uint64_t size_bits, uint64_t first,
+                                             uint64_t count, SpawnStep step) {
         if (!record(first, first + count, false)) {
             for (uint64_t s = first; s < first + count; ++s) {
                 env_.slots->free(s);
@@ -375,13 +400,8 @@ class ImageBuilder {
         mark(env_, SpawnPhase::kImageObjects);
         TRY(load_elf(elf));
         mark(env_, SpawnPhase::kImagePages);
-        for (uint64_t va = layout.stack_low; va < layout.stack_top; va += kPage) {
-            TRY(fresh_page(va, abi::kMapRead | abi::kMapWrite, SpawnStep::kRegions));
-        }
-        for (uint64_t va = layout.heap_base; va < layout.heap_base + layout.heap_size;
-             va += kPage) {
-            TRY(fresh_page(va, abi::kMapRead | abi::kMapWrite, SpawnStep::kRegions));
-        }
+        TRY(fresh_pages(layout.stack_low, (layout.stack_top - layout.stack_low) / kPage));
+        TRY(fresh_pages(layout.heap_base, layout.heap_size / kPage));
         for (size_t i = 0; i < config_.regions.size(); ++i) {
             TRY(region(config_.regions[i], layout.addresses[i]));
         }
@@ -399,41 +419,106 @@ class ImageBuilder {
     uint64_t scratch_small(unsigned n) const { return env_.scratch_address + n * kPage; }
     uint64_t scratch_large(unsigned n) const { return env_.scratch_address + (n + 1) * kLargePage; }
 
+    // Pages to the end of the last-level table holding va: a run of 4 KiB pages mapped with
+    // one call stays inside one table.
+    static uint64_t pages_left_in_table(uint64_t va) {
+        return (kLargePage - (va & (kLargePage - 1))) / kPage;
+    }
+
+    // The ELF's pages in runs: consecutive pages with the same rights, all filled from the file
+    // or all zero, inside one last-level table and on consecutive frames. A filled run is mapped
+    // into the scratch window, filled and unmapped with one call each way; every run goes into
+    // the new VSpace with one call.
     Result<void, SpawnError> load_elf(std::span<const uint8_t> elf) {
-        bool ok = true;
-        SpawnError error;
-        elf::for_each_page(plan_.load, [&](const elf::PagePlan& page) {
-            auto loaded = [&]() -> Result<void, SpawnError> {
-                uint64_t frame = TRY(next_small(SpawnStep::kImage));
-                uint64_t rights = map_rights(page.rights);
-                if (!page.all_zero()) {
-                    uint8_t* dest = TRY(map_scratch(frame, scratch_small(0), SpawnStep::kImage));
-                    for (const elf::CopyRange& c : page.copy_ranges()) {
-                        memcpy(dest + c.page_offset, elf.data() + c.file_offset, c.length);
-                    }
-                    TRY(unmap_scratch(frame, rights, kPage));
+        constexpr SpawnStep kStep = SpawnStep::kImage;
+        elf::PagePlan page;
+        elf::PagePlan after;
+        bool more = elf::next_page(plan_.load, 0, page);
+        while (more) {
+            const uint64_t start = page.address;
+            const uint64_t rights = map_rights(page.rights);
+            const bool filled = !page.all_zero();
+            uint64_t limit = TRY(frames_in_batch(kStep));
+            uint64_t in_table = pages_left_in_table(start);
+            limit = limit < in_table ? limit : in_table;
+            // Whole stretches of one segment at a time; a page-by-page walk elsewhere.
+            uint64_t count = 0;
+            for (;;) {
+                uint64_t stretch = (elf::uniform_run_end(plan_.load, page) - page.address) / kPage;
+                count += stretch < limit - count ? stretch : limit - count;
+                more = elf::next_page(plan_.load, start + count * kPage, after);
+                if (!more || count == limit || after.address != start + count * kPage ||
+                    map_rights(after.rights) != rights || after.all_zero() == filled) {
+                    break;
                 }
-                TRY(map(frame, page.address, rights, abi::MapAttributes::kCached,
-                        SpawnStep::kImage));
-                ++image_.pages;
-                return {};
-            }();
-            if (!loaded) {
-                ok = false;
-                error = loaded.error();
+                page = after;
             }
-            return ok;
-        });
-        if (!ok) {
-            return fail(error);
+            const uint64_t first = take_frames(count);
+            if (filled) {
+                TRY(fill_run(elf, first, count, start, rights));
+            }
+            TRY(map_run(first, count, start, rights, abi::MapAttributes::kCached, kStep));
+            image_.pages += count;
+            page = after;
         }
         return {};
     }
 
-    Result<void, SpawnError> fresh_page(uint64_t va, uint64_t rights, SpawnStep step) {
-        uint64_t frame = TRY(next_small(step));
-        TRY(map(frame, va, rights, abi::MapAttributes::kCached, step));
-        ++image_.pages;
+    // Copies the file's bytes into the run's frames through the scratch window (the frames
+    // arrive zeroed, so only the copy ranges are written).
+    Result<void, SpawnError> fill_run(std::span<const uint8_t> elf, uint64_t first, uint64_t count,
+                                      uint64_t start, uint64_t rights) {
+        constexpr SpawnStep kStep = SpawnStep::kImage;
+        const uint64_t window = scratch_small(0);
+        InvocationResult r =
+            vspace_map_frames(env_.vspace, CapPtr(first), count, window,
+                              abi::kMapRead | abi::kMapWrite, abi::MapAttributes::kCached);
+        if (!r.ok()) {
+            return fail(kernel_failure(kStep, r.error));
+        }
+        elf::PagePlan page;
+        const uint64_t end = start + count * kPage;
+        for (uint64_t at = start; at < end;) {
+            (void)elf::next_page(plan_.load, at, page);  // the run's page at `at`
+            auto* dest = reinterpret_cast<uint8_t*>(window + (at - start));
+            uint64_t stretch_end = elf::uniform_run_end(plan_.load, page);
+            stretch_end = stretch_end < end ? stretch_end : end;
+            if (stretch_end > at + kPage) {
+                // Whole file pages from consecutive file bytes: one copy.
+                memcpy(dest, elf.data() + page.copies[0].file_offset, stretch_end - at);
+            } else {
+                for (const elf::CopyRange& c : page.copy_ranges()) {
+                    memcpy(dest + c.page_offset, elf.data() + c.file_offset, c.length);
+                }
+                stretch_end = at + kPage;
+            }
+            at = stretch_end;
+        }
+        if ((rights & abi::kMapExecute) != 0) {
+            // Code must reach instruction fetch before the child runs it.
+            for (uint64_t i = 0; i < count; ++i) {
+                (void)frame_cache_op(CapPtr(first + i), abi::CacheOp::kUnifyInstruction, 0, kPage);
+            }
+        }
+        (void)vspace_unmap_frames(env_.vspace, CapPtr(first), count);
+        return {};
+    }
+
+    // `pages` fresh zeroed read-write pages from va up, in runs.
+    Result<void, SpawnError> fresh_pages(uint64_t va, uint64_t pages) {
+        constexpr SpawnStep kStep = SpawnStep::kRegions;
+        while (pages > 0) {
+            uint64_t count = TRY(frames_in_batch(kStep));
+            uint64_t in_table = pages_left_in_table(va);
+            count = count < in_table ? count : in_table;
+            count = count < pages ? count : pages;
+            uint64_t first = take_frames(count);
+            TRY(map_run(first, count, va, abi::kMapRead | abi::kMapWrite,
+                        abi::MapAttributes::kCached, kStep));
+            image_.pages += count;
+            va += count * kPage;
+            pages -= count;
+        }
         return {};
     }
 
@@ -588,14 +673,57 @@ class ImageBuilder {
         }
     }
 
+    // Maps the frames first .. first + count - 1 (one table's worth at most) into the new
+    // VSpace from va, making tables as the kernel asks for them.
+    Result<void, SpawnError> map_run(uint64_t first, uint64_t count, uint64_t va, uint64_t rights,
+                                     abi::MapAttributes attributes, SpawnStep step) {
+        for (;;) {
+            InvocationResult r = vspace_map_frames(CapPtr(image_.vspace), CapPtr(first), count, va,
+                                                   rights, attributes);
+            if (r.ok()) {
+                return {};
+            }
+            if (r.error != abi::Error::kFailedLookup) {
+                return fail(kernel_failure(step, r.error));
+            }
+            uint64_t table = TRY(carver_.make(ObjectType::kPageTable, 0, step));
+            InvocationResult t = page_table_map(CapPtr(table), CapPtr(image_.vspace), va);
+            if (!t.ok()) {
+                return fail(kernel_failure(step, t.error));
+            }
+            ++image_.tables;
+        }
+    }
+
+    // Frames left in the current batch of consecutive frames (a new batch when it is empty).
+    Result<uint64_t, SpawnError> frames_in_batch(SpawnStep step) {
+        if (next_small_ == end_small_) {
+            TRY(refill());
+            if (next_small_ == end_small_) {
+                return fail(kernel_failure(step, abi::Error::kNotEnoughMemory));
+            }
+        }
+        return end_small_ - next_small_;
+    }
+
+    // The next count frames of the batch (count <= frames_in_batch()).
+    uint64_t take_frames(uint64_t count) {
+        uint64_t first = next_small_;
+        next_small_ += count;
+        return first;
+    }
+
     Result<void, SpawnError> refill() {
         constexpr uint64_t kBatch = 256;  // the kernel's fan-out limit per retype
         uint64_t n = small_left_ < kBatch ? small_left_ : kBatch;
-        if (n > 0) {
-            next_small_ = TRY(carver_.make_many(ObjectType::kFrame4K, 0, n, SpawnStep::kImage));
-            end_small_ = next_small_ + n;
-            small_left_ -= n;
+        if (n == 0) {
+            return {};
         }
+        // A shorter batch where the creator's CSpace has no run of free slots that long.
+        auto [first, count] = TRY(carver_.make_run(ObjectType::kFrame4K, n, SpawnStep::kImage));
+        next_small_ = first;
+        end_small_ = first + count;
+        small_left_ -= count;
         return {};
     }
 

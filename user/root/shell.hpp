@@ -7,7 +7,7 @@
 
 #include "abi/bootinfo.hpp"
 #include "abi/capability_pointer.hpp"
-#include "tessera/slot_allocator.hpp"
+#include "alloc/slot_allocator.hpp"
 
 namespace tessera {
 

@@ -230,6 +230,18 @@ InvocationResult frame_unmap(abi::CapPtr frame) {
     return invoke(frame, abi::InvocationLabel::kFrameUnmap, {});
 }
 
+InvocationResult vspace_map_frames(abi::CapPtr vspace, abi::CapPtr first, uint64_t count,
+                                   uint64_t vaddr, uint64_t rights, abi::MapAttributes attributes) {
+    const uint64_t args[] = {first.value(), count, vaddr, rights,
+                             static_cast<uint64_t>(attributes)};
+    return invoke(vspace, abi::InvocationLabel::kVSpaceMapFrames, args);
+}
+
+InvocationResult vspace_unmap_frames(abi::CapPtr vspace, abi::CapPtr first, uint64_t count) {
+    const uint64_t args[] = {first.value(), count};
+    return invoke(vspace, abi::InvocationLabel::kVSpaceUnmapFrames, args);
+}
+
 uint64_t frame_get_address(abi::CapPtr frame) {
     sys::Message m;
     m.info =

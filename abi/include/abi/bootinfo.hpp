@@ -24,7 +24,7 @@ enum InitialSlot : uint64_t {
 
 constexpr uint64_t kBootInfoMagic = 0x4f464e4942535354;  // "TSSBINFO"
 constexpr uint64_t kBootInfoVersion = 1;
-constexpr unsigned kRootCNodeRadix = 12;  // 4096 slots
+constexpr unsigned kRootCNodeRadix = 14;  // 16,384 slots
 constexpr unsigned kMaxBootUntypeds = 200;
 
 // [start, end) slot numbers in the root CNode.

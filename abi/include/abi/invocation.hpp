@@ -48,7 +48,13 @@ enum class InvocationLabel : uint64_t {
     kFrameUnmap = 65,
     kFrameGetAddress = 66,
     kFrameCacheOp = 67,
+    kVSpaceMapFrames = 68,
+    kVSpaceUnmapFrames = 69,
 };
+
+// VSpaceMapFrames / VSpaceUnmapFrames act on at most this many frames, named by consecutive
+// capability pointers; a mapped run must lie in one last-level table (the kernel walks once).
+constexpr uint64_t kMaxFramesPerCall = 512;
 
 // FrameCacheOp operations (word 0), applied to [offset, offset + size) of a mapped frame.
 enum class CacheOp : uint64_t {

@@ -77,9 +77,10 @@ USER_TEST(retype, fan_out_limit) {
 
 USER_TEST(retype, destination_range_checked) {
     uint64_t ut = new_untyped(12);
-    InvocationResult r = retype(ut, ObjectType::kEndpoint, 0, 4096, 1);
+    InvocationResult r =
+        retype(ut, ObjectType::kEndpoint, 0, uint64_t{1} << abi::kRootCNodeRadix, 1);
     CHECK(r.error == Error::kRangeError);
-    r = retype(ut, ObjectType::kEndpoint, 0, 4095, 2);
+    r = retype(ut, ObjectType::kEndpoint, 0, (uint64_t{1} << abi::kRootCNodeRadix) - 1, 2);
     CHECK(r.error == Error::kRangeError);
 }
 

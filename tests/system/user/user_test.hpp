@@ -6,9 +6,9 @@
 
 #include "abi/bootinfo.hpp"
 #include "abi/capability_pointer.hpp"
+#include "alloc/slot_allocator.hpp"
 #include "base/string_view.hpp"
 #include "tessera/invocation.hpp"
-#include "tessera/slot_allocator.hpp"
 #include "test_case.hpp"
 
 #define USER_TEST(suite, name) TESSERA_TEST_CASE(user_tests, suite, name)

@@ -556,3 +556,190 @@ USER_TEST(vspace, deleting_asid_pool_stops_its_threads) {
 }
 
 }  // namespace tessera::test
+
+namespace tessera::test {
+
+// VSpaceMapFrames maps a run of frames with one call and VSpaceUnmapFrames takes them out;
+// the contents travel with the frames.
+USER_TEST(vspace, frame_runs_map_and_unmap_together) {
+    constexpr uint64_t kVa = 0x7a'0000'0000;
+    constexpr uint64_t kCount = 8;
+    CHECK(map_tables(kOwnVSpace, kVa));
+    uint64_t ut = new_untyped(15);
+    uint64_t frames = ut == 0 ? 0 : make_objects(ut, ObjectType::kFrame4K, 0, kCount);
+    CHECK(frames != 0);
+    CHECK(vspace_map_frames(kOwnVSpace, abi::CapPtr(frames), kCount, kVa, kRW,
+                            abi::MapAttributes::kCached)
+              .ok());
+    auto* words = reinterpret_cast<volatile uint64_t*>(kVa);
+    for (uint64_t i = 0; i < kCount; ++i) {
+        CHECK_EQ(debug_translate(kVa + i * 0x1000 + 8).walked,
+                 frame_get_address(abi::CapPtr(frames + i)) + 8);
+        CHECK_EQ(words[i * 512], uint64_t{0});
+        words[i * 512] = 0xbee0 + i;
+    }
+    CHECK(vspace_unmap_frames(kOwnVSpace, abi::CapPtr(frames), kCount).ok());
+    for (uint64_t i = 0; i < kCount; ++i) {
+        CHECK_EQ(debug_translate(kVa + i * 0x1000).hardware, ~uint64_t{0});
+    }
+    // Unmapping again is harmless; the frames map again one page further on, in order.
+    CHECK(vspace_unmap_frames(kOwnVSpace, abi::CapPtr(frames), kCount).ok());
+    CHECK(vspace_map_frames(kOwnVSpace, abi::CapPtr(frames), kCount, kVa + 0x1000, abi::kMapRead,
+                            abi::MapAttributes::kCached)
+              .ok());
+    for (uint64_t i = 0; i < kCount; ++i) {
+        CHECK_EQ(words[(i + 1) * 512], 0xbee0 + i);
+    }
+    // Deleting a frame of the run unmaps that page alone.
+    CHECK(cnode_delete(kRootCNode, frames + 3, kRootDepth).ok());
+    CHECK_EQ(debug_translate(kVa + 4 * 0x1000).hardware, ~uint64_t{0});
+    CHECK_EQ(words[5 * 512], uint64_t{0xbee4});
+    // The run with a hole in it is refused as a whole: the hole is frame 3.
+    InvocationResult r = vspace_unmap_frames(kOwnVSpace, abi::CapPtr(frames), kCount);
+    CHECK(r.error == Error::kInvalidCapability);
+    CHECK_EQ(r.detail[1], uint64_t{3});
+    CHECK_EQ(words[1 * 512], uint64_t{0xbee0});
+    CHECK(vspace_unmap_frames(kOwnVSpace, abi::CapPtr(frames), 3).ok());
+    CHECK(vspace_unmap_frames(kOwnVSpace, abi::CapPtr(frames + 4), kCount - 4).ok());
+    CHECK_EQ(debug_translate(kVa + 0x1000).hardware, ~uint64_t{0});
+}
+
+// Every refusal is checked before anything is written: after each, the run maps whole.
+USER_TEST(vspace, bad_frame_runs_refused_whole) {
+    constexpr uint64_t kVa = 0x7c'0000'0000;
+    constexpr uint64_t kCount = 4;
+    CHECK(map_tables(kOwnVSpace, kVa));
+    uint64_t ut = new_untyped(14);
+    uint64_t frames = ut == 0 ? 0 : make_objects(ut, ObjectType::kFrame4K, 0, kCount);
+    CHECK(frames != 0);
+    const abi::CapPtr first(frames);
+    auto map = [&](uint64_t count, uint64_t va, uint64_t rights) {
+        return vspace_map_frames(kOwnVSpace, first, count, va, rights, abi::MapAttributes::kCached);
+    };
+    auto nothing_mapped = [&] {
+        for (uint64_t i = 0; i < kCount; ++i) {
+            if (debug_cap_identify(abi::CapPtr(frames + i)).data != 0 ||
+                debug_translate(kVa + i * 0x1000).walked != ~uint64_t{0}) {
+                return false;
+            }
+        }
+        return true;
+    };
+    InvocationResult r = map(0, kVa, kRW);
+    CHECK(r.error == Error::kRangeError);
+    r = map(abi::kMaxFramesPerCall + 1, kVa, kRW);
+    CHECK(r.error == Error::kRangeError);
+    // A run may not cross into the next last-level table.
+    r = map(kCount, kVa + 0x200000 - 0x2000, kRW);
+    CHECK(r.error == Error::kRangeError);
+    CHECK_EQ(r.detail[1], uint64_t{2});
+    r = map(kCount, kVa, kRW | abi::kMapExecute);
+    CHECK(r.error == Error::kInvalidArgument);  // W+X
+    CHECK_EQ(r.detail[0], uint64_t{3});
+    r = map(kCount, kVa + 8, kRW);
+    CHECK(r.error == Error::kAlignmentError);
+    r = map(kCount, 0xffff'0000'0000'0000, kRW);
+    CHECK(r.error == Error::kInvalidArgument);
+    r = map(kCount, 0x7d'0000'0000, kRW);
+    CHECK(r.error == Error::kFailedLookup);  // no tables there
+    CHECK(nothing_mapped());
+    // A page already in use at index 2.
+    uint64_t other = new_frame();
+    CHECK(frame_map(abi::CapPtr(other), kOwnVSpace, kVa + 0x2000, kRW, abi::MapAttributes::kCached)
+              .ok());
+    r = map(kCount, kVa, kRW);
+    CHECK(r.error == Error::kDeleteFirst);
+    CHECK_EQ(r.detail[1], uint64_t{2});
+    CHECK(frame_unmap(abi::CapPtr(other)).ok());
+    CHECK(nothing_mapped());
+    // A frame already mapped elsewhere (index 1), read-only (index 3), not a frame, the end of
+    // the CNode.
+    CHECK(frame_map(abi::CapPtr(frames + 1), kOwnVSpace, kVa + 0x10000, kRW,
+                    abi::MapAttributes::kCached)
+              .ok());
+    r = map(kCount, kVa, kRW);
+    CHECK(r.error == Error::kInvalidCapability);
+    CHECK_EQ(r.detail[1], uint64_t{1});
+    CHECK(frame_unmap(abi::CapPtr(frames + 1)).ok());
+    uint64_t ro = new_slot();
+    CHECK(cnode_move(kRootCNode, ro, kRootDepth, kRootCNode, frames + 3, kRootDepth).ok());
+    CHECK(
+        cnode_copy(kRootCNode, frames + 3, kRootDepth, kRootCNode, ro, kRootDepth, abi::kRightRead)
+            .ok());
+    r = map(kCount, kVa, kRW);
+    CHECK(r.error == Error::kInvalidCapability);
+    CHECK_EQ(r.detail[1], uint64_t{3});
+    CHECK(nothing_mapped());
+    CHECK(map(kCount, kVa, abi::kMapRead).ok());  // read-only is within every frame's rights
+    CHECK(vspace_unmap_frames(kOwnVSpace, first, kCount).ok());
+    r = vspace_map_frames(kOwnVSpace, abi::CapPtr(asid_pool()), 1, kVa, kRW,
+                          abi::MapAttributes::kCached);
+    CHECK(r.error == Error::kInvalidCapability);
+    r = vspace_map_frames(kOwnVSpace, abi::CapPtr((uint64_t{1} << abi::kRootCNodeRadix) - 1), 2,
+                          kVa, kRW, abi::MapAttributes::kCached);
+    CHECK(r.error == Error::kInvalidCapability);
+    // Mixed sizes: a 2 MiB frame after 4 KiB ones (made from the shared pool, returned whole).
+    uint64_t pool = shared_pool();
+    uint64_t large = make_objects(pool, ObjectType::kFrame2M, 0);
+    CHECK(large != 0);
+    uint64_t mixed = new_slot();
+    uint64_t mixed_large = new_slot();
+    CHECK(mixed_large == mixed + 1);
+    CHECK(cnode_copy(kRootCNode, mixed, kRootDepth, kRootCNode, frames, kRootDepth, abi::kRightsAll)
+              .ok());
+    CHECK(cnode_move(kRootCNode, mixed_large, kRootDepth, kRootCNode, large, kRootDepth).ok());
+    r = vspace_map_frames(kOwnVSpace, abi::CapPtr(mixed), 2, kVa, abi::kMapRead,
+                          abi::MapAttributes::kCached);
+    CHECK(r.error == Error::kInvalidCapability);
+    CHECK_EQ(r.detail[1], uint64_t{1});
+    CHECK(cnode_revoke(kRootCNode, pool, kRootDepth).ok());
+    // A VSpace without an ASID maps nothing; neither does a run mapped in another VSpace unmap.
+    uint64_t vut = new_untyped(12);
+    uint64_t bare = vut == 0 ? 0 : make_objects(vut, ObjectType::kVSpace, 0);
+    CHECK(bare != 0);
+    r = vspace_map_frames(abi::CapPtr(bare), first, kCount, kVa, kRW, abi::MapAttributes::kCached);
+    CHECK(r.error == Error::kInvalidCapability);
+    CHECK_EQ(r.detail[0], uint64_t{0});
+    uint64_t vs = new_vspace();
+    CHECK(map_tables(abi::CapPtr(vs), kVa));
+    CHECK(vspace_map_frames(abi::CapPtr(vs), first, 2, kVa, abi::kMapRead,
+                            abi::MapAttributes::kCached)
+              .ok());
+    r = vspace_unmap_frames(kOwnVSpace, first, 2);
+    CHECK(r.error == Error::kInvalidCapability);
+    CHECK_EQ(r.detail[1], uint64_t{0});
+    CHECK(vspace_unmap_frames(abi::CapPtr(vs), first, 2).ok());
+    CHECK(nothing_mapped());
+}
+
+// Two 2 MiB frames as one run (from the shared pool, returned whole).
+USER_TEST(vspace, large_frame_runs) {
+    constexpr uint64_t kVa = 0x7e'0000'0000;
+    uint64_t pool = shared_pool();
+    uint64_t large = make_objects(pool, ObjectType::kFrame2M, 0, 2);
+    CHECK(large != 0);
+    // Only the tables down to level 2: the frames are its blocks.
+    InvocationResult r;
+    for (unsigned tables = 0; tables < 3; ++tables) {
+        r = vspace_map_frames(kOwnVSpace, abi::CapPtr(large), 2, kVa, kRW,
+                              abi::MapAttributes::kCached);
+        if (r.error != Error::kFailedLookup) {
+            break;
+        }
+        CHECK(r.detail[1] <= 2);  // never a level-3 table
+        uint64_t ut = new_untyped(12);
+        uint64_t table = ut == 0 ? 0 : make_objects(ut, ObjectType::kPageTable, 0);
+        CHECK(table != 0);
+        CHECK(page_table_map(abi::CapPtr(table), kOwnVSpace, kVa).ok());
+    }
+    CHECK(r.ok());
+    auto* words = reinterpret_cast<volatile uint64_t*>(kVa);
+    words[0] = 1;
+    words[(2 << 20) / 8] = 2;
+    CHECK_EQ(debug_translate(kVa + (2 << 20)).walked, frame_get_address(abi::CapPtr(large + 1)));
+    CHECK(vspace_unmap_frames(kOwnVSpace, abi::CapPtr(large), 2).ok());
+    CHECK_EQ(debug_translate(kVa).hardware, ~uint64_t{0});
+    CHECK(cnode_revoke(kRootCNode, pool, kRootDepth).ok());
+}
+
+}  // namespace tessera::test

@@ -11,11 +11,11 @@
 #include "abi/capability_pointer.hpp"
 #include "abi/error.hpp"
 #include "abi/object_type.hpp"
+#include "alloc/slot_allocator.hpp"
 #include "base/result.hpp"
 #include "base/string_view.hpp"
 #include "elf/elf_reader.hpp"
 #include "pd/pd_layout.hpp"
-#include "tessera/slot_allocator.hpp"
 #include "tessera/untyped_allocator.hpp"
 
 namespace tessera {

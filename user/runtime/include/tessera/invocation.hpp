@@ -100,6 +100,13 @@ namespace tessera {
 
 InvocationResult frame_cache_op(abi::CapPtr frame, abi::CacheOp op, uint64_t offset, uint64_t size);
 
+// VSpaceMapFrames: the frames at first .. first + count - 1 (consecutive slots of one CNode, all
+// 4 KiB or all 2 MiB) mapped at vaddr, vaddr + size, ... in one last-level table; all or none.
+InvocationResult vspace_map_frames(abi::CapPtr vspace, abi::CapPtr first, uint64_t count,
+                                   uint64_t vaddr, uint64_t rights, abi::MapAttributes attributes);
+// VSpaceUnmapFrames: unmaps each of the frames mapped in vspace (unmapped ones are skipped).
+InvocationResult vspace_unmap_frames(abi::CapPtr vspace, abi::CapPtr first, uint64_t count);
+
 // DebugTranslate: the kernel's software walk and the MMU's translation of a user address in
 // the caller's address space (~0 where either faults).
 struct Translation {

@@ -9,7 +9,7 @@
 
 #include "abi/capability_pointer.hpp"
 #include "alloc/buddy_tree.hpp"
-#include "tessera/slot_allocator.hpp"
+#include "alloc/slot_allocator.hpp"
 
 namespace tessera {
 

@@ -23,4 +23,17 @@ inline void load_user_root(uint64_t root) {
 // Makes TLB entries of the user half consistent after a change to a live user table.
 void invalidate_user_page(uint16_t asid, VirtAddr va);
 
+// The same for many pages with one pair of barriers: begin after the table writes, one
+// invalidation per page, then end before the change may be relied on.
+inline void begin_user_invalidation() {
+    asm volatile("dsb ishst" ::: "memory");
+}
+inline void invalidate_user_page_unordered(uint16_t asid, VirtAddr va) {
+    uint64_t operand = (uint64_t{asid} << 48) | ((va.value() >> 12) & 0xfff'ffff'ffff);
+    asm volatile("tlbi vae1is, %0" ::"r"(operand) : "memory");
+}
+inline void end_user_invalidation() {
+    asm volatile("dsb ish; isb" ::: "memory");
+}
+
 }  // namespace tessera::arch
