@@ -30,14 +30,14 @@ TEST(MemoryFunctions, CopyEveryLengthAndAlignment) {
         for (size_t from = 0; from < kAlignments; ++from) {
             for (size_t to = 0; to < kAlignments; ++to) {
                 std::vector<unsigned char> dest(kGuard + to + length + kGuard, kGuardByte);
-                void* r = tessera_test_memcpy(dest.data() + kGuard + to, source.data() + from,
-                                              length);
+                void* r =
+                    tessera_test_memcpy(dest.data() + kGuard + to, source.data() + from, length);
                 ASSERT_EQ(r, dest.data() + kGuard + to);
                 for (size_t i = 0; i < dest.size(); ++i) {
                     bool inside = i >= kGuard + to && i < kGuard + to + length;
                     unsigned char want = inside ? source[from + i - kGuard - to] : kGuardByte;
-                    ASSERT_EQ(dest[i], want) << "length " << length << " from " << from << " to "
-                                             << to << " byte " << i;
+                    ASSERT_EQ(dest[i], want)
+                        << "length " << length << " from " << from << " to " << to << " byte " << i;
                 }
             }
         }

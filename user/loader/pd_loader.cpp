@@ -425,12 +425,25 @@ class ImageBuilder {
         return (kLargePage - (va & (kLargePage - 1))) / kPage;
     }
 
-    // The ELF's pages in runs: consecutive pages with the same rights, all filled from the file
-    // or all zero, inside one last-level table and on consecutive frames. A filled run is mapped
-    // into the scratch window, filled and unmapped with one call each way; every run goes into
-    // the new VSpace with one call.
+    // A run of the ELF's pages: consecutive pages with the same rights, all filled from the
+    // file or all zero, inside one last-level table and on consecutive frames.
+    struct PageRun {
+        uint64_t first_frame;
+        uint64_t address;
+        uint64_t count;
+        uint64_t rights;
+        bool filled;
+    };
+    static constexpr size_t kMaxGroupRuns = 16;
+    static constexpr uint64_t kLongZeroRun = 16;  // pages: not worth a place in the scratch window
+
+    // Runs are gathered into groups on one batch of frames. A group's filled runs are mapped
+    // into the scratch window together, filled, and unmapped with one call each way; every run
+    // then goes into the new VSpace with one call.
     Result<void, SpawnError> load_elf(std::span<const uint8_t> elf) {
         constexpr SpawnStep kStep = SpawnStep::kImage;
+        PageRun group[kMaxGroupRuns];
+        size_t runs = 0;
         elf::PagePlan page;
         elf::PagePlan after;
         bool more = elf::next_page(plan_.load, 0, page);
@@ -438,6 +451,10 @@ class ImageBuilder {
             const uint64_t start = page.address;
             const uint64_t rights = map_rights(page.rights);
             const bool filled = !page.all_zero();
+            if (runs > 0 && (runs == kMaxGroupRuns || next_small_ == end_small_)) {
+                TRY(flush_group(elf, group, runs));  // a new batch is not contiguous with it
+                runs = 0;
+            }
             uint64_t limit = TRY(frames_in_batch(kStep));
             uint64_t in_table = pages_left_in_table(start);
             limit = limit < in_table ? limit : in_table;
@@ -453,34 +470,59 @@ class ImageBuilder {
                 }
                 page = after;
             }
-            const uint64_t first = take_frames(count);
-            if (filled) {
-                TRY(fill_run(elf, first, count, start, rights));
+            group[runs++] = PageRun{take_frames(count), start, count, rights, filled};
+            if (!filled && count >= kLongZeroRun) {
+                TRY(flush_group(elf, group, runs));  // later filled runs get their own window
+                runs = 0;
             }
-            TRY(map_run(first, count, start, rights, abi::MapAttributes::kCached, kStep));
-            image_.pages += count;
             page = after;
+        }
+        return flush_group(elf, group, runs);
+    }
+
+    Result<void, SpawnError> flush_group(std::span<const uint8_t> elf, const PageRun* group,
+                                         size_t runs) {
+        constexpr SpawnStep kStep = SpawnStep::kImage;
+        uint64_t low = 0;
+        uint64_t high = 0;
+        for (size_t i = 0; i < runs; ++i) {
+            if (group[i].filled) {
+                low = low == 0 ? group[i].first_frame : low;
+                high = group[i].first_frame + group[i].count;
+            }
+        }
+        if (high != 0) {
+            const uint64_t window = scratch_small(0);
+            InvocationResult r =
+                vspace_map_frames(env_.vspace, CapPtr(low), high - low, window,
+                                  abi::kMapRead | abi::kMapWrite, abi::MapAttributes::kCached);
+            if (!r.ok()) {
+                return fail(kernel_failure(kStep, r.error));
+            }
+            for (size_t i = 0; i < runs; ++i) {
+                if (group[i].filled) {
+                    fill_run(elf, group[i], window + (group[i].first_frame - low) * kPage);
+                }
+            }
+            (void)vspace_unmap_frames(env_.vspace, CapPtr(low), high - low);
+        }
+        for (size_t i = 0; i < runs; ++i) {
+            const PageRun& run = group[i];
+            TRY(map_run(run.first_frame, run.count, run.address, run.rights,
+                        abi::MapAttributes::kCached, kStep));
+            image_.pages += run.count;
         }
         return {};
     }
 
-    // Copies the file's bytes into the run's frames through the scratch window (the frames
-    // arrive zeroed, so only the copy ranges are written).
-    Result<void, SpawnError> fill_run(std::span<const uint8_t> elf, uint64_t first, uint64_t count,
-                                      uint64_t start, uint64_t rights) {
-        constexpr SpawnStep kStep = SpawnStep::kImage;
-        const uint64_t window = scratch_small(0);
-        InvocationResult r =
-            vspace_map_frames(env_.vspace, CapPtr(first), count, window,
-                              abi::kMapRead | abi::kMapWrite, abi::MapAttributes::kCached);
-        if (!r.ok()) {
-            return fail(kernel_failure(kStep, r.error));
-        }
+    // Copies the file's bytes into a run's frames, mapped at dest (they arrive zeroed, so only
+    // the copy ranges are written).
+    void fill_run(std::span<const uint8_t> elf, const PageRun& run, uint64_t window) {
         elf::PagePlan page;
-        const uint64_t end = start + count * kPage;
-        for (uint64_t at = start; at < end;) {
+        const uint64_t end = run.address + run.count * kPage;
+        for (uint64_t at = run.address; at < end;) {
             (void)elf::next_page(plan_.load, at, page);  // the run's page at `at`
-            auto* dest = reinterpret_cast<uint8_t*>(window + (at - start));
+            auto* dest = reinterpret_cast<uint8_t*>(window + (at - run.address));
             uint64_t stretch_end = elf::uniform_run_end(plan_.load, page);
             stretch_end = stretch_end < end ? stretch_end : end;
             if (stretch_end > at + kPage) {
@@ -494,14 +536,13 @@ class ImageBuilder {
             }
             at = stretch_end;
         }
-        if ((rights & abi::kMapExecute) != 0) {
+        if ((run.rights & abi::kMapExecute) != 0) {
             // Code must reach instruction fetch before the child runs it.
-            for (uint64_t i = 0; i < count; ++i) {
-                (void)frame_cache_op(CapPtr(first + i), abi::CacheOp::kUnifyInstruction, 0, kPage);
+            for (uint64_t i = 0; i < run.count; ++i) {
+                (void)frame_cache_op(CapPtr(run.first_frame + i), abi::CacheOp::kUnifyInstruction,
+                                     0, kPage);
             }
         }
-        (void)vspace_unmap_frames(env_.vspace, CapPtr(first), count);
-        return {};
     }
 
     // `pages` fresh zeroed read-write pages from va up, in runs.
@@ -538,7 +579,7 @@ class ImageBuilder {
                     TRY(copy_contents(frame, r.frames + i, r.rights, large));
                 }
             }
-            TRY(map(frame, address + off, r.rights, attributes, kStep));
+            TRY(map(frame, address + off, r.rights, attributes, kStep, large));
             ++image_.pages;
         }
         return {};
@@ -654,45 +695,39 @@ class ImageBuilder {
 
     // Maps frame into the new VSpace at va, making tables as the kernel asks for them.
     Result<void, SpawnError> map(uint64_t frame, uint64_t va, uint64_t rights,
-                                 abi::MapAttributes attributes, SpawnStep step) {
-        for (;;) {
-            InvocationResult r =
-                frame_map(CapPtr(frame), CapPtr(image_.vspace), va, rights, attributes);
-            if (r.ok()) {
-                return {};
-            }
-            if (r.error != abi::Error::kFailedLookup) {
-                return fail(kernel_failure(step, r.error));
-            }
-            uint64_t table = TRY(carver_.make(ObjectType::kPageTable, 0, step));
-            InvocationResult t = page_table_map(CapPtr(table), CapPtr(image_.vspace), va);
-            if (!t.ok()) {
-                return fail(kernel_failure(step, t.error));
-            }
-            ++image_.tables;
-        }
+                                 abi::MapAttributes attributes, SpawnStep step,
+                                 bool large = false) {
+        return map_run(frame, 1, va, rights, attributes, step, large);
     }
 
     // Maps the frames first .. first + count - 1 (one table's worth at most) into the new
-    // VSpace from va, making tables as the kernel asks for them.
+    // VSpace from va. When tables are missing the kernel names the highest missing level; every
+    // level from there down is missing too, so they are made with one retype and mapped in turn.
     Result<void, SpawnError> map_run(uint64_t first, uint64_t count, uint64_t va, uint64_t rights,
-                                     abi::MapAttributes attributes, SpawnStep step) {
-        for (;;) {
+                                     abi::MapAttributes attributes, SpawnStep step,
+                                     bool large = false) {
+        const unsigned leaf_level = large ? 2 : 3;
+        for (unsigned attempt = 0; attempt < 2; ++attempt) {
             InvocationResult r = vspace_map_frames(CapPtr(image_.vspace), CapPtr(first), count, va,
                                                    rights, attributes);
             if (r.ok()) {
                 return {};
             }
-            if (r.error != abi::Error::kFailedLookup) {
+            if (r.error != abi::Error::kFailedLookup || attempt > 0 || r.detail[1] < 1 ||
+                r.detail[1] > leaf_level) {
                 return fail(kernel_failure(step, r.error));
             }
-            uint64_t table = TRY(carver_.make(ObjectType::kPageTable, 0, step));
-            InvocationResult t = page_table_map(CapPtr(table), CapPtr(image_.vspace), va);
-            if (!t.ok()) {
-                return fail(kernel_failure(step, t.error));
+            uint64_t missing = leaf_level - r.detail[1] + 1;
+            uint64_t tables = TRY(carver_.make_many(ObjectType::kPageTable, 0, missing, step));
+            for (uint64_t t = 0; t < missing; ++t) {
+                InvocationResult m = page_table_map(CapPtr(tables + t), CapPtr(image_.vspace), va);
+                if (!m.ok()) {
+                    return fail(kernel_failure(step, m.error));
+                }
+                ++image_.tables;
             }
-            ++image_.tables;
         }
+        return fail(kernel_failure(step, abi::Error::kFailedLookup));
     }
 
     // Frames left in the current batch of consecutive frames (a new batch when it is empty).

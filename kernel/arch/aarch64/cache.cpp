@@ -22,7 +22,19 @@ uint64_t icache_line() {
 
 void clean_invalidate_to_coherency(VirtAddr start, uint64_t size) {
     uint64_t line = dcache_line();
-    for (uint64_t a = start.value() & ~(line - 1); a < start.value() + size; a += line) {
+    uint64_t a = start.value() & ~(line - 1);
+    const uint64_t end = start.value() + size;
+    // Four lines per step where four whole lines remain: every new frame passes through here.
+    for (; a + 4 * line <= end; a += 4 * line) {
+        asm volatile(
+            "dc civac, %0\n"
+            "dc civac, %1\n"
+            "dc civac, %2\n"
+            "dc civac, %3" ::"r"(a),
+            "r"(a + line), "r"(a + 2 * line), "r"(a + 3 * line)
+            : "memory");
+    }
+    for (; a < end; a += line) {
         asm volatile("dc civac, %0" ::"r"(a) : "memory");
     }
     dsb_sy();
@@ -50,7 +62,18 @@ void zero_memory(VirtAddr start, uint64_t size) {
         memset(reinterpret_cast<void*>(start.value()), 0, size);
         return;
     }
-    for (uint64_t a = start.value(); a < start.value() + size; a += block) {
+    uint64_t a = start.value();
+    const uint64_t end = start.value() + size;
+    for (; a + 4 * block <= end; a += 4 * block) {
+        asm volatile(
+            "dc zva, %0\n"
+            "dc zva, %1\n"
+            "dc zva, %2\n"
+            "dc zva, %3" ::"r"(a),
+            "r"(a + block), "r"(a + 2 * block), "r"(a + 3 * block)
+            : "memory");
+    }
+    for (; a < end; a += block) {
         asm volatile("dc zva, %0" ::"r"(a) : "memory");
     }
 }
