@@ -10,6 +10,7 @@
 #include "tessera/invocation.hpp"
 #include "tessera/pd_loader.hpp"
 #include "tessera/syscall.hpp"
+#include "tessera/vspace_manager.hpp"
 
 using namespace tessera;
 
@@ -143,15 +144,19 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         uint64_t s = g_slots.allocate();
         return untyped_retype(abi::CapPtr(pool), type, bits, kRoot, 0, 0, s, 1).ok() ? s : 0;
     };
-    // The archive, read-only.
-    uint64_t va = kArchiveAddress;
-    for (uint64_t f = info->boot_module_frames.start; f < info->boot_module_frames.end; ++f) {
-        while (frame_map(abi::CapPtr(f), kVSpace, va, abi::kMapRead, abi::MapAttributes::kCached)
-                   .error == abi::Error::kFailedLookup) {
-            (void)page_table_map(abi::CapPtr(make(abi::ObjectType::kPageTable, 0)), kVSpace, va);
-        }
-        va += 4096;
-    }
+    // The archive, read-only, with page tables from the pool.
+    auto make_tables = [](void* context, uint64_t count) -> uint64_t {
+        uint64_t first = g_slots.allocate_run(count);
+        bool ok =
+            first != 0 && untyped_retype(abi::CapPtr(*static_cast<uint64_t*>(context)),
+                                         abi::ObjectType::kPageTable, 0, kRoot, 0, 0, first, count)
+                              .ok();
+        return ok ? first : 0;
+    };
+    (void)map_frames(kVSpace, abi::CapPtr(info->boot_module_frames.start),
+                     info->boot_module_frames.end - info->boot_module_frames.start, kArchiveAddress,
+                     abi::kMapRead, abi::MapAttributes::kCached, false,
+                     TableSource{make_tables, &pool});
     auto archive = cpio::Archive::parse(std::span<const uint8_t>(
         reinterpret_cast<const uint8_t*>(kArchiveAddress + info->boot_module_offset),
         info->boot_module_size));

@@ -13,6 +13,7 @@
 #include "elf/load_plan.hpp"
 #include "pd/startup_record_writer.hpp"
 #include "tessera/invocation.hpp"
+#include "tessera/vspace_manager.hpp"
 
 extern "C" void* memcpy(void* dest, const void* src, size_t n);
 
@@ -700,34 +701,31 @@ class ImageBuilder {
         return map_run(frame, 1, va, rights, attributes, step, large);
     }
 
-    // Maps the frames first .. first + count - 1 (one table's worth at most) into the new
-    // VSpace from va. When tables are missing the kernel names the highest missing level; every
-    // level from there down is missing too, so they are made with one retype and mapped in turn.
+    // Maps the frames first .. first + count - 1 into the new VSpace from va, with the page
+    // tables made from the image budget as the kernel asks for them.
     Result<void, SpawnError> map_run(uint64_t first, uint64_t count, uint64_t va, uint64_t rights,
                                      abi::MapAttributes attributes, SpawnStep step,
                                      bool large = false) {
-        const unsigned leaf_level = large ? 2 : 3;
-        for (unsigned attempt = 0; attempt < 2; ++attempt) {
-            InvocationResult r = vspace_map_frames(CapPtr(image_.vspace), CapPtr(first), count, va,
-                                                   rights, attributes);
-            if (r.ok()) {
-                return {};
-            }
-            if (r.error != abi::Error::kFailedLookup || attempt > 0 || r.detail[1] < 1 ||
-                r.detail[1] > leaf_level) {
-                return fail(kernel_failure(step, r.error));
-            }
-            uint64_t missing = leaf_level - r.detail[1] + 1;
-            uint64_t tables = TRY(carver_.make_many(ObjectType::kPageTable, 0, missing, step));
-            for (uint64_t t = 0; t < missing; ++t) {
-                InvocationResult m = page_table_map(CapPtr(tables + t), CapPtr(image_.vspace), va);
-                if (!m.ok()) {
-                    return fail(kernel_failure(step, m.error));
-                }
-                ++image_.tables;
-            }
+        table_step_ = step;
+        table_error_ = abi::Error::kOk;
+        InvocationResult r =
+            map_frames(CapPtr(image_.vspace), CapPtr(first), count, va, rights, attributes, large,
+                       TableSource{&ImageBuilder::make_tables, this}, &image_.tables);
+        if (!r.ok()) {
+            return fail(
+                kernel_failure(step, table_error_ != abi::Error::kOk ? table_error_ : r.error));
         }
-        return fail(kernel_failure(step, abi::Error::kFailedLookup));
+        return {};
+    }
+
+    static uint64_t make_tables(void* context, uint64_t count) {
+        auto* self = static_cast<ImageBuilder*>(context);
+        auto tables = self->carver_.make_many(ObjectType::kPageTable, 0, count, self->table_step_);
+        if (!tables) {
+            self->table_error_ = tables.error().kernel_error;
+            return 0;
+        }
+        return tables.value();
     }
 
     // Frames left in the current batch of consecutive frames (a new batch when it is empty).
@@ -781,6 +779,8 @@ class ImageBuilder {
     uint64_t next_small_ = 0;
     uint64_t end_small_ = 0;
     uint64_t next_large_ = 0;
+    SpawnStep table_step_ = SpawnStep::kImage;  // for errors while making tables
+    abi::Error table_error_ = abi::Error::kOk;
 };
 
 Result<Image, SpawnError> build_image(LoaderEnvironment& env, Budget& budget, const Plan& plan,

@@ -12,6 +12,7 @@
 #include "tessera/pd_loader.hpp"
 #include "tessera/services.hpp"
 #include "tessera/syscall.hpp"
+#include "tessera/vspace_manager.hpp"
 
 using namespace tessera;
 
@@ -19,7 +20,10 @@ namespace {
 
 constexpr abi::CapPtr kRoot{abi::kSlotInitThreadCNode};
 constexpr abi::CapPtr kVSpace{abi::kSlotInitThreadVSpace};
-constexpr uint64_t kArchiveAddress = 0x7d00'0000'0000;
+// The part of its address space the root manages for its own mappings (the archive), just
+// below the PD builder's scratch range.
+constexpr uint64_t kMappingsLow = 0x7d00'0000'0000;
+constexpr uint64_t kMappingsHigh = 0x7e00'0000'0000;
 constexpr uint64_t kFaultBadge = uint64_t{1} << 63;  // faults of the running program
 
 SlotAllocator g_slots;
@@ -29,22 +33,40 @@ uint64_t make(abi::CapPtr untyped, abi::ObjectType type, uint64_t bits) {
     return untyped_retype(untyped, type, bits, kRoot, 0, 0, slot, 1).ok() ? slot : 0;
 }
 
-// Maps the boot module read-only and returns it (empty if there is none).
-std::span<const uint8_t> map_archive(const abi::BootInfo& info, abi::CapPtr pool) {
-    uint64_t va = kArchiveAddress;
-    for (uint64_t f = info.boot_module_frames.start; f < info.boot_module_frames.end; ++f) {
-        while (frame_map(abi::CapPtr(f), kVSpace, va, abi::kMapRead, abi::MapAttributes::kCached)
-                   .error == abi::Error::kFailedLookup) {
-            uint64_t table = make(pool, abi::ObjectType::kPageTable, 0);
-            if (table == 0 || !page_table_map(abi::CapPtr(table), kVSpace, va).ok()) {
-                return {};
-            }
-        }
-        va += 4096;
+// Page tables for the root's own mappings: `count` from the pool (context) with one retype.
+uint64_t make_tables(void* context, uint64_t count) {
+    const abi::CapPtr pool = *static_cast<abi::CapPtr*>(context);
+    uint64_t first = g_slots.allocate_run(count);
+    if (first == 0) {
+        return 0;
     }
-    return std::span<const uint8_t>(
-        reinterpret_cast<const uint8_t*>(kArchiveAddress + info.boot_module_offset),
-        info.boot_module_size);
+    if (!untyped_retype(pool, abi::ObjectType::kPageTable, 0, kRoot, 0, 0, first, count).ok()) {
+        for (uint64_t s = first; s < first + count; ++s) {
+            g_slots.free(s);
+        }
+        return 0;
+    }
+    return first;
+}
+
+// Maps the boot module read-only wherever the root's VSpace manager finds room and returns it
+// (empty if there is none).
+std::span<const uint8_t> map_archive(const abi::BootInfo& info, abi::CapPtr pool) {
+    static VSpaceManager manager;
+    static abi::CapPtr table_pool;
+    table_pool = pool;
+    uint64_t frames = info.boot_module_frames.end - info.boot_module_frames.start;
+    if (frames == 0 || !manager.init(kVSpace, TableSource{&make_tables, &table_pool}, kMappingsLow,
+                                     kMappingsHigh)) {
+        return {};
+    }
+    uint64_t va =
+        manager.map_anywhere(abi::CapPtr(info.boot_module_frames.start), frames, abi::kMapRead);
+    if (va == 0) {
+        return {};
+    }
+    return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(va + info.boot_module_offset),
+                                    info.boot_module_size);
 }
 
 void run_program(LoaderEnvironment& loader, const cpio::Entry& entry, uint64_t ep) {

@@ -11,6 +11,7 @@
 #include "tessera/service_protocol.hpp"
 #include "tessera/services.hpp"
 #include "tessera/syscall.hpp"
+#include "tessera/vspace_manager.hpp"
 
 namespace tessera {
 namespace {
@@ -66,14 +67,17 @@ bool open_console() {
     if (frame == 0) {
         return false;
     }
-    while (frame_map(abi::CapPtr(frame), kVSpace, kUartAddress, abi::kMapRead | abi::kMapWrite,
-                     abi::MapAttributes::kDevice)
-               .error == abi::Error::kFailedLookup) {
-        uint64_t s = g_env->slots->allocate();
-        if (!untyped_retype(g_env->pool, abi::ObjectType::kPageTable, 0, kRoot, 0, 0, s, 1).ok() ||
-            !page_table_map(abi::CapPtr(s), kVSpace, kUartAddress).ok()) {
-            return false;
-        }
+    auto make_tables = [](void* /*context*/, uint64_t count) -> uint64_t {
+        uint64_t first = g_env->slots->allocate_run(count);
+        bool ok = first != 0 && untyped_retype(g_env->pool, abi::ObjectType::kPageTable, 0, kRoot,
+                                               0, 0, first, count)
+                                    .ok();
+        return ok ? first : 0;
+    };
+    if (!map_frames(kVSpace, abi::CapPtr(frame), 1, kUartAddress, abi::kMapRead | abi::kMapWrite,
+                    abi::MapAttributes::kDevice, false, TableSource{make_tables, nullptr})
+             .ok()) {
+        return false;
     }
     g_uart = reinterpret_cast<volatile uint32_t*>(kUartAddress);
     // Receive interrupts (RX and receive timeout) to a notification bound to this thread.

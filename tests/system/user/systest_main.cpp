@@ -42,31 +42,29 @@ uint64_t make_objects(uint64_t untyped, abi::ObjectType type, uint64_t size_bits
     return first;
 }
 
+namespace {
+
+// Page tables for the program's own mappings: count of them from the pool with one retype.
+uint64_t make_tables(void* /*context*/, uint64_t count) {
+    return make_objects(g_env.pool.value(), abi::ObjectType::kPageTable, 0, count);
+}
+
+}  // namespace
+
 void map_archive() {
-    constexpr uint64_t kArchiveAddress = 0x7d00'0000'0000;
     const abi::BootInfo* info = g_env.info;
-    if (info->boot_module_frames.start == info->boot_module_frames.end) {
+    (void)g_env.mappings.init(abi::CapPtr(abi::kSlotInitThreadVSpace),
+                              TableSource{&make_tables, nullptr}, kMappingsLow, kMappingsHigh);
+    uint64_t frames = info->boot_module_frames.end - info->boot_module_frames.start;
+    if (frames == 0) {
         return;
     }
-    uint64_t va = kArchiveAddress;
-    for (uint64_t frame = info->boot_module_frames.start; frame < info->boot_module_frames.end;
-         ++frame, va += 4096) {
-        for (;;) {
-            InvocationResult r =
-                frame_map(abi::CapPtr(frame), abi::CapPtr(abi::kSlotInitThreadVSpace), va,
-                          abi::kMapRead, abi::MapAttributes::kCached);
-            if (r.error != abi::Error::kFailedLookup) {
-                break;
-            }
-            uint64_t table = make_objects(g_env.pool.value(), abi::ObjectType::kPageTable, 0);
-            if (table == 0 ||
-                !page_table_map(abi::CapPtr(table), abi::CapPtr(abi::kSlotInitThreadVSpace), va)
-                     .ok()) {
-                return;
-            }
-        }
+    uint64_t va = g_env.mappings.map_anywhere(abi::CapPtr(info->boot_module_frames.start), frames,
+                                              abi::kMapRead);
+    if (va == 0) {
+        return;
     }
-    g_env.archive = reinterpret_cast<const uint8_t*>(kArchiveAddress + info->boot_module_offset);
+    g_env.archive = reinterpret_cast<const uint8_t*>(va + info->boot_module_offset);
     g_env.archive_size = info->boot_module_size;
 }
 

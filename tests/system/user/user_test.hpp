@@ -9,6 +9,7 @@
 #include "alloc/slot_allocator.hpp"
 #include "base/string_view.hpp"
 #include "tessera/invocation.hpp"
+#include "tessera/vspace_manager.hpp"
 #include "test_case.hpp"
 
 #define USER_TEST(suite, name) TESSERA_TEST_CASE(user_tests, suite, name)
@@ -23,7 +24,13 @@ struct Environment {
     // The image archive (boot module), mapped read-only; empty if none was loaded.
     const uint8_t* archive = nullptr;
     uint64_t archive_size = 0;
+    // The test program's own mappings (the archive) in [kMappingsLow, kMappingsHigh), with
+    // page tables from the pool.
+    VSpaceManager mappings;
 };
+
+constexpr uint64_t kMappingsLow = 0x7d00'0000'0000;
+constexpr uint64_t kMappingsHigh = 0x7e00'0000'0000;
 
 Environment& env();
 

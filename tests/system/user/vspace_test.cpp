@@ -743,3 +743,80 @@ USER_TEST(vspace, large_frame_runs) {
 }
 
 }  // namespace tessera::test
+
+namespace tessera::test {
+namespace {
+
+uint64_t g_tables_asked = 0;  // tables the manager under test asked for
+
+uint64_t tables_from_pool(void* /*context*/, uint64_t count) {
+    g_tables_asked += count;
+    return make_objects(env().pool.value(), ObjectType::kPageTable, 0, count);
+}
+
+uint64_t no_tables(void* /*context*/, uint64_t /*count*/) {
+    return 0;
+}
+
+}  // namespace
+
+// The runtime's VSpace manager: a run of 300 frames mapped across a last-level table boundary
+// with the tables made on the way, reservations respected, map_anywhere, unmap and release.
+USER_TEST(vspace, manager_maps_runs_with_their_tables) {
+    constexpr uint64_t kLow = 0x6100'0000'0000;
+    constexpr uint64_t kHigh = 0x6100'4000'0000;  // 1 GiB
+    constexpr uint64_t kCount = 300;
+    VSpaceManager m;
+    g_tables_asked = 0;
+    CHECK(m.init(kOwnVSpace, TableSource{&tables_from_pool, nullptr}, kLow, kHigh));
+    uint64_t ut = shared_pool();  // left without children at the end
+    uint64_t frames = make_objects(ut, ObjectType::kFrame4K, 0, 256);
+    uint64_t more = frames == 0 ? 0 : make_objects(ut, ObjectType::kFrame4K, 0, kCount - 256);
+    CHECK(frames != 0 && more == frames + 256);
+    // 100 pages below a 2 MiB boundary and 200 above it: two last-level tables.
+    const uint64_t base = kLow + (2 << 20) - 100 * 0x1000;
+    InvocationResult r = m.map(abi::CapPtr(frames), kCount, base, kRW);
+    CHECK(r.error == Error::kInvalidArgument);  // not reserved yet
+    CHECK_EQ(r.detail[0], uint64_t{2});
+    CHECK(m.reserve(base, kCount * 0x1000));
+    CHECK(!m.reserve(base + 0x1000, 0x1000));  // taken
+    CHECK(m.map(abi::CapPtr(frames), kCount, base, kRW).ok());
+    CHECK_EQ(m.tables_made(), g_tables_asked);
+    CHECK(m.tables_made() >= 2);  // at least the two last-level tables
+    auto* words = reinterpret_cast<volatile uint64_t*>(base);
+    for (uint64_t i = 0; i < kCount; ++i) {
+        words[i * 512] = 0xa000 + i;
+        CHECK_EQ(debug_translate(base + i * 0x1000).walked,
+                 frame_get_address(abi::CapPtr(frames + i)));
+    }
+    // Elsewhere in the window: the next free 2 MiB-aligned range after the reservation.
+    uint64_t frame = new_frame();
+    uint64_t va = m.map_anywhere(abi::CapPtr(frame), 1, abi::kMapRead);
+    CHECK(va >= kLow && va < kHigh && (va < base || va >= base + kCount * 0x1000));
+    CHECK_EQ(debug_translate(va).walked, frame_get_address(abi::CapPtr(frame)));
+    uint64_t guarded = m.reserve_any(0x4000, 0x10000, 0x10000);
+    CHECK(guarded != 0 && guarded % 0x10000 == 0);
+    CHECK(!m.reserve(guarded - 0x1000, 0x1000));  // its guard is reserved too
+    // Unmapped and released, the same frames map again and still hold what was written.
+    CHECK(m.unmap(abi::CapPtr(frames), kCount).ok());
+    CHECK_EQ(debug_translate(base).hardware, ~uint64_t{0});
+    CHECK(m.release(base, kCount * 0x1000));
+    uint64_t again = m.map_anywhere(abi::CapPtr(frames), kCount, abi::kMapRead);
+    CHECK(again != 0);
+    auto* back = reinterpret_cast<volatile uint64_t*>(again);
+    for (uint64_t i = 0; i < kCount; ++i) {
+        CHECK_EQ(back[i * 512], 0xa000 + i);
+    }
+    CHECK(m.unmap(abi::CapPtr(frames), kCount).ok());
+    CHECK(m.unmap(abi::CapPtr(frame), 1).ok());
+    // A table source that has nothing: NotEnoughMemory, nothing mapped.
+    VSpaceManager starved;
+    CHECK(starved.init(kOwnVSpace, TableSource{&no_tables, nullptr}, 0x6200'0000'0000,
+                       0x6200'4000'0000));
+    CHECK_EQ(starved.map_anywhere(abi::CapPtr(frame), 1, abi::kMapRead), uint64_t{0});
+    CHECK(debug_cap_identify(abi::CapPtr(frame)).data == 0);  // left unmapped
+    CHECK_EQ(starved.free_bytes(), uint64_t{0x4000'0000});    // and the range released
+    CHECK(cnode_revoke(kRootCNode, ut, kRootDepth).ok());
+}
+
+}  // namespace tessera::test

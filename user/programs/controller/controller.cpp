@@ -23,6 +23,7 @@
 #include "tessera/service_protocol.hpp"
 #include "tessera/startup.hpp"
 #include "tessera/syscall.hpp"
+#include "tessera/vspace_manager.hpp"
 
 using namespace tessera;
 using service::ControllerLabel;
@@ -33,7 +34,10 @@ namespace {
 
 constexpr uint64_t kChildBadge = 0x1000;
 constexpr uint64_t kFaultBit = uint64_t{1} << 63;
-constexpr uint64_t kArchiveAddress = 0x7d00'0000'0000;
+// The part of its address space the controller manages for its own mappings (the archive),
+// below its PD builder's scratch range.
+constexpr uint64_t kMappingsLow = 0x7d00'0000'0000;
+constexpr uint64_t kMappingsHigh = 0x7e00'0000'0000;
 constexpr uint64_t kDepth = 64;
 constexpr unsigned kMaxPds = 16;
 constexpr unsigned kMaxServices = 4;
@@ -63,6 +67,7 @@ struct Controller {
     abi::CapPtr pool;
     unsigned pool_bits = 0;
     std::optional<cpio::Archive> archive;  // once mapped
+    VSpaceManager mappings;
     Pd pds[kMaxPds];
     Service services[kMaxServices];
 };
@@ -124,12 +129,40 @@ uint64_t make_object(abi::ObjectType type, uint64_t& block_out) {
     return slot;
 }
 
+// Page tables for the controller's own mappings (kept: the archive stays mapped): count of them
+// from one block of the pool.
+uint64_t make_tables(void* /*context*/, uint64_t count) {
+    unsigned bits = 12;
+    while ((uint64_t{1} << (bits - 12)) < count) {
+        ++bits;
+    }
+    uint64_t block = g_controller.memory.allocate(bits);
+    uint64_t first = g_controller.slots.allocate_run(count);
+    if (block == 0 || first == 0 ||
+        !untyped_retype(abi::CapPtr(block), abi::ObjectType::kPageTable, 0,
+                        g_controller.loader.cnode, 0, 0, first, count)
+             .ok()) {
+        g_controller.memory.free(block);
+        for (uint64_t s = first; first != 0 && s < first + count; ++s) {
+            g_controller.slots.free(s);
+        }
+        return 0;
+    }
+    return first;
+}
+
 // Fetches the archive's frames from the image store and maps them read-only here.
 bool map_archive(abi::CapPtr store) {
     abi::IpcBuffer* buffer = ipc_buffer();
+    VSpaceManager& mappings = g_controller.mappings;
+    if (!mappings.init(g_controller.loader.vspace, TableSource{&make_tables, nullptr}, kMappingsLow,
+                       kMappingsHigh)) {
+        return false;
+    }
     uint64_t count = 1;
     uint64_t offset = 0;
     uint64_t size = 0;
+    uint64_t base = 0;
     for (uint64_t i = 0; i < count; ++i) {
         uint64_t slot = g_controller.slots.allocate();
         buffer->receive_cnode = g_controller.loader.cnode;
@@ -146,24 +179,21 @@ bool map_archive(abi::CapPtr store) {
         count = m.mr[0];
         offset = m.mr[1];
         size = m.mr[2];
-        uint64_t va = kArchiveAddress + i * 4096;
-        for (;;) {
-            InvocationResult r = frame_map(abi::CapPtr(slot), g_controller.loader.vspace, va,
-                                           abi::kMapRead, abi::MapAttributes::kCached);
-            if (r.ok()) {
-                break;
-            }
-            uint64_t block = 0;  // kept: the archive stays mapped
-            uint64_t table = make_object(abi::ObjectType::kPageTable, block);
-            if (r.error != abi::Error::kFailedLookup || table == 0 ||
-                !page_table_map(abi::CapPtr(table), g_controller.loader.vspace, va).ok()) {
-                println("controller: cannot map the archive: {}", abi::error_name(r.error));
+        if (i == 0) {
+            base = count < (uint64_t{1} << 40) / 4096 ? mappings.reserve_any(count * 4096) : 0;
+            if (base == 0 || offset + size > count * 4096) {
+                println("controller: no room for an archive of {} frames", count);
                 return false;
             }
         }
+        InvocationResult r = mappings.map(abi::CapPtr(slot), 1, base + i * 4096, abi::kMapRead);
+        if (!r.ok()) {
+            println("controller: cannot map the archive: {}", abi::error_name(r.error));
+            return false;
+        }
     }
     auto archive = cpio::Archive::parse(
-        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(kArchiveAddress + offset), size));
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(base + offset), size));
     if (!archive) {
         println("controller: the archive is not valid: {}", cpio::to_string(archive.error()));
         return false;
