@@ -46,12 +46,18 @@ struct RegionSpec {
     uint64_t size = 0;     // bytes, a multiple of the page size
     uint64_t rights = 3;   // MapRights bits: read | write
     // First of size / page-size consecutive frame capabilities in the creator's root CNode
-    // (required for kShared and kDeepCopy, optional for kDisjoint, 0: none).
+    // (required for kShared and kDeepCopy, optional for kDisjoint, 0: none). The PD builder
+    // fills frames (and a size of 0) of a kShared region from the creator's own region of the
+    // same kind when it names none: shared by kind alone.
     uint64_t frames = 0;
     RegionKind kind = RegionKind::kAnonymous;
     Sharing sharing = Sharing::kDisjoint;
     PageSize page_size = PageSize::k4K;
     bool device = false;  // device memory: mapped uncached (Device-nGnRnE), never executable
+    // The child also gets capabilities to the region's frames (with the region's rights),
+    // listed in its directory under the region's name: it can share the region with PDs it
+    // creates by naming its kind alone.
+    bool give_frames = false;
 };
 
 enum class LayoutError : uint8_t {

@@ -80,12 +80,57 @@ SpawnError config_failure(ConfigError error, int index = -1) {
 struct Plan {
     elf::LoadPlan load;
     pd::Layout layout;
+    // The configuration's regions, those shared by kind resolved to the creator's frames.
+    RegionSpec regions[pd::kMaxRegions];
+    size_t region_count = 0;
+    uint64_t region_frames_slot[pd::kMaxRegions] = {};  // child slots of given frames (0: none)
     uint64_t grant_slot[kMaxGrants] = {};
     abi::CapType grant_type[kMaxGrants] = {};
     uint64_t bulk_slot[kMaxBulk] = {};
     uint64_t bulk_count[kMaxBulk] = {};
     uint64_t first_free = abi::kPdSlotFirstFree;  // after every grant
+
+    [[nodiscard]] std::span<const RegionSpec> region_list() const {
+        return std::span<const RegionSpec>(regions, region_count);
+    }
 };
+
+// Copies the configuration's regions, filling in those shared by kind alone from the creator's
+// own regions.
+Result<void, SpawnError> resolve_regions(const LoaderEnvironment& env, const PdConfig& config,
+                                         Plan& plan) {
+    if (config.regions.size() > pd::kMaxRegions) {
+        SpawnError e = config_failure(ConfigError::kLayout);
+        e.layout_error = pd::LayoutError::kTooManyRegions;
+        return fail(e);
+    }
+    plan.region_count = config.regions.size();
+    for (size_t i = 0; i < config.regions.size(); ++i) {
+        RegionSpec r = config.regions[i];
+        if (r.sharing == Sharing::kShared && r.frames == 0) {
+            const OwnRegion* own = nullptr;
+            for (const OwnRegion& o : env.own_regions) {
+                if (o.kind == r.kind && o.frames != 0) {
+                    own = &o;
+                    break;
+                }
+            }
+            if (own == nullptr) {
+                return fail(config_failure(ConfigError::kNoOwnRegion, static_cast<int>(i)));
+            }
+            r.frames = own->frames;
+            r.page_size = own->page_size;
+            r.size = r.size == 0 ? own->size : r.size;
+            if (r.size > own->size) {
+                SpawnError e = config_failure(ConfigError::kLayout, static_cast<int>(i));
+                e.layout_error = pd::LayoutError::kMisalignedSize;
+                return fail(e);
+            }
+        }
+        plan.regions[i] = r;
+    }
+    return {};
+}
 
 uint64_t stack_size_for(const PdConfig& config, const elf::LoadPlan& plan) {
     if (config.stack_size != 0) {
@@ -97,7 +142,8 @@ uint64_t stack_size_for(const PdConfig& config, const elf::LoadPlan& plan) {
     return kDefaultStack;
 }
 
-Result<Plan, SpawnError> make_plan(std::span<const uint8_t> elf, const PdConfig& config) {
+Result<Plan, SpawnError> make_plan(const LoaderEnvironment& env, std::span<const uint8_t> elf,
+                                   const PdConfig& config) {
     Plan plan;
     auto load = elf::make_load_plan(elf);
     if (!load) {
@@ -107,9 +153,10 @@ Result<Plan, SpawnError> make_plan(std::span<const uint8_t> elf, const PdConfig&
         return fail(e);
     }
     plan.load = load.value();
+    TRY(resolve_regions(env, config, plan));
     pd::LayoutRequest request;
     request.plan = &plan.load;
-    request.regions = config.regions;
+    request.regions = plan.region_list();
     request.stack_size = stack_size_for(config, plan.load);
     request.heap_size = config.heap_size;
     auto layout = pd::plan_layout(request);
@@ -134,8 +181,8 @@ Result<Plan, SpawnError> make_plan(std::span<const uint8_t> elf, const PdConfig&
         debug_cap_identify(CapPtr(config.fault_endpoint)).type != abi::CapType::kEndpoint) {
         return fail(config_failure(ConfigError::kNoFaultEndpoint));
     }
-    for (size_t i = 0; i < config.regions.size(); ++i) {
-        const RegionSpec& r = config.regions[i];
+    for (size_t i = 0; i < plan.region_count; ++i) {
+        const RegionSpec& r = plan.regions[i];
         if (r.frames == 0) {
             continue;
         }
@@ -209,6 +256,22 @@ Result<Plan, SpawnError> make_plan(std::span<const uint8_t> elf, const PdConfig&
             }
         }
         plan.bulk_slot[b] = first;
+        ++listed;
+    }
+    for (size_t i = 0; i < plan.region_count; ++i) {
+        const RegionSpec& r = plan.regions[i];
+        if (!r.give_frames) {
+            continue;
+        }
+        // Like a bulk grant: a run of slots above the single grants.
+        uint64_t pages = r.size / pd::bytes_of(r.page_size);
+        for (uint64_t p = 0; p < pages; ++p) {
+            uint64_t slot = next_free();
+            if (slot == 0 || (p > 0 && slot != plan.region_frames_slot[i] + p)) {
+                return fail(config_failure(ConfigError::kTooManyCaps, static_cast<int>(i)));
+            }
+            plan.region_frames_slot[i] = p == 0 ? slot : plan.region_frames_slot[i];
+        }
         ++listed;
     }
     if (listed > abi::kStartupMaxCaps) {
@@ -377,6 +440,7 @@ struct Image {
     uint64_t ipc_frame = 0;
     uint64_t pages = 0;
     uint64_t tables = 0;
+    uint64_t given_frames[pd::kMaxRegions] = {};  // creator slots of frames to give (0: none)
 };
 
 class ImageBuilder {
@@ -403,8 +467,8 @@ class ImageBuilder {
         mark(env_, SpawnPhase::kImagePages);
         TRY(fresh_pages(layout.stack_low, (layout.stack_top - layout.stack_low) / kPage));
         TRY(fresh_pages(layout.heap_base, layout.heap_size / kPage));
-        for (size_t i = 0; i < config_.regions.size(); ++i) {
-            TRY(region(config_.regions[i], layout.addresses[i]));
+        for (size_t i = 0; i < plan_.region_count; ++i) {
+            TRY(region(plan_.regions[i], layout.addresses[i], i));
         }
         mark(env_, SpawnPhase::kRegions);
         TRY(startup_record());
@@ -564,11 +628,27 @@ class ImageBuilder {
         return {};
     }
 
-    Result<void, SpawnError> region(const RegionSpec& r, uint64_t address) {
+    Result<void, SpawnError> region(const RegionSpec& r, uint64_t address, size_t index) {
         constexpr SpawnStep kStep = SpawnStep::kRegions;
         uint64_t page = pd::bytes_of(r.page_size);
         bool large = r.page_size == PageSize::k2M;
         auto attributes = r.device ? abi::MapAttributes::kDevice : abi::MapAttributes::kCached;
+        uint64_t given = 0;
+        if (r.give_frames) {
+            // Copies of the region's frames, moved into the child's CSpace with its other
+            // capabilities; recorded so a failure or the PD's end deletes what is left.
+            uint64_t pages = r.size / page;
+            given = env_.slots->allocate_run(pages);
+            if (given == 0 || !carver_.record(given, given + pages, true)) {
+                for (uint64_t s = given; given != 0 && s < given + pages; ++s) {
+                    env_.slots->free(s);
+                }
+                return fail(kernel_failure(kStep, abi::Error::kNotEnoughMemory));
+            }
+            image_.given_frames[index] = given;
+        }
+        const uint64_t given_rights =
+            abi::kRightRead | ((r.rights & abi::kMapWrite) != 0 ? abi::kRightWrite : 0);
         for (uint64_t off = 0, i = 0; off < r.size; off += page, ++i) {
             uint64_t frame = 0;
             if (r.sharing == Sharing::kShared ||
@@ -582,6 +662,13 @@ class ImageBuilder {
             }
             TRY(map(frame, address + off, r.rights, attributes, kStep, large));
             ++image_.pages;
+            if (given != 0) {
+                InvocationResult c = cnode_copy(env_.cnode, given + i, kDepth, env_.cnode, frame,
+                                                kDepth, given_rights);
+                if (!c.ok()) {
+                    return fail(kernel_failure(kStep, c.error));
+                }
+            }
         }
         return {};
     }
@@ -662,8 +749,16 @@ class ImageBuilder {
             (void)w.add_region("heap", layout.heap_base, layout.heap_size, abi::RegionKind::kHeap,
                                abi::kMapRead | abi::kMapWrite);
         }
-        for (size_t i = 0; i < config_.regions.size(); ++i) {
-            const RegionSpec& s = config_.regions[i];
+        for (size_t i = 0; i < plan_.region_count; ++i) {
+            const RegionSpec& g = plan_.regions[i];
+            if (g.give_frames) {
+                (void)w.add_cap(g.name, plan_.region_frames_slot[i],
+                                static_cast<uint32_t>(g.size / pd::bytes_of(g.page_size)),
+                                type(abi::CapType::kFrame), 0);
+            }
+        }
+        for (size_t i = 0; i < plan_.region_count; ++i) {
+            const RegionSpec& s = plan_.regions[i];
             (void)w.add_region(s.name, layout.addresses[i], s.size, s.kind,
                                static_cast<uint32_t>(s.rights));
         }
@@ -827,7 +922,8 @@ Result<void, SpawnError> give(const LoaderEnvironment& env, const PdHandle& pd, 
 // The configured capabilities; with `keep`, grants whose slot is already occupied stay as they
 // are (exec keeps a PD's declared channels).
 Result<void, SpawnError> give_caps(const LoaderEnvironment& env, const PdHandle& pd,
-                                   const Plan& plan, const PdConfig& config, bool keep) {
+                                   const Plan& plan, const Image& image, const PdConfig& config,
+                                   bool keep) {
     if (config.self_caps) {
         // With the guard its own CSpace root has, so the PD addresses its slots with depth 64.
         InvocationResult c =
@@ -860,6 +956,19 @@ Result<void, SpawnError> give_caps(const LoaderEnvironment& env, const PdHandle&
         for (uint64_t s = g.first; s < g.end; ++s) {
             if (debug_cap_identify(CapPtr(s)).type == g.type) {
                 TRY(give(env, pd, slot++, s, g.rights, 0));
+            }
+        }
+    }
+    for (size_t i = 0; i < plan.region_count; ++i) {
+        const RegionSpec& r = plan.regions[i];
+        if (image.given_frames[i] == 0) {
+            continue;
+        }
+        for (uint64_t p = 0; p < r.size / pd::bytes_of(r.page_size); ++p) {
+            InvocationResult m = cnode_move(CapPtr(pd.cnode), plan.region_frames_slot[i] + p,
+                                            pd.radix, env.cnode, image.given_frames[i] + p, kDepth);
+            if (!m.ok()) {
+                return fail(kernel_failure(SpawnStep::kCapabilities, m.error));
             }
         }
     }
@@ -957,6 +1066,8 @@ const char* to_string(ConfigError error) {
             return "fault endpoint is not an endpoint";
         case ConfigError::kBadNumber:
             return "CNode radix (8 to 12) or priority (0 to 255) out of range";
+        case ConfigError::kNoOwnRegion:
+            return "no region of the creator's has that kind to share";
     }
     return "unknown configuration error";
 }
@@ -1000,8 +1111,9 @@ Result<void, SpawnError> loader_init(LoaderEnvironment& env) {
     return {};
 }
 
-Result<void, SpawnError> check_config(std::span<const uint8_t> elf, const PdConfig& config) {
-    TRY(make_plan(elf, config));
+Result<void, SpawnError> check_config(const LoaderEnvironment& env, std::span<const uint8_t> elf,
+                                      const PdConfig& config) {
+    TRY(make_plan(env, elf, config));
     return {};
 }
 
@@ -1010,7 +1122,7 @@ Result<PdHandle, SpawnError> spawn_pd(LoaderEnvironment& env, std::span<const ui
     if (env.profile != nullptr) {
         env.profile->start();
     }
-    const Plan plan = TRY(make_plan(elf, config));
+    const Plan plan = TRY(make_plan(env, elf, config));
     mark(env, SpawnPhase::kPlan);
     PdHandle pd;
     auto attempt = [&]() -> Result<void, SpawnError> {
@@ -1036,7 +1148,7 @@ Result<PdHandle, SpawnError> spawn_pd(LoaderEnvironment& env, std::span<const ui
                      abi::kRightWrite | abi::kRightGrantReply, config.fault_badge));
             pd.fault_slot = abi::kPdSlotFaultEndpoint;
         }
-        TRY(give_caps(env, pd, plan, config, false));
+        TRY(give_caps(env, pd, plan, image, config, false));
         mark(env, SpawnPhase::kCapabilities);
         InvocationResult p =
             tcb_set_priority(CapPtr(pd.tcb), env.tcb, config.priority, config.max_priority);
@@ -1061,7 +1173,7 @@ Result<void, SpawnError> exec_pd(LoaderEnvironment& env, PdHandle& pd, std::span
     if (env.profile != nullptr) {
         env.profile->start();
     }
-    const Plan plan = TRY(make_plan(elf, config));
+    const Plan plan = TRY(make_plan(env, elf, config));
     mark(env, SpawnPhase::kPlan);
     // Build the new image whole while the old one is untouched.
     Budget fresh;
@@ -1089,7 +1201,7 @@ Result<void, SpawnError> exec_pd(LoaderEnvironment& env, PdHandle& pd, std::span
     install_image(pd, plan, image.value());
     mark(env, SpawnPhase::kIdentity);  // suspending and pruning the CSpace
     auto started = [&]() -> Result<void, SpawnError> {
-        TRY(give_caps(env, pd, plan, config, true));
+        TRY(give_caps(env, pd, plan, image.value(), config, true));
         mark(env, SpawnPhase::kCapabilities);
         set_name(pd, config.name);
         return start_thread(pd);

@@ -434,6 +434,82 @@ USER_TEST(pd, shared_region_is_seen_by_both_sides) {
     CHECK_EQ(mine[0], uint64_t{1});
 }
 
+// A region shared by kind alone: the builder finds the frames among the creator's own regions.
+// With give_frames the child also holds its region's frames, listed under the region's name,
+// and its runtime finds the region among its own (what it would share by kind in turn).
+USER_TEST(pd, regions_shared_by_kind_and_their_frames_given) {
+    CHECK(loader_ready());
+    uint64_t pool = pd_pool();
+    use_pool(pool);
+    uint64_t ep = new_endpoint();
+    constexpr uint64_t kMine = 0x7a10'0000'0000;
+    uint64_t frames = make_objects(new_untyped(14), ObjectType::kFrame4K, 0, 4);
+    volatile uint64_t* mine = map_own(frames, 4, kMine);
+    CHECK(mine != nullptr);
+    mine[0] = 0x6666;
+    const OwnRegion own[] = {
+        {abi::RegionKind::kShared, "mine", kMine, 0x4000, frames, pd::PageSize::k4K}};
+    g_loader.own_regions = own;
+    pd::RegionSpec region;
+    region.name = "common";
+    region.kind = abi::RegionKind::kShared;
+    region.sharing = pd::Sharing::kShared;  // no frames, no size: the creator's by kind
+    region.give_frames = true;
+    const StringView arguments[] = {"probe", "frames", "common"};
+    PdConfig config;
+    config.name = "probe";
+    config.arguments = arguments;
+    config.parent_endpoint = ep;
+    config.regions = std::span<const pd::RegionSpec>(&region, 1);
+    auto pd = spawn_pd(g_loader, archive_image("probe"), config);
+    CHECK(pd.ok());
+    sys::Message m;
+    sys::recv(abi::CapPtr(ep), m);
+    CHECK_EQ(m.info.label(), uint64_t{6});
+    CHECK_EQ(m.mr[0], uint64_t{4});       // four frame capabilities, one per page
+    CHECK_EQ(m.mr[1], uint64_t{0x6666});  // our memory: shared by kind
+    sys::reply(m);
+    CHECK(exits_with(ep, 0));
+    PdHandle handle = pd.value();
+    destroy_pd(g_loader, handle);
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+    mine[0] = 2;  // our frames and mapping outlive the child's copies
+    CHECK_EQ(mine[0], uint64_t{2});
+
+    // Fresh pages given to the child: its frames, not ours.
+    use_pool(pool);
+    pd::RegionSpec fresh;
+    fresh.name = "fresh";
+    fresh.kind = abi::RegionKind::kAnonymous;
+    fresh.size = 0x2000;
+    fresh.give_frames = true;
+    const StringView fresh_arguments[] = {"probe", "frames", "fresh"};
+    config.arguments = fresh_arguments;
+    config.regions = std::span<const pd::RegionSpec>(&fresh, 1);
+    auto second = spawn_pd(g_loader, archive_image("probe"), config);
+    CHECK(second.ok());
+    sys::recv(abi::CapPtr(ep), m);
+    CHECK_EQ(m.info.label(), uint64_t{6});
+    CHECK_EQ(m.mr[0], uint64_t{2});
+    CHECK_EQ(m.mr[1], uint64_t{0});  // zeroed, not ours
+    sys::reply(m);
+    CHECK(exits_with(ep, 0));
+    handle = second.value();
+    destroy_pd(g_loader, handle);
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+
+    // A kind the creator has no region of is refused before anything is allocated.
+    use_pool(pool);
+    region.kind = abi::RegionKind::kAnonymous;
+    config.regions = std::span<const pd::RegionSpec>(&region, 1);
+    auto refused = spawn_pd(g_loader, archive_image("probe"), config);
+    CHECK(!refused.ok());
+    CHECK(refused.error().config_error == ConfigError::kNoOwnRegion);
+    CHECK_EQ(refused.error().index, 0);
+    g_loader.own_regions = {};
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+}
+
 USER_TEST(pd, disjoint_and_deep_copied_regions_are_private) {
     CHECK(loader_ready());
     uint64_t pool = pd_pool();
@@ -562,7 +638,9 @@ USER_TEST(pd, bad_configurations_are_refused_before_allocating) {
     regions[1].address = abi::kPdStackTop - config.stack_size - 0x1000;  // in the stack guard
     CHECK(layout_error(config) == pd::LayoutError::kOverlap);
     regions[1].address = 0x1100'0000;
-    regions[1].sharing = pd::Sharing::kShared;  // shared, but no frames named
+    regions[1].sharing = pd::Sharing::kShared;  // shared by kind, and the creator has none
+    CHECK(refused(config, ConfigError::kNoOwnRegion, 1));
+    regions[1].sharing = pd::Sharing::kDeepCopy;  // a copy of nothing
     CHECK(layout_error(config) == pd::LayoutError::kNeedsFrames);
     regions[1].sharing = pd::Sharing::kDisjoint;
     regions[1].frames = ep;  // not a frame

@@ -6,10 +6,15 @@
 //   server         the seL4 dynamic-3 exchange: call the "server" endpoint from its
 //                  directory, receive a frame capability in the reply, map it, read it, write
 //                  to it and report what it read
+//   frames NAME    check the frame capabilities its directory lists for region NAME are the
+//                  region's pages (the kernel's walk of its own tables agrees), that the
+//                  runtime finds the region among its own, then call the parent with the
+//                  frame count and the region's first word
 // It exits with 0 when everything was where the startup record said, and a non-zero code
 // naming what was missing otherwise.
 #include "abi/invocation.hpp"
 #include "abi/ipc_buffer.hpp"
+#include "abi/object_type.hpp"
 #include "abi/process.hpp"
 #include "base/string_view.hpp"
 #include "tessera/debug_print.hpp"
@@ -26,6 +31,7 @@ constexpr uint64_t kLabelRegion = 2;
 constexpr uint64_t kLabelRegionWritten = 3;
 constexpr uint64_t kLabelServer = 4;
 constexpr uint64_t kLabelFrameRead = 5;
+constexpr uint64_t kLabelFrames = 6;
 
 abi::CapPtr parent() {
     return abi::CapPtr(startup_record()->parent_endpoint);
@@ -117,6 +123,46 @@ int dynamic_server() {
     return 0;
 }
 
+int report_frames(StringView name) {
+    const abi::StartupCap* cap = find_cap(name);
+    const abi::StartupRegion* region = find_region(name);
+    if (cap == nullptr || region == nullptr) {
+        println("probe: no capability or region \"{}\"", name);
+        return 2;
+    }
+    if (cap->type != static_cast<uint32_t>(abi::CapType::kFrame) || cap->count == 0 ||
+        cap->count * uint64_t{4096} != region->size) {
+        println("probe: \"{}\" lists {} capabilities of type {}", name, cap->count, cap->type);
+        return 3;
+    }
+    for (uint64_t i = 0; i < cap->count; ++i) {
+        uint64_t frame = frame_get_address(abi::CapPtr(cap->slot + i));
+        if (frame == 0 || frame != debug_translate(region->address + i * 4096).walked) {
+            println("probe: frame {} of \"{}\" is not the page mapped there", i, name);
+            return 4;
+        }
+    }
+    OwnRegion own[4];
+    size_t count = own_regions_from_startup(*startup_record(), own);
+    bool found = false;
+    for (size_t i = 0; i < count && i < 4; ++i) {
+        found = found ||
+                (own[i].name == name && own[i].frames == cap->slot && own[i].size == region->size &&
+                 static_cast<uint32_t>(own[i].kind) == region->kind &&
+                 own[i].address == region->address);
+    }
+    if (!found) {
+        println("probe: \"{}\" is not among my own regions", name);
+        return 5;
+    }
+    sys::Message m;
+    m.info = abi::MessageInfo(kLabelFrames, 0, 0, 2);
+    m.mr[0] = cap->count;
+    m.mr[1] = *reinterpret_cast<volatile uint64_t*>(region->address);
+    sys::call(parent(), m);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv, char** /*envp*/) {
@@ -130,6 +176,9 @@ int main(int argc, char** argv, char** /*envp*/) {
     if (what == "server") {
         return dynamic_server();
     }
-    println("probe: usage: probe args | region NAME | server");
+    if (what == "frames" && argc >= 3) {
+        return report_frames(StringView(argv[2]));
+    }
+    println("probe: usage: probe args | region NAME | server | frames NAME");
     return 1;
 }

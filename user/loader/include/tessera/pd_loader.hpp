@@ -11,11 +11,13 @@
 #include "abi/capability_pointer.hpp"
 #include "abi/error.hpp"
 #include "abi/object_type.hpp"
+#include "abi/startup.hpp"
 #include "alloc/slot_allocator.hpp"
 #include "base/result.hpp"
 #include "base/string_view.hpp"
 #include "elf/elf_reader.hpp"
 #include "pd/pd_layout.hpp"
+#include "tessera/startup.hpp"
 #include "tessera/untyped_allocator.hpp"
 
 namespace tessera {
@@ -43,6 +45,7 @@ enum class ConfigError : uint8_t {
     kNotFrames,         // a region's frames are not frame capabilities of its page size
     kNoFaultEndpoint,   // fault policy kCreatorEndpoint without an endpoint
     kBadNumber,         // CNode radix or priority out of range
+    kNoOwnRegion,       // a region shared by kind: the creator has no region of that kind
 };
 
 const char* to_string(SpawnStep step);
@@ -104,6 +107,7 @@ struct LoaderEnvironment {
     SlotAllocator* slots = nullptr;
     uint64_t scratch_address = 0x7e00'0000'0000;  // 8 MiB: two small and two large windows
     SpawnProfile* profile = nullptr;              // null: no profiling
+    std::span<const OwnRegion> own_regions;       // what regions shared by kind resolve to
 };
 
 // A capability placed in the child's CSpace: copied, or minted with a badge and fewer rights,
@@ -196,7 +200,8 @@ struct PdHandle {
 Result<void, SpawnError> loader_init(LoaderEnvironment& env);
 
 // Checks the configuration against the image without allocating anything.
-Result<void, SpawnError> check_config(std::span<const uint8_t> elf, const PdConfig& config);
+Result<void, SpawnError> check_config(const LoaderEnvironment& env, std::span<const uint8_t> elf,
+                                      const PdConfig& config);
 
 Result<PdHandle, SpawnError> spawn_pd(LoaderEnvironment& env, std::span<const uint8_t> elf,
                                       const PdConfig& config);

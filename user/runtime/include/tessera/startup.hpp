@@ -1,11 +1,15 @@
 // A protection domain's view of its startup record (abi/startup.hpp): its arguments and
-// environment, and its capabilities and regions found by name.
+// environment, its capabilities and regions found by name, and the regions whose frames it
+// holds (what it can share with PDs it creates by kind alone).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "abi/startup.hpp"
 #include "base/string_view.hpp"
+#include "pd/pd_layout.hpp"
 
 namespace tessera {
 
@@ -18,5 +22,21 @@ const abi::StartupCap* find_cap(StringView name);
 const abi::StartupRegion* find_region(StringView name);
 // Value of environment variable `name` (the text after "name="), or null.
 const char* find_environment(StringView name);
+
+// A region of the creator's own address space whose frame capabilities it holds (in consecutive
+// slots of its CNode): what a configuration's shared region can name by its kind alone.
+struct OwnRegion {
+    abi::RegionKind kind = abi::RegionKind::kShared;
+    StringView name;
+    uint64_t address = 0;
+    uint64_t size = 0;    // bytes
+    uint64_t frames = 0;  // first of size / page consecutive frame capabilities
+    pd::PageSize page_size = pd::PageSize::k4K;
+};
+
+// The regions a PD's startup record lists together with their frames (a directory entry of
+// frame capabilities named like the region, one per page: a region given with give_frames).
+// Fills out from the front; returns how many there are (even beyond out's size).
+size_t own_regions_from_startup(const abi::StartupRecord& record, std::span<OwnRegion> out);
 
 }  // namespace tessera
