@@ -207,6 +207,11 @@ void delete_capability(Cte& top) {
     }
 }
 
+bool deletion_may_cascade(const Cte& slot) {
+    Zombie owned;
+    return !slot.is_empty() && DerivationTree::is_final(slot) && owned_slots(slot.cap(), owned);
+}
+
 bool revoke_capability(Cte& slot) {
     while (Cte* child = DerivationTree::first_child(slot)) {
         delete_capability(*child);

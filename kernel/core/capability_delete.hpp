@@ -12,6 +12,10 @@ namespace tessera {
 // Empties slot, destroying the object if this was its final capability.
 void delete_capability(Cte& top);
 
+// True if deleting slot destroys an object that owns slots (a CNode's or a TCB's), whose
+// emptying may in turn destroy anything, including the CNode slot itself lies in.
+bool deletion_may_cascade(const Cte& slot);
+
 // Deletes every descendant of slot (slot itself stays). Returns false if it stopped early at a
 // preemption point because an interrupt is pending; calling it again continues.
 bool revoke_capability(Cte& slot);

@@ -1,7 +1,8 @@
-// CNode invocations: Copy, Mint, Move, Mutate, Delete, Revoke. The invoked CNode capability is
-// the root in which the destination (or target) slot is looked up; Copy/Mint/Move/Mutate take
-// the source root as extra capability 0.
-// Message: dest_index, dest_depth [, src_index, src_depth [, rights] [, data]].
+// CNode invocations: Copy, Mint, Move, Mutate, Delete, DeleteRange, Revoke, Rotate, SaveCaller. The
+// invoked CNode capability is the root in which the destination (or target) slot is looked up;
+// Copy/Mint/Move/Mutate take the source root as extra capability 0. Message: dest_index, dest_depth
+// [, src_index, src_depth [, rights] [, data]].
+#include "arch/cpu.hpp"
 #include "core/capability_delete.hpp"
 #include "core/capability_derive.hpp"
 #include "core/cspace.hpp"
@@ -126,10 +127,52 @@ SysResult<void> rotate(const tessera::Invocation& inv, Cte& dest) {
     return {};
 }
 
+// DeleteRange: index, depth, count. Empties `count` consecutive slots of one CNode, starting at
+// the slot (index, depth). A deletion that may cascade (the final capability to a CNode or TCB)
+// ends the pass: the call restarts and looks everything up again, since the cascade may have
+// destroyed the CNode itself. So does a pending interrupt. Slots already emptied stay empty, so
+// every pass makes progress.
+SysResult<void> delete_range(const tessera::Invocation& inv) {
+    TRY(inv.require(3, 0));
+    uint64_t index = TRY(inv.arg(0));
+    uint64_t depth = TRY(inv.arg(1));
+    uint64_t count = TRY(inv.arg(2));
+    if (depth < 1 || depth > abi::kWordBits) {
+        return fail(SyscallError::range(1, abi::kWordBits));
+    }
+    ResolvedSlot first =
+        TRY(resolve_address_bits(inv.cap(), abi::CapPtr(index), static_cast<unsigned>(depth)));
+    if (first.bits_remaining != 0) {
+        return fail(
+            SyscallError::failed_lookup(abi::LookupFailure::kDepthMismatch, first.bits_remaining));
+    }
+    // Resolved to the last bit: index's low `radix` bits pick the slot in its CNode.
+    const uint64_t slots = uint64_t{1} << first.radix;
+    const uint64_t left = slots - (index & (slots - 1));
+    if (count == 0 || count > left) {
+        return fail(SyscallError::range(1, left));
+    }
+    for (uint64_t i = 0; i < count; ++i) {
+        Cte& slot = first.slot[i];
+        if (slot.is_empty()) {
+            continue;
+        }
+        bool cascades = deletion_may_cascade(slot);
+        delete_capability(slot);
+        if (i + 1 < count && (cascades || arch::interrupt_pending())) {
+            return fail(SyscallError::restart());
+        }
+    }
+    return {};
+}
+
 }  // namespace
 
 SysResult<void> invoke_cnode(const tessera::Invocation& inv) {
     auto op = static_cast<InvocationLabel>(inv.label());
+    if (op == InvocationLabel::kCNodeDeleteRange) {
+        return delete_range(inv);
+    }
     switch (op) {
         case InvocationLabel::kCNodeCopy:
         case InvocationLabel::kCNodeMint:

@@ -1191,10 +1191,17 @@ Result<void, SpawnError> exec_pd(LoaderEnvironment& env, PdHandle& pd, std::span
             declared.add(config.caps[i].slot);
         }
     }
-    for (uint64_t s = abi::kPdSlotSelfCNode; s < (uint64_t{1} << pd.radix); ++s) {
-        if (!declared.has(s)) {
-            (void)cnode_delete(CapPtr(pd.cnode), s, pd.radix);
+    // One DeleteRange per run of undeclared slots.
+    const uint64_t slots = uint64_t{1} << pd.radix;
+    for (uint64_t s = abi::kPdSlotSelfCNode; s < slots;) {
+        uint64_t end = s;
+        while (end < slots && !declared.has(end)) {
+            ++end;
         }
+        if (end > s) {
+            (void)cnode_delete_range(CapPtr(pd.cnode), s, pd.radix, end - s);
+        }
+        s = end + 1;
     }
     Budget old = pd.image;
     pd.image = fresh;

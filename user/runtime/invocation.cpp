@@ -95,6 +95,12 @@ InvocationResult cnode_delete(CapPtr root, uint64_t index, uint64_t depth) {
     return invoke(root, InvocationLabel::kCNodeDelete, args);
 }
 
+InvocationResult cnode_delete_range(abi::CapPtr root, uint64_t index, uint64_t depth,
+                                    uint64_t count) {
+    const uint64_t args[] = {index, depth, count};
+    return invoke(root, abi::InvocationLabel::kCNodeDeleteRange, args);
+}
+
 InvocationResult cnode_revoke(CapPtr root, uint64_t index, uint64_t depth) {
     const uint64_t args[] = {index, depth};
     return invoke(root, InvocationLabel::kCNodeRevoke, args);

@@ -20,6 +20,7 @@ enum class InvocationLabel : uint64_t {
     kCNodeMutate = 16,
     kCNodeRotate = 17,
     kCNodeSaveCaller = 18,
+    kCNodeDeleteRange = 19,
     // TCB
     kTcbSuspend = 30,
     kTcbResume = 31,

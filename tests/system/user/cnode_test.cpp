@@ -267,3 +267,62 @@ USER_TEST(cnode, large_revoke_completes) {
 }
 
 }  // namespace tessera::test
+
+namespace tessera::test {
+
+// DeleteRange empties a run of slots of one CNode with one call, destroying objects whose last
+// capability was there (a nested CNode's destruction restarts the pass) and touching nothing
+// outside the run.
+USER_TEST(cnode, delete_range_empties_a_run_of_slots) {
+    constexpr uint64_t kRadix = 4;
+    uint64_t ut = new_untyped(16);
+    uint64_t cn = make_objects(ut, abi::ObjectType::kCNode, kRadix);
+    uint64_t ep = make_objects(ut, abi::ObjectType::kEndpoint, 0);
+    uint64_t inner = make_objects(ut, abi::ObjectType::kCNode, 2);
+    CHECK(cn != 0 && ep != 0 && inner != 0);
+    const abi::CapPtr node(cn);
+    for (uint64_t i = 0; i < 16; ++i) {
+        if (i == 7) {
+            continue;
+        }
+        CHECK(cnode_mint(node, i, kRadix, kRootCNode, ep, kRootDepth, abi::kRightsAll, 1 + i).ok());
+    }
+    // Slot 7 holds the only capability to a CNode that holds an endpoint of its own.
+    CHECK(
+        cnode_mint(abi::CapPtr(inner), 0, 2, kRootCNode, ep, kRootDepth, abi::kRightsAll, 77).ok());
+    CHECK(cnode_move(node, 7, kRadix, kRootCNode, inner, kRootDepth).ok());
+    CHECK(cnode_delete_range(node, 2, kRadix, 12).ok());  // slots 2..13
+    auto occupied = [&](uint64_t i) {
+        // Minting into an occupied slot is DeleteFirst; an empty one takes it (emptied again).
+        InvocationResult r =
+            cnode_mint(node, i, kRadix, kRootCNode, ep, kRootDepth, abi::kRightsAll, 99);
+        if (r.ok()) {
+            (void)cnode_delete(node, i, kRadix);
+        }
+        return r.error == abi::Error::kDeleteFirst;
+    };
+    for (uint64_t i = 0; i < 16; ++i) {
+        bool inside = i >= 2 && i < 14;
+        if (occupied(i) == inside) {
+            t.fail("slot {} is {}", i, inside ? "still occupied" : "empty");
+            return;
+        }
+    }
+    // Refusals: nothing in range, past the CNode's end, a depth that does not end at a slot.
+    InvocationResult r = cnode_delete_range(node, 0, kRadix, 0);
+    CHECK(r.error == abi::Error::kRangeError);
+    r = cnode_delete_range(node, 10, kRadix, 7);
+    CHECK(r.error == abi::Error::kRangeError);
+    CHECK_EQ(r.detail[1], uint64_t{6});
+    r = cnode_delete_range(node, 0, 0, 1);
+    CHECK(r.error == abi::Error::kRangeError);
+    r = cnode_delete_range(node, 0, kRadix - 1, 1);
+    CHECK(r.error == abi::Error::kFailedLookup);
+    CHECK(occupied(0) && occupied(15));
+    // Whole CNode; the endpoint's derivation is intact: a revoke finds nothing left but itself.
+    CHECK(cnode_delete_range(node, 0, kRadix, 16).ok());
+    CHECK(!occupied(0) && !occupied(15));
+    CHECK(cnode_revoke(kRootCNode, ep, kRootDepth).ok());
+}
+
+}  // namespace tessera::test

@@ -45,6 +45,9 @@ InvocationResult cnode_mutate(abi::CapPtr dest_root, uint64_t dest_index, uint64
                               abi::CapPtr src_root, uint64_t src_index, uint64_t src_depth,
                               uint64_t data);
 InvocationResult cnode_delete(abi::CapPtr root, uint64_t index, uint64_t depth);
+// Empties count consecutive slots of one CNode from (index, depth).
+InvocationResult cnode_delete_range(abi::CapPtr root, uint64_t index, uint64_t depth,
+                                    uint64_t count);
 InvocationResult cnode_revoke(abi::CapPtr root, uint64_t index, uint64_t depth);
 
 InvocationResult tcb_suspend(abi::CapPtr tcb);
