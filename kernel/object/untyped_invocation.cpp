@@ -63,10 +63,11 @@ bool zero_preemptibly(Tcb& caller, PhysAddr pa, uint64_t bytes, bool frames) {
     while (done < bytes) {
         uint64_t chunk = bytes - done < kZeroChunk ? bytes - done : kZeroChunk;
         VirtAddr at = arch::phys_to_virt(pa.offset(done));
-        arch::zero_memory(at, chunk);
         if (frames) {
             // User mappings may be non-cacheable: the zeros must reach memory.
-            arch::clean_invalidate_to_coherency(at, chunk);
+            arch::zero_to_coherency(at, chunk);
+        } else {
+            arch::zero_memory(at, chunk);
         }
         done += chunk;
         if (done < bytes && arch::interrupt_pending()) {

@@ -315,9 +315,11 @@ SysResult<void> vspace_map_frames(const Invocation& inv) {
         }
     }
     uint16_t asid = vspace.vspace_asid();
+    // Every entry is the same but for its output address (frames are size aligned).
+    const uint64_t attributes = aarch64::Descriptor::leaf(level, PhysAddr(0), m.attributes).raw();
     for (uint64_t i = 0; i < count; ++i) {
         const Capability& frame = frames[i].cap();
-        entries[i] = aarch64::Descriptor::leaf(level, frame.object(), m.attributes).raw();
+        entries[i] = attributes | frame.object().value();
         frames[i].update_cap(mapped_frame(frame, asid, va + i * size));
     }
     publish_entry();

@@ -78,6 +78,32 @@ void zero_memory(VirtAddr start, uint64_t size) {
     }
 }
 
+void zero_to_coherency(VirtAddr start, uint64_t size) {
+    uint64_t dczid = TESSERA_READ_SYSREG(dczid_el0);
+    uint64_t block = uint64_t{4} << (dczid & 0xf);
+    bool allowed = (dczid & (1u << 4)) == 0;
+    uint64_t line = dcache_line();
+    if (!allowed || block != line || start.value() % (4 * block) != 0 || size % (4 * block) != 0) {
+        zero_memory(start, size);
+        clean_invalidate_to_coherency(start, size);
+        return;
+    }
+    for (uint64_t a = start.value(); a < start.value() + size; a += 4 * block) {
+        asm volatile(
+            "dc zva, %0\n"
+            "dc civac, %0\n"
+            "dc zva, %1\n"
+            "dc civac, %1\n"
+            "dc zva, %2\n"
+            "dc civac, %2\n"
+            "dc zva, %3\n"
+            "dc civac, %3" ::"r"(a),
+            "r"(a + block), "r"(a + 2 * block), "r"(a + 3 * block)
+            : "memory");
+    }
+    dsb_sy();
+}
+
 void invalidate_asid(uint16_t asid) {
     asm volatile("dsb ishst; tlbi aside1is, %0; dsb ish; isb" ::"r"(uint64_t{asid} << 48)
                  : "memory");

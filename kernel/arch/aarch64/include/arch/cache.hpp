@@ -15,6 +15,9 @@ void sync_instruction_cache(VirtAddr start, uint64_t size);
 // Zeroes [start, start + size) quickly (DC ZVA, one cache block per instruction) when both
 // are multiples of the block size and the CPU allows it; otherwise with ordinary stores.
 void zero_memory(VirtAddr start, uint64_t size);
+// Both: zeroes [start, start + size) and cleans it to the point of coherency, in one pass
+// (each line zeroed and cleaned in turn) when the zeroing block is one cache line.
+void zero_to_coherency(VirtAddr start, uint64_t size);
 
 // Forget every TLB entry tagged with asid.
 void invalidate_asid(uint16_t asid);
