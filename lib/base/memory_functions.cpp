@@ -31,10 +31,10 @@ inline void store64(unsigned char* p, uint64_t word) {
 template <unsigned Bytes>
 inline void copy_block(unsigned char* d, const unsigned char* s) {
     uint64_t w[Bytes / 8];
-    for (unsigned i = 0; i < Bytes / 8; ++i) {
+    for (size_t i = 0; i < Bytes / 8; ++i) {
         w[i] = load64(s + 8 * i);
     }
-    for (unsigned i = 0; i < Bytes / 8; ++i) {
+    for (size_t i = 0; i < Bytes / 8; ++i) {
         store64(d + 8 * i, w[i]);
     }
 }

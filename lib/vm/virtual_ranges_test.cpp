@@ -79,7 +79,7 @@ TEST(VirtualRanges, FragmentationStopsAtCapacityWithoutDamage) {
     EXPECT_GE(reserved, VirtualRanges::kMaxFreeRanges - 1);
     EXPECT_LT(reserved, 1000u);
     const uint64_t free_before = v.free_bytes();
-    EXPECT_EQ(free_before, 1000 * 0x2000 - reserved * uint64_t{0x1000});
+    EXPECT_EQ(free_before, uint64_t{1000} * 0x2000 - reserved * uint64_t{0x1000});
 }
 
 }  // namespace

@@ -448,7 +448,7 @@ USER_TEST(pd, regions_shared_by_kind_and_their_frames_given) {
     CHECK(mine != nullptr);
     mine[0] = 0x6666;
     const OwnRegion own[] = {
-        {abi::RegionKind::kShared, "mine", kMine, 0x4000, frames, pd::PageSize::k4K}};
+        {"mine", kMine, 0x4000, frames, abi::RegionKind::kShared, pd::PageSize::k4K}};
     g_loader.own_regions = own;
     pd::RegionSpec region;
     region.name = "common";

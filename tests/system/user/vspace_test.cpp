@@ -592,13 +592,13 @@ USER_TEST(vspace, frame_runs_map_and_unmap_together) {
     }
     // Deleting a frame of the run unmaps that page alone.
     CHECK(cnode_delete(kRootCNode, frames + 3, kRootDepth).ok());
-    CHECK_EQ(debug_translate(kVa + 4 * 0x1000).hardware, ~uint64_t{0});
-    CHECK_EQ(words[5 * 512], uint64_t{0xbee4});
+    CHECK_EQ(debug_translate(kVa + uint64_t{4} * 0x1000).hardware, ~uint64_t{0});
+    CHECK_EQ(words[size_t{5} * 512], uint64_t{0xbee4});
     // The run with a hole in it is refused as a whole: the hole is frame 3.
     InvocationResult r = vspace_unmap_frames(kOwnVSpace, abi::CapPtr(frames), kCount);
     CHECK(r.error == Error::kInvalidCapability);
     CHECK_EQ(r.detail[1], uint64_t{3});
-    CHECK_EQ(words[1 * 512], uint64_t{0xbee0});
+    CHECK_EQ(words[size_t{1} * 512], uint64_t{0xbee0});
     CHECK(vspace_unmap_frames(kOwnVSpace, abi::CapPtr(frames), 3).ok());
     CHECK(vspace_unmap_frames(kOwnVSpace, abi::CapPtr(frames + 4), kCount - 4).ok());
     CHECK_EQ(debug_translate(kVa + 0x1000).hardware, ~uint64_t{0});
@@ -774,7 +774,7 @@ USER_TEST(vspace, manager_maps_runs_with_their_tables) {
     uint64_t more = frames == 0 ? 0 : make_objects(ut, ObjectType::kFrame4K, 0, kCount - 256);
     CHECK(frames != 0 && more == frames + 256);
     // 100 pages below a 2 MiB boundary and 200 above it: two last-level tables.
-    const uint64_t base = kLow + (2 << 20) - 100 * 0x1000;
+    const uint64_t base = kLow + (uint64_t{2} << 20) - uint64_t{100} * 0x1000;
     InvocationResult r = m.map(abi::CapPtr(frames), kCount, base, kRW);
     CHECK(r.error == Error::kInvalidArgument);  // not reserved yet
     CHECK_EQ(r.detail[0], uint64_t{2});

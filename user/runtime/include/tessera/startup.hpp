@@ -26,11 +26,11 @@ const char* find_environment(StringView name);
 // A region of the creator's own address space whose frame capabilities it holds (in consecutive
 // slots of its CNode): what a configuration's shared region can name by its kind alone.
 struct OwnRegion {
-    abi::RegionKind kind = abi::RegionKind::kShared;
     StringView name;
     uint64_t address = 0;
     uint64_t size = 0;    // bytes
     uint64_t frames = 0;  // first of size / page consecutive frame capabilities
+    abi::RegionKind kind = abi::RegionKind::kShared;
     pd::PageSize page_size = pd::PageSize::k4K;
 };
 
