@@ -1204,6 +1204,7 @@ Result<void, SpawnError> exec_pd(LoaderEnvironment& env, PdHandle& pd, std::span
         s = end + 1;
     }
     Budget old = pd.image;
+    const uint64_t old_vspace = pd.vspace;
     pd.image = fresh;
     install_image(pd, plan, image.value());
     mark(env, SpawnPhase::kIdentity);  // suspending and pruning the CSpace
@@ -1214,6 +1215,7 @@ Result<void, SpawnError> exec_pd(LoaderEnvironment& env, PdHandle& pd, std::span
         return start_thread(pd);
     }();
     mark(env, SpawnPhase::kThread);
+    (void)cnode_delete(env.cnode, old_vspace, kDepth);  // the ASID first: one TLB flush
     release(env, old);  // the old address space and every page of it
     mark(env, SpawnPhase::kReclaim);
     if (!started) {
@@ -1225,6 +1227,14 @@ Result<void, SpawnError> exec_pd(LoaderEnvironment& env, PdHandle& pd, std::span
 }
 
 void destroy_pd(LoaderEnvironment& env, PdHandle& pd) {
+    // Stopped first, so it cannot fault on pages as they go; the VSpace goes before its pages
+    // (retiring the ASID flushes its TLB entries at once, so no page needs its own flush).
+    if (pd.tcb != 0) {
+        (void)tcb_suspend(CapPtr(pd.tcb));
+    }
+    if (pd.vspace != 0) {
+        (void)cnode_delete(env.cnode, pd.vspace, kDepth);
+    }
     release(env, pd.image);
     release(env, pd.identity);
     pd = PdHandle{};
