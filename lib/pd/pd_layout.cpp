@@ -71,9 +71,12 @@ Result<void, LayoutFailure> check_spec(const RegionSpec& r, int index) {
     if (r.name.size() >= abi::kStartupNameLength) {
         return failure(LayoutError::kNameTooLong);
     }
-    if (r.kind >= RegionKind::kCount || r.kind == RegionKind::kCode ||
-        r.kind == RegionKind::kData || r.kind == RegionKind::kStack ||
-        r.kind == RegionKind::kIpcBuffer || r.kind == RegionKind::kStartup) {
+    // The builder makes the PD's own code, data, stack and IPC buffer; a configured region of
+    // those kinds can only be a window onto the creator's (shared).
+    bool builders_kind = r.kind == RegionKind::kCode || r.kind == RegionKind::kData ||
+                         r.kind == RegionKind::kStack || r.kind == RegionKind::kIpcBuffer;
+    if (r.kind >= RegionKind::kCount || r.kind == RegionKind::kStartup ||
+        (builders_kind && r.sharing != Sharing::kShared)) {
         return failure(LayoutError::kReservedKind);
     }
     if (r.size == 0) {
@@ -132,7 +135,8 @@ const char* to_string(LayoutError error) {
         case LayoutError::kNeedsFrames:
             return "shared, deep-copied and device regions need the creator's frames";
         case LayoutError::kReservedKind:
-            return "code, data, stack, IPC buffer and startup regions are made by the builder";
+            return "code, data, stack and IPC buffer regions are made by the builder (or shared), "
+                   "startup ones always";
         case LayoutError::kDeviceExecute:
             return "device region executable";
         case LayoutError::kNameTooLong:

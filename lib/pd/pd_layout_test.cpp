@@ -137,6 +137,15 @@ TEST(PdLayout, RefusalsNameTheRegion) {
     RegionSpec stack_kind = ok;
     stack_kind.kind = RegionKind::kStack;
     EXPECT_EQ(failure_of({stack_kind}).error, LayoutError::kReservedKind);
+    RegionSpec startup_kind = ok;
+    startup_kind.kind = RegionKind::kStartup;
+    startup_kind.sharing = Sharing::kShared;
+    startup_kind.frames = 5;
+    EXPECT_EQ(failure_of({startup_kind}).error, LayoutError::kReservedKind);
+    // A window onto the creator's stack is a shared region like any other.
+    stack_kind.sharing = Sharing::kShared;
+    stack_kind.frames = 5;
+    EXPECT_TRUE(layout_of({stack_kind}).ok());
     RegionSpec shared = ok;
     shared.sharing = Sharing::kShared;
     EXPECT_EQ(failure_of({shared}).error, LayoutError::kNeedsFrames);

@@ -75,6 +75,32 @@ SpawnError config_failure(ConfigError error, int index = -1) {
     return e;
 }
 
+// The PD's own regions whose frames it is given (PdConfig::give_own_frames).
+enum OwnKind : uint8_t { kOwnCode, kOwnData, kOwnStack, kOwnHeap, kOwnIpcBuffer, kOwnKinds };
+struct OwnKindInfo {
+    const char* name;
+    abi::RegionKind kind;
+    uint64_t rights;  // of the mapping; the capabilities get read, and write if it is writable
+};
+constexpr OwnKindInfo kOwnKindInfo[kOwnKinds] = {
+    {"code", abi::RegionKind::kCode, abi::kMapRead | abi::kMapExecute},
+    {"data", abi::RegionKind::kData, abi::kMapRead | abi::kMapWrite},
+    {"stack", abi::RegionKind::kStack, abi::kMapRead | abi::kMapWrite},
+    {"heap", abi::RegionKind::kHeap, abi::kMapRead | abi::kMapWrite},
+    {"ipc-buffer", abi::RegionKind::kIpcBuffer, abi::kMapRead | abi::kMapWrite},
+};
+
+// One of them: pages from low, and the child slots their frames go to.
+struct OwnSpan {
+    uint64_t low = 0;
+    uint64_t pages = 0;
+    uint64_t child_slot = 0;
+
+    [[nodiscard]] bool holds(uint64_t address) const {
+        return address >= low && address - low < pages * pd::kSmallPage;
+    }
+};
+
 // Everything decided before allocation: the load plan, the layout and where each granted
 // capability goes in the child.
 struct Plan {
@@ -84,6 +110,7 @@ struct Plan {
     RegionSpec regions[pd::kMaxRegions];
     size_t region_count = 0;
     uint64_t region_frames_slot[pd::kMaxRegions] = {};  // child slots of given frames (0: none)
+    OwnSpan own[kOwnKinds];                             // give_own_frames (pages 0: not given)
     uint64_t grant_slot[kMaxGrants] = {};
     abi::CapType grant_type[kMaxGrants] = {};
     uint64_t bulk_slot[kMaxBulk] = {};
@@ -142,6 +169,34 @@ uint64_t stack_size_for(const PdConfig& config, const elf::LoadPlan& plan) {
     return kDefaultStack;
 }
 
+// The image's code (executable pages) and data (writable pages), each one run of pages, and the
+// stack, heap and IPC buffer from the layout.
+Result<void, SpawnError> plan_own_frames(Plan& plan) {
+    uint64_t high[2] = {};
+    OwnSpan* spans[2] = {&plan.own[kOwnCode], &plan.own[kOwnData]};
+    elf::for_each_page(plan.load, [&](const elf::PagePlan& page) {
+        const bool kinds[2] = {elf::has(page.rights, elf::Rights::kExecute),
+                               elf::has(page.rights, elf::Rights::kWrite)};
+        for (size_t k = 0; k < 2; ++k) {
+            if (kinds[k]) {
+                spans[k]->low = spans[k]->pages == 0 ? page.address : spans[k]->low;
+                ++spans[k]->pages;
+                high[k] = page.address + pd::kSmallPage;
+            }
+        }
+    });
+    for (size_t k = 0; k < 2; ++k) {
+        if (spans[k]->pages != 0 && (high[k] - spans[k]->low) / pd::kSmallPage != spans[k]->pages) {
+            return fail(config_failure(ConfigError::kOwnFramesSplit, static_cast<int>(k)));
+        }
+    }
+    const pd::Layout& l = plan.layout;
+    plan.own[kOwnStack] = OwnSpan{l.stack_low, (l.stack_top - l.stack_low) / pd::kSmallPage, 0};
+    plan.own[kOwnHeap] = OwnSpan{l.heap_base, l.heap_size / pd::kSmallPage, 0};
+    plan.own[kOwnIpcBuffer] = OwnSpan{abi::kPdIpcBuffer, 1, 0};
+    return {};
+}
+
 Result<Plan, SpawnError> make_plan(const LoaderEnvironment& env, std::span<const uint8_t> elf,
                                    const PdConfig& config) {
     Plan plan;
@@ -166,6 +221,9 @@ Result<Plan, SpawnError> make_plan(const LoaderEnvironment& env, std::span<const
         return fail(e);
     }
     plan.layout = layout.value();
+    if (config.give_own_frames) {
+        TRY(plan_own_frames(plan));
+    }
 
     if (config.name.size() >= abi::kStartupNameLength) {
         return fail(config_failure(ConfigError::kNameTooLong));
@@ -273,6 +331,16 @@ Result<Plan, SpawnError> make_plan(const LoaderEnvironment& env, std::span<const
             plan.region_frames_slot[i] = p == 0 ? slot : plan.region_frames_slot[i];
         }
         ++listed;
+    }
+    for (OwnSpan& own : plan.own) {
+        for (uint64_t p = 0; p < own.pages; ++p) {
+            uint64_t slot = next_free();
+            if (slot == 0 || (p > 0 && slot != own.child_slot + p)) {
+                return fail(config_failure(ConfigError::kTooManyCaps));
+            }
+            own.child_slot = p == 0 ? slot : own.child_slot;
+        }
+        listed += own.pages != 0 ? 1 : 0;
     }
     if (listed > abi::kStartupMaxCaps) {
         return fail(config_failure(ConfigError::kTooManyCaps));
@@ -441,6 +509,7 @@ struct Image {
     uint64_t pages = 0;
     uint64_t tables = 0;
     uint64_t given_frames[pd::kMaxRegions] = {};  // creator slots of frames to give (0: none)
+    uint64_t own_given[kOwnKinds] = {};           // the same for the PD's own regions
 };
 
 class ImageBuilder {
@@ -463,6 +532,7 @@ class ImageBuilder {
             return fail(kernel_failure(SpawnStep::kObjects, a.error));
         }
         mark(env_, SpawnPhase::kImageObjects);
+        TRY(reserve_own_frames());
         TRY(load_elf(elf));
         mark(env_, SpawnPhase::kImagePages);
         TRY(fresh_pages(layout.stack_low, (layout.stack_top - layout.stack_low) / kPage));
@@ -475,6 +545,7 @@ class ImageBuilder {
         image_.ipc_frame = TRY(next_small(SpawnStep::kRegions));
         TRY(map(image_.ipc_frame, abi::kPdIpcBuffer, abi::kMapRead | abi::kMapWrite,
                 abi::MapAttributes::kCached, SpawnStep::kRegions));
+        TRY(give_own(image_.ipc_frame, 1, abi::kPdIpcBuffer));
         ++image_.pages;
         mark(env_, SpawnPhase::kStartupRecord);
         return image_;
@@ -488,6 +559,53 @@ class ImageBuilder {
     // one call stays inside one table.
     static uint64_t pages_left_in_table(uint64_t va) {
         return (kLargePage - (va & (kLargePage - 1))) / kPage;
+    }
+
+    // Creator slots for copies of the PD's own frames (give_own_frames), recorded so whatever
+    // is not moved to the child goes with the image.
+    Result<void, SpawnError> reserve_own_frames() {
+        for (size_t k = 0; k < kOwnKinds; ++k) {
+            const uint64_t pages = plan_.own[k].pages;
+            if (pages == 0) {
+                continue;
+            }
+            uint64_t run = env_.slots->allocate_run(pages);
+            if (run == 0 || !carver_.record(run, run + pages, true)) {
+                for (uint64_t s = run; run != 0 && s < run + pages; ++s) {
+                    env_.slots->free(s);
+                }
+                return fail(kernel_failure(SpawnStep::kImage, abi::Error::kNotEnoughMemory));
+            }
+            image_.own_given[k] = run;
+        }
+        return {};
+    }
+
+    // Copies the frames first .. first + count - 1, mapped from address on, into the slots of
+    // the own regions that hold them.
+    Result<void, SpawnError> give_own(uint64_t first, uint64_t count, uint64_t address) {
+        if (!config_.give_own_frames) {
+            return {};
+        }
+        for (uint64_t i = 0; i < count; ++i) {
+            const uint64_t at = address + i * kPage;
+            for (size_t k = 0; k < kOwnKinds; ++k) {
+                const OwnSpan& own = plan_.own[k];
+                if (!own.holds(at)) {
+                    continue;
+                }
+                const uint64_t rights = (kOwnKindInfo[k].rights & abi::kMapWrite) != 0
+                                            ? abi::kRightRead | abi::kRightWrite
+                                            : abi::kRightRead;
+                InvocationResult c =
+                    cnode_copy(env_.cnode, image_.own_given[k] + (at - own.low) / kPage, kDepth,
+                               env_.cnode, first + i, kDepth, rights);
+                if (!c.ok()) {
+                    return fail(kernel_failure(SpawnStep::kRegions, c.error));
+                }
+            }
+        }
+        return {};
     }
 
     // A run of the ELF's pages: consecutive pages with the same rights, all filled from the
@@ -575,6 +693,7 @@ class ImageBuilder {
             const PageRun& run = group[i];
             TRY(map_run(run.first_frame, run.count, run.address, run.rights,
                         abi::MapAttributes::kCached, kStep));
+            TRY(give_own(run.first_frame, run.count, run.address));
             image_.pages += run.count;
         }
         return {};
@@ -621,6 +740,7 @@ class ImageBuilder {
             uint64_t first = take_frames(count);
             TRY(map_run(first, count, va, abi::kMapRead | abi::kMapWrite,
                         abi::MapAttributes::kCached, kStep));
+            TRY(give_own(first, count, va));
             image_.pages += count;
             va += count * kPage;
             pages -= count;
@@ -748,6 +868,19 @@ class ImageBuilder {
         if (layout.heap_size != 0) {
             (void)w.add_region("heap", layout.heap_base, layout.heap_size, abi::RegionKind::kHeap,
                                abi::kMapRead | abi::kMapWrite);
+        }
+        for (size_t k = 0; k < kOwnKinds; ++k) {
+            const OwnSpan& own = plan_.own[k];
+            if (own.pages == 0) {
+                continue;
+            }
+            (void)w.add_cap(kOwnKindInfo[k].name, own.child_slot, static_cast<uint32_t>(own.pages),
+                            type(abi::CapType::kFrame), 0);
+            if (k != kOwnStack && k != kOwnHeap) {  // listed below in any case
+                (void)w.add_region(kOwnKindInfo[k].name, own.low, own.pages * kPage,
+                                   kOwnKindInfo[k].kind,
+                                   static_cast<uint32_t>(kOwnKindInfo[k].rights));
+            }
         }
         for (size_t i = 0; i < plan_.region_count; ++i) {
             const RegionSpec& g = plan_.regions[i];
@@ -959,6 +1092,15 @@ Result<void, SpawnError> give_caps(const LoaderEnvironment& env, const PdHandle&
             }
         }
     }
+    for (size_t k = 0; k < kOwnKinds; ++k) {
+        for (uint64_t p = 0; image.own_given[k] != 0 && p < plan.own[k].pages; ++p) {
+            InvocationResult m = cnode_move(CapPtr(pd.cnode), plan.own[k].child_slot + p, pd.radix,
+                                            env.cnode, image.own_given[k] + p, kDepth);
+            if (!m.ok()) {
+                return fail(kernel_failure(SpawnStep::kCapabilities, m.error));
+            }
+        }
+    }
     for (size_t i = 0; i < plan.region_count; ++i) {
         const RegionSpec& r = plan.regions[i];
         if (image.given_frames[i] == 0) {
@@ -1068,6 +1210,8 @@ const char* to_string(ConfigError error) {
             return "CNode radix (8 to 12) or priority (0 to 255) out of range";
         case ConfigError::kNoOwnRegion:
             return "no region of the creator's has that kind to share";
+        case ConfigError::kOwnFramesSplit:
+            return "the image's code or data is not one run of pages";
     }
     return "unknown configuration error";
 }

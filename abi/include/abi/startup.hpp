@@ -10,10 +10,12 @@
 namespace tessera::abi {
 
 constexpr uint64_t kStartupMagic = 0x7473'7472'6174'7372;  // "srtatrst"
-constexpr uint32_t kStartupVersion = 1;
+constexpr uint32_t kStartupVersion = 2;
 constexpr unsigned kStartupNameLength = 24;  // NUL-padded; a name fills at most 23 characters
 constexpr unsigned kStartupMaxCaps = 20;
-constexpr unsigned kStartupMaxRegions = 14;  // 12 configured + stack + heap
+// 12 configured + stack + heap + the image's code and data and the IPC buffer (listed when the
+// PD is given its own frames).
+constexpr unsigned kStartupMaxRegions = 17;
 
 // Kinds of region (the PD builder's configuration uses the same values).
 enum class RegionKind : uint32_t {

@@ -510,6 +510,77 @@ USER_TEST(pd, regions_shared_by_kind_and_their_frames_given) {
     CHECK(pool_is_whole(pool, kSharedPoolBits));
 }
 
+// The special regions: a PD given its own frames finds its code, data, stack, heap and IPC
+// buffer among its own regions (each listed, each frame the page mapped there); and a creator's
+// special region (a stack here) is shared by naming its kind alone.
+USER_TEST(pd, special_regions_given_and_shared_by_kind) {
+    CHECK(loader_ready());
+    uint64_t pool = pd_pool();
+    use_pool(pool);
+    uint64_t ep = new_endpoint();
+    const StringView own_arguments[] = {"probe", "own"};
+    PdConfig config;
+    config.name = "probe";
+    config.arguments = own_arguments;
+    config.parent_endpoint = ep;
+    config.give_own_frames = true;
+    auto pd = spawn_pd(g_loader, archive_image("probe"), config);
+    CHECK(pd.ok());
+    sys::Message m;
+    sys::recv(abi::CapPtr(ep), m);
+    CHECK_EQ(m.info.label(), uint64_t{7});
+    CHECK_EQ(m.mr[0], uint64_t{5});  // code, data, stack, heap, IPC buffer
+    sys::reply(m);
+    CHECK(exits_with(ep, 0));
+    PdHandle handle = pd.value();
+    destroy_pd(g_loader, handle);
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+
+    // Our "stack" (two pages standing in for it), shared with the child by kind.
+    use_pool(pool);
+    constexpr uint64_t kMine = 0x7a20'0000'0000;
+    uint64_t frames = make_objects(new_untyped(13), ObjectType::kFrame4K, 0, 2);
+    volatile uint64_t* mine = map_own(frames, 2, kMine);
+    CHECK(mine != nullptr);
+    mine[0] = 0x57ac;
+    const OwnRegion own[] = {
+        {"stack", kMine, 0x2000, frames, abi::RegionKind::kStack, pd::PageSize::k4K}};
+    g_loader.own_regions = own;
+    pd::RegionSpec region;
+    region.name = "their-stack";
+    region.kind = abi::RegionKind::kStack;
+    region.sharing = pd::Sharing::kShared;
+    const StringView region_arguments[] = {"probe", "region", "their-stack"};
+    config.arguments = region_arguments;
+    config.give_own_frames = false;
+    config.regions = std::span<const pd::RegionSpec>(&region, 1);
+    auto second = spawn_pd(g_loader, archive_image("probe"), config);
+    g_loader.own_regions = {};
+    CHECK(second.ok());
+    sys::recv(abi::CapPtr(ep), m);
+    CHECK_EQ(m.info.label(), uint64_t{2});
+    CHECK_EQ(m.mr[1], uint64_t{0x57ac});  // our word, seen by the child
+    CHECK_EQ(m.mr[2], uint64_t{0x2000});
+    sys::reply(m);
+    sys::recv(abi::CapPtr(ep), m);
+    CHECK_EQ(m.info.label(), uint64_t{3});
+    CHECK_EQ(mine[1], uint64_t{0x57ac + 0xc0ffee});  // and its write, seen by us
+    sys::reply(m);
+    CHECK(exits_with(ep, 0));
+    handle = second.value();
+    destroy_pd(g_loader, handle);
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+    // A startup region is never configured, shared or not.
+    use_pool(pool);
+    region.kind = abi::RegionKind::kStartup;
+    region.frames = frames;
+    region.size = 0x1000;
+    auto refused = spawn_pd(g_loader, archive_image("probe"), config);
+    CHECK(!refused.ok());
+    CHECK(refused.error().layout_error == pd::LayoutError::kReservedKind);
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+}
+
 USER_TEST(pd, disjoint_and_deep_copied_regions_are_private) {
     CHECK(loader_ready());
     uint64_t pool = pd_pool();

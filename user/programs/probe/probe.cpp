@@ -10,6 +10,8 @@
 //                  region's pages (the kernel's walk of its own tables agrees), that the
 //                  runtime finds the region among its own, then call the parent with the
 //                  frame count and the region's first word
+//   own            the same check for its own code, data, stack, heap and IPC buffer, then
+//                  call the parent with how many own regions the runtime finds
 // It exits with 0 when everything was where the startup record said, and a non-zero code
 // naming what was missing otherwise.
 #include "abi/invocation.hpp"
@@ -32,6 +34,7 @@ constexpr uint64_t kLabelRegionWritten = 3;
 constexpr uint64_t kLabelServer = 4;
 constexpr uint64_t kLabelFrameRead = 5;
 constexpr uint64_t kLabelFrames = 6;
+constexpr uint64_t kLabelOwn = 7;
 
 abi::CapPtr parent() {
     return abi::CapPtr(startup_record()->parent_endpoint);
@@ -123,7 +126,9 @@ int dynamic_server() {
     return 0;
 }
 
-int report_frames(StringView name) {
+// 0 if region NAME's frames are listed and are its pages, and the runtime finds it among the
+// regions it owns; a non-zero code naming what is wrong otherwise.
+int check_frames(StringView name) {
     const abi::StartupCap* cap = find_cap(name);
     const abi::StartupRegion* region = find_region(name);
     if (cap == nullptr || region == nullptr) {
@@ -142,10 +147,10 @@ int report_frames(StringView name) {
             return 4;
         }
     }
-    OwnRegion own[4];
+    OwnRegion own[abi::kStartupMaxRegions];
     size_t count = own_regions_from_startup(*startup_record(), own);
     bool found = false;
-    for (size_t i = 0; i < count && i < 4; ++i) {
+    for (size_t i = 0; i < count && i < abi::kStartupMaxRegions; ++i) {
         found = found ||
                 (own[i].name == name && own[i].frames == cap->slot && own[i].size == region->size &&
                  static_cast<uint32_t>(own[i].kind) == region->kind &&
@@ -155,10 +160,37 @@ int report_frames(StringView name) {
         println("probe: \"{}\" is not among my own regions", name);
         return 5;
     }
+    return 0;
+}
+
+int report_frames(StringView name) {
+    int status = check_frames(name);
+    if (status != 0) {
+        return status;
+    }
+    const abi::StartupCap* cap = find_cap(name);
+    const abi::StartupRegion* region = find_region(name);
     sys::Message m;
     m.info = abi::MessageInfo(kLabelFrames, 0, 0, 2);
     m.mr[0] = cap->count;
     m.mr[1] = *reinterpret_cast<volatile uint64_t*>(region->address);
+    sys::call(parent(), m);
+    return 0;
+}
+
+int report_own() {
+    static const StringView kNames[] = {"code", "data", "stack", "heap", "ipc-buffer"};
+    for (StringView name : kNames) {
+        int status = check_frames(name);
+        if (status != 0) {
+            return 10 + status;
+        }
+    }
+    OwnRegion own[abi::kStartupMaxRegions];
+    size_t count = own_regions_from_startup(*startup_record(), own);
+    sys::Message m;
+    m.info = abi::MessageInfo(kLabelOwn, 0, 0, 1);
+    m.mr[0] = count;
     sys::call(parent(), m);
     return 0;
 }
@@ -179,6 +211,9 @@ int main(int argc, char** argv, char** /*envp*/) {
     if (what == "frames" && argc >= 3) {
         return report_frames(StringView(argv[2]));
     }
-    println("probe: usage: probe args | region NAME | server | frames NAME");
+    if (what == "own") {
+        return report_own();
+    }
+    println("probe: usage: probe args | region NAME | server | frames NAME | own");
     return 1;
 }

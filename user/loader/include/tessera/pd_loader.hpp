@@ -46,6 +46,7 @@ enum class ConfigError : uint8_t {
     kNoFaultEndpoint,   // fault policy kCreatorEndpoint without an endpoint
     kBadNumber,         // CNode radix or priority out of range
     kNoOwnRegion,       // a region shared by kind: the creator has no region of that kind
+    kOwnFramesSplit,    // give_own_frames: the image's code or data is not one run of pages
 };
 
 const char* to_string(SpawnStep step);
@@ -153,6 +154,10 @@ struct PdConfig {
     uint64_t fault_endpoint = 0;
     uint64_t fault_badge = 0;
     bool self_caps = false;  // give the PD caps to its own CNode, VSpace and TCB
+    // Give the PD capabilities to the frames of its own code, data, stack, heap and IPC buffer,
+    // listed as regions and in its directory under "code", "data", "stack", "heap" and
+    // "ipc-buffer": it can share them with PDs it creates by naming the kind alone.
+    bool give_own_frames = false;
     std::span<const CapGrant> caps;
     std::span<const BulkGrant> bulk;
     std::span<const pd::RegionSpec> regions;
