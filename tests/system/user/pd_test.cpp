@@ -581,6 +581,60 @@ USER_TEST(pd, special_regions_given_and_shared_by_kind) {
     CHECK(pool_is_whole(pool, kSharedPoolBits));
 }
 
+namespace {
+
+// An image whose code is two runs of pages with read-only data between: three one-page
+// PT_LOAD segments, r-x, r--, r-x, at 0x400000 (its bytes are zero; it is only planned).
+std::span<const uint8_t> split_code_image() {
+    alignas(8) static uint8_t image[0x4000];
+    auto put = [](size_t at, uint64_t value, size_t bytes) {
+        for (size_t i = 0; i < bytes; ++i) {
+            image[at + i] = static_cast<uint8_t>(value >> (8 * i));
+        }
+    };
+    const uint8_t ident[] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
+    for (size_t i = 0; i < sizeof(ident); ++i) {
+        image[i] = ident[i];
+    }
+    put(16, 2, 2);                       // ET_EXEC
+    put(18, 183, 2);                     // EM_AARCH64
+    put(20, 1, 4);                       // version
+    put(24, 0x400000, 8);                // entry
+    put(32, 64, 8);                      // program headers right after this header
+    put(52, 64, 2);                      // header size
+    put(54, 56, 2);                      // program header size
+    put(56, 3, 2);                       // three of them
+    const uint32_t flags[] = {5, 4, 5};  // r-x, r--, r-x
+    for (size_t i = 0; i < 3; ++i) {
+        const size_t ph = 64 + i * 56;
+        put(ph, 1, 4);  // PT_LOAD
+        put(ph + 4, flags[i], 4);
+        put(ph + 8, 0x1000 * (i + 1), 8);        // offset
+        put(ph + 16, 0x400000 + 0x1000 * i, 8);  // vaddr
+        put(ph + 24, 0x400000 + 0x1000 * i, 8);  // paddr
+        put(ph + 32, 0x1000, 8);                 // filesz
+        put(ph + 40, 0x1000, 8);                 // memsz
+        put(ph + 48, 0x1000, 8);                 // align
+    }
+    return std::span<const uint8_t>(image, sizeof(image));
+}
+
+}  // namespace
+
+// A PD given its own frames gets its code as one region: an image whose code is split is
+// refused before anything is allocated (and planned as usual without give_own_frames).
+USER_TEST(pd, own_frames_of_split_code_are_refused) {
+    CHECK(loader_ready());
+    PdConfig config;
+    config.name = "split";
+    CHECK(check_config(g_loader, split_code_image(), config).ok());
+    config.give_own_frames = true;
+    auto refused = check_config(g_loader, split_code_image(), config);
+    CHECK(!refused.ok());
+    CHECK(refused.error().config_error == ConfigError::kOwnFramesSplit);
+    CHECK_EQ(refused.error().index, 0);  // the code
+}
+
 USER_TEST(pd, disjoint_and_deep_copied_regions_are_private) {
     CHECK(loader_ready());
     uint64_t pool = pd_pool();
