@@ -145,18 +145,10 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         return untyped_retype(abi::CapPtr(pool), type, bits, kRoot, 0, 0, s, 1).ok() ? s : 0;
     };
     // The archive, read-only, with page tables from the pool.
-    auto make_tables = [](void* context, uint64_t count) -> uint64_t {
-        uint64_t first = g_slots.allocate_run(count);
-        bool ok =
-            first != 0 && untyped_retype(abi::CapPtr(*static_cast<uint64_t*>(context)),
-                                         abi::ObjectType::kPageTable, 0, kRoot, 0, 0, first, count)
-                              .ok();
-        return ok ? first : 0;
-    };
+    UntypedTables tables{kRoot, abi::CapPtr(pool), &g_slots};
     (void)map_frames(kVSpace, abi::CapPtr(info->boot_module_frames.start),
                      info->boot_module_frames.end - info->boot_module_frames.start, kArchiveAddress,
-                     abi::kMapRead, abi::MapAttributes::kCached, false,
-                     TableSource{make_tables, &pool});
+                     abi::kMapRead, abi::MapAttributes::kCached, false, tables_from(tables));
     auto archive = cpio::Archive::parse(std::span<const uint8_t>(
         reinterpret_cast<const uint8_t*>(kArchiveAddress + info->boot_module_offset),
         info->boot_module_size));

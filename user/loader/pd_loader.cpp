@@ -316,31 +316,36 @@ Result<Plan, SpawnError> make_plan(const LoaderEnvironment& env, std::span<const
         plan.bulk_slot[b] = first;
         ++listed;
     }
+    // Given frames take runs of slots above the single grants, like bulk grants (0: no room).
+    auto claim_run = [&](uint64_t count) -> uint64_t {
+        uint64_t first = 0;
+        for (uint64_t p = 0; p < count; ++p) {
+            uint64_t slot = next_free();
+            if (slot == 0 || (p > 0 && slot != first + p)) {
+                return 0;
+            }
+            first = p == 0 ? slot : first;
+        }
+        return first;
+    };
     for (size_t i = 0; i < plan.region_count; ++i) {
         const RegionSpec& r = plan.regions[i];
-        if (!r.give_frames) {
-            continue;
-        }
-        // Like a bulk grant: a run of slots above the single grants.
-        uint64_t pages = r.size / pd::bytes_of(r.page_size);
-        for (uint64_t p = 0; p < pages; ++p) {
-            uint64_t slot = next_free();
-            if (slot == 0 || (p > 0 && slot != plan.region_frames_slot[i] + p)) {
+        if (r.give_frames) {
+            plan.region_frames_slot[i] = claim_run(r.size / pd::bytes_of(r.page_size));
+            if (plan.region_frames_slot[i] == 0) {
                 return fail(config_failure(ConfigError::kTooManyCaps, static_cast<int>(i)));
             }
-            plan.region_frames_slot[i] = p == 0 ? slot : plan.region_frames_slot[i];
+            ++listed;
         }
-        ++listed;
     }
     for (OwnSpan& own : plan.own) {
-        for (uint64_t p = 0; p < own.pages; ++p) {
-            uint64_t slot = next_free();
-            if (slot == 0 || (p > 0 && slot != own.child_slot + p)) {
+        if (own.pages != 0) {
+            own.child_slot = claim_run(own.pages);
+            if (own.child_slot == 0) {
                 return fail(config_failure(ConfigError::kTooManyCaps));
             }
-            own.child_slot = p == 0 ? slot : own.child_slot;
+            ++listed;
         }
-        listed += own.pages != 0 ? 1 : 0;
     }
     if (listed > abi::kStartupMaxCaps) {
         return fail(config_failure(ConfigError::kTooManyCaps));
@@ -508,8 +513,15 @@ struct Image {
     uint64_t ipc_frame = 0;
     uint64_t pages = 0;
     uint64_t tables = 0;
-    uint64_t given_frames[pd::kMaxRegions] = {};  // creator slots of frames to give (0: none)
-    uint64_t own_given[kOwnKinds] = {};           // the same for the PD's own regions
+    // Copies of frames the child is given: count from creator slot `from` to child slot `to`.
+    struct GivenRun {
+        uint64_t from;
+        uint64_t to;
+        uint64_t count;
+    };
+    GivenRun given[pd::kMaxRegions + kOwnKinds] = {};
+    size_t given_count = 0;
+    uint64_t own_given[kOwnKinds] = {};  // where the copies of the PD's own frames go
 };
 
 class ImageBuilder {
@@ -565,20 +577,26 @@ class ImageBuilder {
     // is not moved to the child goes with the image.
     Result<void, SpawnError> reserve_own_frames() {
         for (size_t k = 0; k < kOwnKinds; ++k) {
-            const uint64_t pages = plan_.own[k].pages;
-            if (pages == 0) {
-                continue;
+            if (plan_.own[k].pages != 0) {
+                image_.own_given[k] =
+                    TRY(reserve_given(plan_.own[k].pages, plan_.own[k].child_slot));
             }
-            uint64_t run = env_.slots->allocate_run(pages);
-            if (run == 0 || !carver_.record(run, run + pages, true)) {
-                for (uint64_t s = run; run != 0 && s < run + pages; ++s) {
-                    env_.slots->free(s);
-                }
-                return fail(kernel_failure(SpawnStep::kImage, abi::Error::kNotEnoughMemory));
-            }
-            image_.own_given[k] = run;
         }
         return {};
+    }
+
+    // A run of creator slots for copies of `pages` frames that go to child slots from `to`,
+    // recorded in the budget so whatever is not moved to the child goes with the image.
+    Result<uint64_t, SpawnError> reserve_given(uint64_t pages, uint64_t to) {
+        uint64_t run = env_.slots->allocate_run(pages);
+        if (run == 0 || !carver_.record(run, run + pages, true)) {
+            for (uint64_t s = run; run != 0 && s < run + pages; ++s) {
+                env_.slots->free(s);
+            }
+            return fail(kernel_failure(SpawnStep::kRegions, abi::Error::kNotEnoughMemory));
+        }
+        image_.given[image_.given_count++] = Image::GivenRun{run, to, pages};
+        return run;
     }
 
     // Copies the frames first .. first + count - 1, mapped from address on, into the slots of
@@ -753,20 +771,9 @@ class ImageBuilder {
         uint64_t page = pd::bytes_of(r.page_size);
         bool large = r.page_size == PageSize::k2M;
         auto attributes = r.device ? abi::MapAttributes::kDevice : abi::MapAttributes::kCached;
-        uint64_t given = 0;
-        if (r.give_frames) {
-            // Copies of the region's frames, moved into the child's CSpace with its other
-            // capabilities; recorded so a failure or the PD's end deletes what is left.
-            uint64_t pages = r.size / page;
-            given = env_.slots->allocate_run(pages);
-            if (given == 0 || !carver_.record(given, given + pages, true)) {
-                for (uint64_t s = given; given != 0 && s < given + pages; ++s) {
-                    env_.slots->free(s);
-                }
-                return fail(kernel_failure(kStep, abi::Error::kNotEnoughMemory));
-            }
-            image_.given_frames[index] = given;
-        }
+        // Copies of the region's frames, moved into the child's CSpace with its other caps.
+        const uint64_t given =
+            r.give_frames ? TRY(reserve_given(r.size / page, plan_.region_frames_slot[index])) : 0;
         const uint64_t given_rights =
             abi::kRightRead | ((r.rights & abi::kMapWrite) != 0 ? abi::kRightWrite : 0);
         for (uint64_t off = 0, i = 0; off < r.size; off += page, ++i) {
@@ -1092,23 +1099,11 @@ Result<void, SpawnError> give_caps(const LoaderEnvironment& env, const PdHandle&
             }
         }
     }
-    for (size_t k = 0; k < kOwnKinds; ++k) {
-        for (uint64_t p = 0; image.own_given[k] != 0 && p < plan.own[k].pages; ++p) {
-            InvocationResult m = cnode_move(CapPtr(pd.cnode), plan.own[k].child_slot + p, pd.radix,
-                                            env.cnode, image.own_given[k] + p, kDepth);
-            if (!m.ok()) {
-                return fail(kernel_failure(SpawnStep::kCapabilities, m.error));
-            }
-        }
-    }
-    for (size_t i = 0; i < plan.region_count; ++i) {
-        const RegionSpec& r = plan.regions[i];
-        if (image.given_frames[i] == 0) {
-            continue;
-        }
-        for (uint64_t p = 0; p < r.size / pd::bytes_of(r.page_size); ++p) {
-            InvocationResult m = cnode_move(CapPtr(pd.cnode), plan.region_frames_slot[i] + p,
-                                            pd.radix, env.cnode, image.given_frames[i] + p, kDepth);
+    for (size_t g = 0; g < image.given_count; ++g) {
+        const Image::GivenRun& run = image.given[g];
+        for (uint64_t p = 0; p < run.count; ++p) {
+            InvocationResult m =
+                cnode_move(CapPtr(pd.cnode), run.to + p, pd.radix, env.cnode, run.from + p, kDepth);
             if (!m.ok()) {
                 return fail(kernel_failure(SpawnStep::kCapabilities, m.error));
             }

@@ -33,31 +33,14 @@ uint64_t make(abi::CapPtr untyped, abi::ObjectType type, uint64_t bits) {
     return untyped_retype(untyped, type, bits, kRoot, 0, 0, slot, 1).ok() ? slot : 0;
 }
 
-// Page tables for the root's own mappings: `count` from the pool (context) with one retype.
-uint64_t make_tables(void* context, uint64_t count) {
-    const abi::CapPtr pool = *static_cast<abi::CapPtr*>(context);
-    uint64_t first = g_slots.allocate_run(count);
-    if (first == 0) {
-        return 0;
-    }
-    if (!untyped_retype(pool, abi::ObjectType::kPageTable, 0, kRoot, 0, 0, first, count).ok()) {
-        for (uint64_t s = first; s < first + count; ++s) {
-            g_slots.free(s);
-        }
-        return 0;
-    }
-    return first;
-}
-
 // Maps the boot module read-only wherever the root's VSpace manager finds room and returns it
 // (empty if there is none).
 std::span<const uint8_t> map_archive(const abi::BootInfo& info, abi::CapPtr pool) {
     static VSpaceManager manager;
-    static abi::CapPtr table_pool;
-    table_pool = pool;
+    static UntypedTables tables;
+    tables = UntypedTables{kRoot, pool, &g_slots};
     uint64_t frames = info.boot_module_frames.end - info.boot_module_frames.start;
-    if (frames == 0 || !manager.init(kVSpace, TableSource{&make_tables, &table_pool}, kMappingsLow,
-                                     kMappingsHigh)) {
+    if (frames == 0 || !manager.init(kVSpace, tables_from(tables), kMappingsLow, kMappingsHigh)) {
         return {};
     }
     uint64_t va =

@@ -67,15 +67,9 @@ bool open_console() {
     if (frame == 0) {
         return false;
     }
-    auto make_tables = [](void* /*context*/, uint64_t count) -> uint64_t {
-        uint64_t first = g_env->slots->allocate_run(count);
-        bool ok = first != 0 && untyped_retype(g_env->pool, abi::ObjectType::kPageTable, 0, kRoot,
-                                               0, 0, first, count)
-                                    .ok();
-        return ok ? first : 0;
-    };
+    UntypedTables tables{kRoot, g_env->pool, g_env->slots};
     if (!map_frames(kVSpace, abi::CapPtr(frame), 1, kUartAddress, abi::kMapRead | abi::kMapWrite,
-                    abi::MapAttributes::kDevice, false, TableSource{make_tables, nullptr})
+                    abi::MapAttributes::kDevice, false, tables_from(tables))
              .ok()) {
         return false;
     }

@@ -6,13 +6,6 @@
 namespace tessera {
 
 size_t own_regions_from_startup(const abi::StartupRecord& record, std::span<OwnRegion> out) {
-    auto name_of = [](const char(&stored)[abi::kStartupNameLength]) {
-        size_t n = 0;
-        while (n < abi::kStartupNameLength && stored[n] != '\0') {
-            ++n;
-        }
-        return StringView(stored, n);
-    };
     size_t found = 0;
     const uint64_t regions = record.region_count < abi::kStartupMaxRegions
                                  ? record.region_count
@@ -24,7 +17,8 @@ size_t own_regions_from_startup(const abi::StartupRecord& record, std::span<OwnR
         for (uint64_t c = 0; c < caps; ++c) {
             const abi::StartupCap& cap = record.caps[c];
             if (cap.type != static_cast<uint32_t>(abi::CapType::kFrame) || cap.count == 0 ||
-                name_of(cap.name) != name_of(region.name) || region.size % cap.count != 0) {
+                startup_name(cap.name) != startup_name(region.name) ||
+                region.size % cap.count != 0) {
                 continue;
             }
             const uint64_t page = region.size / cap.count;
@@ -34,7 +28,7 @@ size_t own_regions_from_startup(const abi::StartupRecord& record, std::span<OwnR
             if (found < out.size()) {
                 OwnRegion& o = out[found];
                 o.kind = static_cast<abi::RegionKind>(region.kind);
-                o.name = name_of(region.name);
+                o.name = startup_name(region.name);
                 o.address = region.address;
                 o.size = region.size;
                 o.frames = cap.slot;

@@ -7,14 +7,18 @@ namespace {
 const abi::StartupRecord* g_record = nullptr;
 
 bool name_is(const char (&stored)[abi::kStartupNameLength], StringView name) {
+    return startup_name(stored) == name;
+}
+
+}  // namespace
+
+StringView startup_name(const char (&stored)[abi::kStartupNameLength]) {
     size_t n = 0;
     while (n < abi::kStartupNameLength && stored[n] != '\0') {
         ++n;
     }
-    return StringView(stored, n) == name;
+    return StringView(stored, n);
 }
-
-}  // namespace
 
 const abi::StartupRecord* startup_record() {
     return g_record;

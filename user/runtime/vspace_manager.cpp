@@ -41,7 +41,28 @@ InvocationResult map_in_table(abi::CapPtr vspace, abi::CapPtr first, uint64_t co
     return vspace_map_frames(vspace, first, count, va, rights, attributes);
 }
 
+uint64_t make_untyped_tables(void* context, uint64_t count) {
+    const auto& source = *static_cast<UntypedTables*>(context);
+    uint64_t first = source.slots->allocate_run(count);
+    if (first == 0) {
+        return 0;
+    }
+    if (!untyped_retype(source.untyped, abi::ObjectType::kPageTable, 0, source.cnode, 0, 0, first,
+                        count)
+             .ok()) {
+        for (uint64_t s = first; s < first + count; ++s) {
+            source.slots->free(s);
+        }
+        return 0;
+    }
+    return first;
+}
+
 }  // namespace
+
+TableSource tables_from(UntypedTables& source) {
+    return TableSource{&make_untyped_tables, &source};
+}
 
 InvocationResult map_frames(abi::CapPtr vspace, abi::CapPtr first, uint64_t count, uint64_t va,
                             uint64_t rights, abi::MapAttributes attributes, bool large,

@@ -42,19 +42,12 @@ uint64_t make_objects(uint64_t untyped, abi::ObjectType type, uint64_t size_bits
     return first;
 }
 
-namespace {
-
-// Page tables for the program's own mappings: count of them from the pool with one retype.
-uint64_t make_tables(void* /*context*/, uint64_t count) {
-    return make_objects(g_env.pool.value(), abi::ObjectType::kPageTable, 0, count);
-}
-
-}  // namespace
-
 void map_archive() {
     const abi::BootInfo* info = g_env.info;
-    (void)g_env.mappings.init(abi::CapPtr(abi::kSlotInitThreadVSpace),
-                              TableSource{&make_tables, nullptr}, kMappingsLow, kMappingsHigh);
+    static UntypedTables tables;
+    tables = UntypedTables{kRootCNode, g_env.pool, &g_env.slots};
+    (void)g_env.mappings.init(abi::CapPtr(abi::kSlotInitThreadVSpace), tables_from(tables),
+                              kMappingsLow, kMappingsHigh);
     uint64_t frames = info->boot_module_frames.end - info->boot_module_frames.start;
     if (frames == 0) {
         return;

@@ -17,6 +17,9 @@ namespace tessera {
 const abi::StartupRecord* startup_record();
 void set_startup_record(const abi::StartupRecord* record);
 
+// A NUL-padded name of the record (a directory entry's or a region's) as text.
+StringView startup_name(const char (&stored)[abi::kStartupNameLength]);
+
 // The directory entry named `name`, or null.
 const abi::StartupCap* find_cap(StringView name);
 const abi::StartupRegion* find_region(StringView name);

@@ -8,6 +8,7 @@
 
 #include "abi/capability_pointer.hpp"
 #include "abi/invocation.hpp"
+#include "alloc/slot_allocator.hpp"
 #include "tessera/invocation.hpp"
 #include "vm/virtual_ranges.hpp"
 
@@ -19,6 +20,15 @@ struct TableSource {
     uint64_t (*make)(void* context, uint64_t count) = nullptr;
     void* context = nullptr;
 };
+
+// The common source: tables retyped from `untyped` into runs of `slots` in `cnode` (a root
+// task's pool). It must outlive the TableSource made from it.
+struct UntypedTables {
+    abi::CapPtr cnode;
+    abi::CapPtr untyped;
+    SlotAllocator* slots = nullptr;
+};
+TableSource tables_from(UntypedTables& source);
 
 // Maps the frames at first .. first + count - 1 (4 KiB, or 2 MiB if large) from va on, any
 // number of them: split where a run would cross a last-level table, at most
