@@ -108,15 +108,18 @@ bool owned_slots(const Capability& cap, Zombie& out) {
     return false;
 }
 
-// Removes a capability from its slot and the tree. A mapping belongs to the capability that
-// made it, so a mapped frame or table is unmapped whenever its capability goes, final or not;
-// a VSpace capability going advances the VSpace epoch.
+// Removes a capability from its slot and the tree. A frame's mapping belongs to the capability
+// that made it, so a mapped frame is unmapped whenever its capability goes, final or not; a
+// page table's mapping is shared by all its copies and goes with the last one; a VSpace
+// capability going advances the VSpace epoch.
 void unlink_slot(Cte& slot) {
     const Capability& cap = slot.cap();
     if (cap.type() == CapType::kFrame) {
         frame_capability_deleted(cap);
     } else if (cap.type() == CapType::kPageTable) {
-        page_table_capability_deleted(cap);
+        if (DerivationTree::is_final(slot)) {
+            page_table_capability_deleted(cap);
+        }
     } else if (cap.type() == CapType::kReply) {
         reply_capability_moved(cap, &slot, nullptr);
     } else if (cap.type() == CapType::kVSpace) {

@@ -63,6 +63,14 @@ void DerivationTree::link_after(Cte& src, Cte& dest, const Capability& cap, bool
 void DerivationTree::insert_derived(Cte& src, Cte& dest, const Capability& cap) {
     bool revocable = derived_is_revocable(cap, src.cap());
     link_after(src, dest, cap, revocable, revocable);
+    // A copy of an untyped takes over its free memory: the source is marked full, so the two
+    // never hand out the same bytes (seL4's setUntypedCapAsFull). The copy is the source's
+    // child, so the source cannot reset until the copy and everything made from it are gone.
+    const Capability& from = src.cap();
+    if (cap.type() == CapType::kUntyped && from.type() == CapType::kUntyped &&
+        cap.object() == from.object() && cap.untyped_size_bits() == from.untyped_size_bits()) {
+        src.update_cap(from.with_free_index(uint64_t{1} << from.untyped_size_bits()));
+    }
 }
 
 void DerivationTree::insert_new_object(Cte& parent, Cte& dest, const Capability& cap) {

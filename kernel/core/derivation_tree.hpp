@@ -60,7 +60,8 @@ class DerivationTree {
     // True if child is a descendant of parent (parent must immediately precede the run).
     static bool is_parent_of(const Cte& parent, const Cte& child);
 
-    // Places cap in the empty slot dest as a child of src (copy, mint, derived caps).
+    // Places cap in the empty slot dest as a child of src (copy, mint, derived caps). A copy
+    // of an untyped marks src full.
     static void insert_derived(Cte& src, Cte& dest, const Capability& cap);
     // Places a freshly created object's cap in dest as a child of the untyped slot parent.
     static void insert_new_object(Cte& parent, Cte& dest, const Capability& cap);

@@ -95,6 +95,21 @@ TEST_F(Slots, UntypedParentsEveryObjectInItsRegion) {
     EXPECT_FALSE(DerivationTree::is_parent_of(slot[0], big));
 }
 
+TEST_F(Slots, UntypedCopyMarksItsSourceFull) {
+    Capability ut = Capability::untyped(untyped_base, 16, false, 0x40);
+    DerivationTree::insert_original(slot[0], ut);
+    DerivationTree::insert_derived(slot[0], slot[1], ut);
+    // The copy keeps the watermark and is the source's child; the source has nothing left.
+    EXPECT_EQ(slot[1].cap().untyped_free_index(), 0x40u);
+    EXPECT_EQ(slot[0].cap().untyped_free_index(), uint64_t{1} << 16);
+    EXPECT_TRUE(DerivationTree::is_parent_of(slot[0], slot[1]));
+    EXPECT_TRUE(slot[1].revocable());
+    // A smaller untyped inside the region (a retyped child) leaves its parent as it was.
+    Capability child = Capability::untyped(untyped_base, 12, false, 0);
+    DerivationTree::insert_derived(slot[1], slot[2], child);
+    EXPECT_EQ(slot[1].cap().untyped_free_index(), 0x40u);
+}
+
 TEST_F(Slots, FinalityLooksAtNeighbours) {
     Capability ep = Capability::endpoint(ep_object, 0, abi::kRightsAll);
     Capability other = Capability::endpoint(ep_object.offset(0x100), 0, abi::kRightsAll);

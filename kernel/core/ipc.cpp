@@ -367,11 +367,25 @@ void cancel_ipc(Tcb& t) {
     }
 }
 
+// A thread whose send is cancelled: a system call returns Cancelled; a fault waiting to be
+// delivered is forgotten and the thread restarts with its registers as they were, so it
+// repeats the faulting instruction (or goes on after an unknown system call) as in seL4's
+// Restart. Either way its next message is its own.
+namespace {
+void cancel_send(Tcb& t) {
+    if (t.has_fault) {
+        t.has_fault = false;
+        make_runnable(t);
+        return;
+    }
+    wake_with_error(t, abi::Error::kCancelled);
+}
+}  // namespace
+
 void cancel_all_ipc(Endpoint& ep) {
     while (Tcb* t = ep.head) {
         ipc_dequeue(ep, *t);
-        t->has_fault = false;
-        wake_with_error(*t, abi::Error::kCancelled);
+        cancel_send(*t);
     }
 }
 
@@ -391,7 +405,7 @@ void cancel_badged_sends(Endpoint& ep, uint64_t badge) {
         Tcb* next = t->ipc_next;
         if (t->state == ThreadState::kBlockedOnSend && t->ipc_badge == badge) {
             ipc_dequeue(ep, *t);
-            wake_with_error(*t, abi::Error::kCancelled);
+            cancel_send(*t);
         }
         t = next;
     }

@@ -214,7 +214,10 @@ void RootTaskBuilder::add_untyped_range(uint64_t base, uint64_t end, bool device
                      abi::kMaxBootUntypeds, base, end);
             return;
         }
-        add_cap(Capability::untyped(PhysAddr(base), bits, device, 0));
+        // RAM is handed out full: its contents are unknown, so the first retype resets
+        // (zeroes) it. Device memory is never zeroed.
+        add_cap(
+            Capability::untyped(PhysAddr(base), bits, device, device ? 0 : uint64_t{1} << bits));
         abi::UntypedDescriptor& d = bootinfo_->untyped_list[bootinfo_->untyped_count++];
         d.physical_address = base;
         d.size_bits = static_cast<uint8_t>(bits);

@@ -16,14 +16,19 @@ namespace {
 using abi::InvocationLabel;
 
 // Applies Mint/Mutate data: a badge (Mint only, on an unbadged capability) or a CNode guard.
-// Mutate preserves badges: changing one in place would split a badge's derivation run.
+// A badge, once given, never changes, and Mutate never sets one (changing a badge in place would
+// split a badge's derivation run): data 0 leaves the badge as it is, any other value is refused
+// rather than silently ignored (seL4 refuses both).
 SysResult<Capability> with_data(const Capability& cap, uint64_t data, unsigned arg_index,
                                 bool preserve_badge) {
     switch (cap.type()) {
         case CapType::kEndpoint:
         case CapType::kNotification:
+            if (data == 0) {
+                return cap;
+            }
             if (preserve_badge || cap.badge() != 0) {
-                return cap;  // a badge, once given, never changes
+                return fail(SyscallError::of(abi::Error::kIllegalOperation));
             }
             return cap.with_data(data);
         case CapType::kCNode: {

@@ -71,15 +71,6 @@ class Tcb {
     // A fault waiting to be (or being) handled; its message replaces the thread's own.
     uint64_t fault_data[5] = {};
 
-    // An UntypedRetype interrupted while zeroing: what is already zero, so the restarted call
-    // goes on from there (valid only for the same region and untyped-reset epoch).
-    struct RetypeProgress {
-        uint64_t region = 0;  // physical address of the first object
-        uint64_t bytes = 0;   // the whole region's size
-        uint64_t zeroed = 0;  // bytes from the start already zero
-        uint64_t epoch = 0;
-    } retype_progress;
-
     // Flags, packed together.
     bool in_ready_queue = false;
     bool ipc_can_grant = false;  // sending: its cap has Grant; receiving: its cap has Grant

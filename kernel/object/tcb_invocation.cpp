@@ -58,12 +58,21 @@ void write_register(Tcb& t, unsigned index, uint64_t value) {
 }
 
 // Replaces the content of one of the TCB's own slots with a copy derived from src. Deleting
-// the old content may destroy objects (even the CNode holding src), so src is checked again.
-void install(Cte& tcb_slot, Cte& src, const Capability& cap) {
+// the old content may destroy objects: the CNode holding src, and even the TCB itself (when its
+// last capability lives in the CSpace being replaced). So, as seL4's checkCapAt, nothing is
+// inserted unless the invoked TCB capability and src are both still there. False once the TCB
+// is gone: the caller must then touch it no more.
+bool install(const Invocation& inv, Cte& tcb_slot, Cte& src, const Capability& cap) {
+    PhysAddr tcb = inv.cap().object();
     delete_capability(tcb_slot);
+    const Capability& invoked = inv.slot().cap();
+    if (invoked.type() != CapType::kTcb || invoked.object() != tcb) {
+        return false;
+    }
     if (tcb_slot.is_empty() && !src.is_empty() && same_object_as(src.cap(), cap)) {
         DerivationTree::insert_derived(src, tcb_slot, cap);
     }
+    return true;
 }
 
 struct SpaceArgs {
@@ -80,7 +89,9 @@ SysResult<SpaceArgs> decode_space(const Invocation& inv, unsigned first, uint64_
     if (a.cspace->cap().type() != CapType::kCNode) {
         return fail(SyscallError::invalid_capability(1 + first));
     }
-    if (a.vspace->cap().type() != CapType::kVSpace) {
+    // Only a VSpace with an ASID: its capability is then the one that may be copied, and the
+    // thread's copy can never be given an ASID of its own.
+    if (a.vspace->cap().type() != CapType::kVSpace || a.vspace->cap().vspace_asid() == 0) {
         return fail(SyscallError::invalid_capability(2 + first));
     }
     a.cspace_cap = a.cspace->cap();
@@ -112,17 +123,25 @@ SysResult<Cte*> decode_ipc_buffer(const Invocation& inv, unsigned cap_index, uin
     return frame;
 }
 
-void set_ipc_buffer(Tcb& t, Cte* frame, uint64_t address) {
+void set_ipc_buffer(const Invocation& inv, Tcb& t, Cte* frame, uint64_t address) {
     if (frame == nullptr) {
-        delete_capability(t.ipc_buffer_frame);
+        delete_capability(t.ipc_buffer_frame);  // a frame: its deletion destroys nothing else
         t.ipc_buffer = 0;
         return;
     }
     // The TCB keeps an unmapped copy: the mapping stays owned by the capability that made it.
     const Capability& f = frame->cap();
-    install(t.ipc_buffer_frame, *frame,
-            Capability::frame(f.object(), f.frame_is_large(), f.frame_is_device(), f.rights()));
-    t.ipc_buffer = address;
+    if (install(
+            inv, t.ipc_buffer_frame, *frame,
+            Capability::frame(f.object(), f.frame_is_large(), f.frame_is_device(), f.rights()))) {
+        t.ipc_buffer = address;
+    }
+}
+
+// The new CSpace and VSpace roots, in that order; stops as soon as the TCB is gone.
+bool install_space(const Invocation& inv, Tcb& t, const SpaceArgs& space) {
+    return install(inv, t.cspace_root, *space.cspace, space.cspace_cap) &&
+           install(inv, t.vspace_root, *space.vspace, space.vspace->cap());
 }
 
 SysResult<void> configure(const Invocation& inv, Tcb& t) {
@@ -134,9 +153,9 @@ SysResult<void> configure(const Invocation& inv, Tcb& t) {
     SpaceArgs space = TRY(decode_space(inv, 0, cspace_data));
     Cte* frame = TRY(decode_ipc_buffer(inv, 2, buffer, 3));
     t.fault_endpoint = abi::CapPtr(fault_ep);
-    install(t.cspace_root, *space.cspace, space.cspace_cap);
-    install(t.vspace_root, *space.vspace, space.vspace->cap());
-    set_ipc_buffer(t, frame, buffer);
+    if (install_space(inv, t, space)) {
+        set_ipc_buffer(inv, t, frame, buffer);
+    }
     return {};
 }
 
@@ -223,6 +242,9 @@ SysResult<void> copy_registers(const Invocation& inv, Tcb& t) {
         return fail(SyscallError::invalid_capability(1));
     }
     Tcb* src = object_at<Tcb>(src_slot->cap().object());
+    if (&t == &inv.caller()) {
+        return fail(SyscallError::of(abi::Error::kIllegalOperation));  // as Read/WriteRegisters
+    }
     if (resume_target != 0 && (t.vspace_root.cap().type() != CapType::kVSpace ||
                                t.vspace_root.cap().vspace_asid() == 0)) {
         return fail(SyscallError::of(abi::Error::kIllegalOperation));
@@ -265,15 +287,14 @@ SysResult<void> invoke_tcb(const Invocation& inv) {
             uint64_t fault_ep = TRY(inv.arg(0));
             SpaceArgs space = TRY(decode_space(inv, 0, TRY(inv.arg(1))));
             t->fault_endpoint = abi::CapPtr(fault_ep);
-            install(t->cspace_root, *space.cspace, space.cspace_cap);
-            install(t->vspace_root, *space.vspace, space.vspace->cap());
+            (void)install_space(inv, *t, space);
             return {};
         }
         case InvocationLabel::kTcbSetIpcBuffer: {
             TRY(inv.require(1, 0));
             uint64_t buffer = TRY(inv.arg(0));
             Cte* frame = TRY(decode_ipc_buffer(inv, 0, buffer, 0));
-            set_ipc_buffer(*t, frame, buffer);
+            set_ipc_buffer(inv, *t, frame, buffer);
             return {};
         }
         case InvocationLabel::kTcbSetPriority:

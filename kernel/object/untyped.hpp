@@ -1,6 +1,6 @@
 // Untyped memory: the only source of kernel and user memory. Retype carves objects from an
 // untyped region at its watermark (free index), each aligned to its own size; when the untyped
-// has no children left the whole region is reusable.
+// has no children left the whole region is reusable (after a reset zeroes what was used).
 // This file holds the arithmetic (decode side, no side effects), host-tested.
 #pragma once
 
@@ -38,6 +38,15 @@ struct RetypePlan {
 // log2 of the size in bytes of one object of `type` with the caller's size argument, or an
 // error naming the argument that is out of range.
 SysResult<unsigned> object_size_bits(abi::ObjectType type, uint64_t user_size_bits);
+
+// Bytes an untyped reset zeroes between preemption points.
+constexpr uint64_t kResetChunk = uint64_t{64} * 1024;
+
+// Where the reset step below a watermark of free_index (> 0) starts: the chunk boundary just
+// below it, so each step ends on the previous one's start.
+constexpr uint64_t reset_chunk_start(uint64_t free_index) {
+    return (free_index - 1) & ~(kResetChunk - 1);
+}
 
 // Plans creating `count` objects from untyped. has_children says whether the untyped still has
 // derived capabilities; without any its watermark restarts at 0.

@@ -1,9 +1,13 @@
-// UntypedRetype: decode (every argument, the destination slots), zero the new objects' memory
-// in chunks with a preemption point between them, then perform (construct objects, insert
-// capabilities as children of the untyped, advance the watermark). An interrupted zeroing
-// returns "restart": the thread runs the call again after the interrupt, and its TCB remembers
-// how far the zeroing got. That record is trusted only for the same region and while no
-// untyped has been reset (a reset can hand out memory that objects have since dirtied).
+// UntypedRetype: decode (every argument, the destination slots), reset the untyped if it is
+// reused, then perform (construct objects, insert capabilities as children of the untyped,
+// advance the watermark).
+// Invariant (as seL4's): the RAM of an untyped at and above its watermark is zero at the point of
+// coherency, with no dirty cache line, so new objects need no zeroing. Boot hands out RAM
+// untypeds full (watermark at the top); an untyped with no children left is reset before reuse:
+// [0, watermark) is zeroed and cleaned from the top down in chunks, the watermark following each
+// chunk down, with a preemption point between chunks. The progress lives in the capability
+// itself, so a restarted call - or another thread invoking the same capability meanwhile - goes
+// on from memory that is already zero, and nothing a racing thread does can be skipped.
 // Message: type, size_bits, node_index, node_depth, node_offset, num_objects; extra cap 0 is
 // the CSpace root in which (node_index, node_depth) names the destination CNode.
 #include <new>
@@ -16,8 +20,6 @@
 #include "object/tcb.hpp"
 #include "object/untyped.hpp"
 #include "syscall/invocation.hpp"
-
-extern "C" void* memset(void* dest, int value, size_t n);
 
 namespace tessera {
 namespace {
@@ -48,34 +50,22 @@ Capability object_capability(abi::ObjectType type, PhysAddr pa, const RetypePlan
     return Capability::vspace(pa, 0);
 }
 
-constexpr uint64_t kZeroChunk = uint64_t{64} * 1024;  // bytes zeroed between preemption points
-
-uint64_t g_reset_epoch = 1;  // advances whenever a retype reuses an untyped from its start
-
-// Zeroes [pa, pa + bytes) unless the caller's record says part of it already is. False (and
-// the record updated) when an interrupt is pending before the end.
-bool zero_preemptibly(Tcb& caller, PhysAddr pa, uint64_t bytes, bool frames) {
-    Tcb::RetypeProgress& p = caller.retype_progress;
-    uint64_t done = 0;
-    if (p.region == pa.value() && p.bytes == bytes && p.epoch == g_reset_epoch) {
-        done = p.zeroed;
-    }
-    while (done < bytes) {
-        uint64_t chunk = bytes - done < kZeroChunk ? bytes - done : kZeroChunk;
-        VirtAddr at = arch::phys_to_virt(pa.offset(done));
-        if (frames) {
-            // User mappings may be non-cacheable: the zeros must reach memory.
-            arch::zero_to_coherency(at, chunk);
-        } else {
-            arch::zero_memory(at, chunk);
-        }
-        done += chunk;
-        if (done < bytes && arch::interrupt_pending()) {
-            p = Tcb::RetypeProgress{pa.value(), bytes, done, g_reset_epoch};
+// Resets the untyped in slot towards watermark 0; false (with the watermark showing the
+// progress) when an interrupt is pending before the end.
+bool reset_preemptibly(Cte& slot) {
+    const Capability cap = slot.cap();
+    uint64_t index = cap.untyped_free_index();
+    while (index > 0) {
+        uint64_t start = reset_chunk_start(index);
+        // Kernel objects were written through cacheable mappings and frames may have been
+        // mapped uncached: the zeros must reach memory and no dirty line may survive.
+        arch::zero_to_coherency(arch::phys_to_virt(cap.object().offset(start)), index - start);
+        index = start;
+        slot.update_cap(cap.with_free_index(index));
+        if (index > 0 && arch::interrupt_pending()) {
             return false;
         }
     }
-    p = Tcb::RetypeProgress{};
     return true;
 }
 
@@ -129,22 +119,21 @@ SysResult<void> invoke_untyped(const Invocation& inv) {
         }
     }
 
-    // Zero the objects' memory (preemptible; nothing has changed yet if it is interrupted).
-    // Untyped children are not zeroed here: each object made from them later is.
+    // Reuse after every child has gone: reset first (preemptible; an interrupted reset has
+    // changed nothing but how much of the region is known to be zero).
     bool device = untyped.untyped_is_device();
-    uint64_t object_size = uint64_t{1} << plan.object_size_bits;
-    PhysAddr base = untyped.object().offset(plan.first_offset);
-    bool frames = plan.type == abi::ObjectType::kFrame4K || plan.type == abi::ObjectType::kFrame2M;
-    if (!device && plan.type != abi::ObjectType::kUntyped &&
-        !zero_preemptibly(inv.caller(), base, count * object_size, frames)) {
-        return fail(SyscallError::restart());
+    if (!DerivationTree::has_children(untyped_slot) && untyped.untyped_free_index() != 0) {
+        if (device) {
+            untyped_slot.update_cap(untyped.with_free_index(0));  // device memory is not zeroed
+        } else if (!reset_preemptibly(untyped_slot)) {
+            return fail(SyscallError::restart());
+        }
     }
 
-    // Perform: nothing below can fail.
-    if (!DerivationTree::has_children(untyped_slot) && untyped.untyped_free_index() != 0) {
-        ++g_reset_epoch;  // memory objects used before is handed out again
-    }
-    untyped_slot.update_cap(untyped.with_free_index(plan.new_free_index));
+    // Perform: nothing below can fail. The objects' memory is above the watermark: zero.
+    uint64_t object_size = uint64_t{1} << plan.object_size_bits;
+    PhysAddr base = untyped_slot.cap().object().offset(plan.first_offset);
+    untyped_slot.update_cap(untyped_slot.cap().with_free_index(plan.new_free_index));
     for (uint64_t i = 0; i < count; ++i) {
         PhysAddr pa = base.offset(i * object_size);
         if (plan.type == abi::ObjectType::kTcb) {

@@ -90,5 +90,26 @@ TEST(Retype, AlignmentUsesPhysicalAddress) {
     EXPECT_EQ(r.value().first_offset, 0xf000u);
 }
 
+TEST(Reset, StepsDownInChunksEndingOnTheLastStart) {
+    EXPECT_EQ(reset_chunk_start(1), 0u);
+    EXPECT_EQ(reset_chunk_start(kResetChunk), 0u);
+    EXPECT_EQ(reset_chunk_start(kResetChunk + 1), kResetChunk);
+    EXPECT_EQ(reset_chunk_start(3 * kResetChunk), 2 * kResetChunk);
+    // From any watermark the steps reach 0, each strictly lower and at most one chunk long.
+    for (uint64_t index :
+         {uint64_t{1}, uint64_t{4096}, kResetChunk - 16, 5 * kResetChunk + 48, uint64_t{1} << 30}) {
+        uint64_t steps = 0;
+        while (index > 0) {
+            uint64_t start = reset_chunk_start(index);
+            ASSERT_LT(start, index);
+            ASSERT_LE(index - start, kResetChunk);
+            EXPECT_EQ(start % kResetChunk, 0u);
+            index = start;
+            ++steps;
+        }
+        EXPECT_GT(steps, 0u);
+    }
+}
+
 }  // namespace
 }  // namespace tessera

@@ -92,6 +92,10 @@ SysResult<void> asid_pool_assign(const Invocation& inv) {
     return fail(SyscallError::of(abi::Error::kNotEnoughMemory));  // the pool is full
 }
 
+// A page table has one mapping at a time, shared by all its capabilities (copies exist only
+// while it is mapped), and one level for life: the level of its first mapping. Unmapping needs
+// the last capability and empties the table, so a table that maps again holds nothing from
+// before (seL4's performPageTableInvocationUnmap).
 SysResult<void> page_table(const Invocation& inv) {
     Cte& slot = inv.slot();
     const Capability& table = slot.cap();
@@ -109,6 +113,9 @@ SysResult<void> page_table(const Invocation& inv) {
                 uint64_t* e = object_at<uint64_t>(node) + aarch64::level_index(va, level);
                 aarch64::Descriptor d(*e);
                 if (!d.is_valid()) {
+                    if (table.table_level() != 0 && table.table_level() != level + 1) {
+                        return fail(SyscallError::of(abi::Error::kIllegalOperation));
+                    }
                     *e = aarch64::Descriptor::table(table.object(), true).raw();
                     publish_entry();
                     uint64_t span = aarch64::level_size(level);
@@ -124,8 +131,17 @@ SysResult<void> page_table(const Invocation& inv) {
             return fail(SyscallError::of(abi::Error::kDeleteFirst));  // every level is present
         }
         case InvocationLabel::kPageTableUnmap:
+            if (!table.is_mapped()) {
+                return {};
+            }
+            if (!DerivationTree::is_final(slot)) {
+                return fail(SyscallError::of(abi::Error::kRevokeFirst));
+            }
             page_table_capability_deleted(table);
-            slot.update_cap(Capability::page_table(table.object(), 0));
+            // Unlinked from its parent and the ASID's TLB entries gone: nothing walks it now.
+            memset(object_at<void>(table.object()), 0, uint64_t{1} << abi::kPageTableSizeBits);
+            publish_entry();
+            slot.update_cap(Capability::page_table(table.object(), table.table_level()));
             return {};
         default:
             return fail(SyscallError::of(abi::Error::kIllegalOperation));

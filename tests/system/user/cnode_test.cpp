@@ -54,6 +54,10 @@ USER_TEST(cnode, mint_sets_badge_once) {
     uint64_t rebadged = new_slot();
     CHECK(cnode_mint(kRootCNode, rebadged, kRootDepth, kRootCNode, badged, kRootDepth,
                      abi::kRightsAll, 0x9999)
+              .error == abi::Error::kIllegalOperation);
+    // Data 0 keeps the badge: a copy with fewer rights.
+    CHECK(cnode_mint(kRootCNode, rebadged, kRootDepth, kRootCNode, badged, kRootDepth,
+                     abi::kRightRead, 0)
               .ok());
     CHECK_EQ(debug_cap_identify(abi::CapPtr(rebadged)).data, uint64_t{0x1234});
 }

@@ -38,14 +38,14 @@ uint64_t frame_slot_for(const void* page) {
 }  // namespace
 
 TestThread start_thread(void (*entry)(uint64_t), uint64_t argument, uint64_t priority,
-                        uint64_t fault_ep, uint64_t vspace) {
+                        uint64_t fault_ep, uint64_t vspace, uint64_t tcb_untyped) {
     TestThread thread;
     unsigned index = 0;
     while (index < kMaxTestThreads && g_in_use[index]) {
         ++index;
     }
     uint64_t frame = index < kMaxTestThreads ? frame_slot_for(g_ipc_pages[index]) : 0;
-    uint64_t ut = new_untyped(12);
+    uint64_t ut = tcb_untyped != 0 ? tcb_untyped : new_untyped(12);
     uint64_t tcb = ut == 0 ? 0 : make_objects(ut, abi::ObjectType::kTcb, 0);
     if (frame == 0 || tcb == 0) {
         return thread;
@@ -82,6 +82,11 @@ void stop_thread(TestThread& thread) {
         g_in_use[thread.index] = false;
         thread.tcb = 0;
     }
+}
+
+void release_thread(TestThread& thread) {
+    g_in_use[thread.index] = false;
+    thread.tcb = 0;
 }
 
 void let_others_run() {

@@ -63,11 +63,15 @@ constexpr unsigned kMaxTestThreads = 4;
 constexpr uint64_t kTestPriority = 100;  // the systest root task runs at 255
 
 // fault_ep: slot of the thread's fault endpoint in the root CNode (0: none); vspace: slot of
-// its VSpace (default: the test program's own).
+// its VSpace (default: the test program's own); tcb_untyped: the untyped its TCB is made from
+// (0: a fresh one).
 TestThread start_thread(void (*entry)(uint64_t), uint64_t argument, uint64_t priority,
-                        uint64_t fault_ep = 0, uint64_t vspace = abi::kSlotInitThreadVSpace);
+                        uint64_t fault_ep = 0, uint64_t vspace = abi::kSlotInitThreadVSpace,
+                        uint64_t tcb_untyped = 0);
 // Deletes the thread (its TCB capability) and frees its stack for the next case.
 void stop_thread(TestThread& thread);
+// Frees the stack of a thread whose TCB is already gone (a case destroyed it another way).
+void release_thread(TestThread& thread);
 // Lets lower-priority threads run until they block (the root task sleeps on a notification).
 void let_others_run();
 

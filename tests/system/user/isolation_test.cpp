@@ -1,0 +1,377 @@
+// Attacks on the kernel's isolation rules (docs/SECURITY.md): each case performs an attack a
+// hostile PD could try with ordinary capabilities and checks that the kernel refuses it, or that
+// the attack leaves no trace (memory the attacker later owns stays zero, the kernel keeps running).
+#include "abi/fault.hpp"
+#include "tessera/syscall.hpp"
+#include "user_test.hpp"
+
+namespace tessera::test {
+namespace {
+
+using abi::CapPtr;
+using abi::Error;
+using abi::ObjectType;
+constexpr CapPtr kOwnVSpace{abi::kSlotInitThreadVSpace};
+constexpr uint64_t kRW = abi::kMapRead | abi::kMapWrite;
+
+// Free user addresses for this suite's own mappings (above the other suites' ranges).
+constexpr uint64_t kAttackBase = 0x7e80'0000'0000;
+
+InvocationResult retype(uint64_t ut, ObjectType type, uint64_t bits, uint64_t offset,
+                        uint64_t count = 1) {
+    return untyped_retype(CapPtr(ut), type, bits, kRootCNode, 0, 0, offset, count);
+}
+
+InvocationResult copy(uint64_t dest, uint64_t src, uint64_t rights = abi::kRightsAll) {
+    return cnode_copy(kRootCNode, dest, kRootDepth, kRootCNode, src, kRootDepth, rights);
+}
+
+bool is_mapped(uint64_t slot) {
+    return debug_cap_identify(CapPtr(slot)).data != 0;
+}
+
+uint64_t g_pool = 0;
+
+// A VSpace with an ASID from this suite's pool (0 on failure).
+uint64_t assigned_vspace() {
+    if (g_pool == 0) {
+        g_pool = new_asid_pool();
+    }
+    uint64_t ut = new_untyped(12);
+    uint64_t vs = ut == 0 ? 0 : make_objects(ut, ObjectType::kVSpace, 0);
+    if (vs == 0 || g_pool == 0 || !asid_pool_assign(CapPtr(g_pool), CapPtr(vs)).ok()) {
+        return 0;
+    }
+    return vs;
+}
+
+uint64_t new_table() {
+    uint64_t ut = new_untyped(12);
+    return ut == 0 ? 0 : make_objects(ut, ObjectType::kPageTable, 0);
+}
+
+// Maps tables in vspace until the one for a 4 KiB page at va exists; returns the last-level
+// table's slot (0 on failure or if every level was already present).
+uint64_t map_last_level_table(CapPtr vspace, uint64_t va) {
+    uint64_t last = 0;
+    for (unsigned i = 0; i < 4; ++i) {
+        uint64_t table = new_table();
+        if (table == 0) {
+            return 0;
+        }
+        InvocationResult r = page_table_map(CapPtr(table), vspace, va);
+        if (r.error == Error::kDeleteFirst) {
+            return last;
+        }
+        if (!r.ok()) {
+            return 0;
+        }
+        last = table;
+    }
+    return 0;
+}
+
+}  // namespace
+
+// Finding 1: a copy of an untyped with no children took the same watermark as its source, so
+// the two handed out the same memory twice (a frame over a CNode: forged capabilities).
+USER_TEST(isolation, untyped_copy_marks_its_source_full) {
+    uint64_t ut = new_untyped(16);
+    CHECK(ut != 0);
+    uint64_t alias = new_slot();
+    CHECK(copy(alias, ut).ok());
+    InvocationResult r = retype(ut, ObjectType::kFrame4K, 0, new_slot());
+    CHECK(r.error == Error::kNotEnoughMemory);
+    uint64_t frame = make_objects(alias, ObjectType::kFrame4K, 0);
+    CHECK(frame != 0);
+    // The five-call reduction: objects from both copies would overlap.
+    r = retype(ut, ObjectType::kTcb, 0, new_slot());
+    CHECK(r.error == Error::kNotEnoughMemory);
+    // Once the copy and its objects are gone, the original owns the whole region again.
+    CHECK(cnode_revoke(kRootCNode, alias, kRootDepth).ok());
+    CHECK(cnode_delete(kRootCNode, alias, kRootDepth).ok());
+    CHECK(make_objects(ut, ObjectType::kFrame4K, 0) != 0);
+}
+
+// A copy of an untyped is a child of its source: revoking the source takes it and its objects.
+USER_TEST(isolation, untyped_copy_is_revoked_with_its_source) {
+    uint64_t ut = new_untyped(14);
+    CHECK(ut != 0);
+    uint64_t alias = new_slot();
+    CHECK(copy(alias, ut).ok());
+    uint64_t ep = make_objects(alias, ObjectType::kEndpoint, 0);
+    CHECK(ep != 0);
+    CHECK(cnode_revoke(kRootCNode, ut, kRootDepth).ok());
+    CHECK(debug_cap_identify(CapPtr(alias)).type == abi::CapType::kNull);
+    CHECK(debug_cap_identify(CapPtr(ep)).type == abi::CapType::kNull);
+    CHECK(make_objects(ut, ObjectType::kEndpoint, 0) != 0);
+}
+
+// Finding 2: an unmapped page table's copy could be mapped a second time, at another address or
+// level (an L3 page descriptor reads as a table descriptor at L1).
+USER_TEST(isolation, unmapped_page_table_cannot_be_copied) {
+    uint64_t table = new_table();
+    CHECK(table != 0);
+    InvocationResult r = copy(new_slot(), table);
+    CHECK(r.error == Error::kIllegalOperation);
+}
+
+USER_TEST(isolation, page_table_copy_keeps_the_one_mapping) {
+    uint64_t vs = assigned_vspace();
+    CHECK(vs != 0);
+    uint64_t va = 0x40'0000'0000;
+    uint64_t table = map_last_level_table(CapPtr(vs), va);
+    CHECK(table != 0);
+    uint64_t alias = new_slot();
+    CHECK(copy(alias, table).ok());
+    CHECK(is_mapped(alias));
+    // The copy is the same mapping: it cannot be mapped again anywhere, at any level.
+    CHECK(page_table_map(CapPtr(alias), CapPtr(vs), 0x80'0000'0000).error ==
+          Error::kInvalidCapability);
+    // Unmapping needs the last capability; deleting a copy leaves the table in place.
+    CHECK(page_table_unmap(CapPtr(alias)).error == Error::kRevokeFirst);
+    CHECK(page_table_unmap(CapPtr(table)).error == Error::kRevokeFirst);
+    CHECK(cnode_delete(kRootCNode, alias, kRootDepth).ok());
+    uint64_t frame = new_frame();
+    CHECK(frame != 0);
+    CHECK(frame_map(CapPtr(frame), CapPtr(vs), va, kRW, abi::MapAttributes::kCached).ok());
+    CHECK(page_table_unmap(CapPtr(table)).ok());
+}
+
+// Finding 3: PageTableUnmap left the table's entries, so a remapped table brought back pages
+// whose frames may since have been freed; and a table could be remapped at another level.
+USER_TEST(isolation, page_table_unmap_clears_its_entries) {
+    uint64_t va = kAttackBase;
+    uint64_t table = map_last_level_table(kOwnVSpace, va);
+    CHECK(table != 0);
+    uint64_t frame = new_frame();
+    CHECK(frame != 0);
+    CHECK(frame_map(CapPtr(frame), kOwnVSpace, va, kRW, abi::MapAttributes::kCached).ok());
+    *reinterpret_cast<volatile uint64_t*>(va) = 0x5ec7e7;
+    CHECK(page_table_unmap(CapPtr(table)).ok());
+    CHECK_EQ(debug_translate(va).hardware, ~uint64_t{0});
+    CHECK(page_table_map(CapPtr(table), kOwnVSpace, va).ok());
+    CHECK_EQ(debug_translate(va).hardware, ~uint64_t{0});
+    CHECK_EQ(debug_translate(va).walked, ~uint64_t{0});
+    // The slot is empty again: another frame maps there.
+    uint64_t other = new_frame();
+    CHECK(other != 0);
+    CHECK(frame_map(CapPtr(other), kOwnVSpace, va, kRW, abi::MapAttributes::kCached).ok());
+    CHECK_EQ(*reinterpret_cast<volatile uint64_t*>(va), uint64_t{0});
+    // The first frame's capability still names its old mapping; deleting it must not take
+    // the new one.
+    CHECK(cnode_delete(kRootCNode, frame, kRootDepth).ok());
+    CHECK(debug_translate(va).hardware != ~uint64_t{0});
+    CHECK(cnode_delete(kRootCNode, other, kRootDepth).ok());
+    CHECK(page_table_unmap(CapPtr(table)).ok());
+}
+
+USER_TEST(isolation, page_table_keeps_its_level) {
+    uint64_t vs = assigned_vspace();
+    CHECK(vs != 0);
+    uint64_t va = 0x10'0000'0000;
+    uint64_t table = map_last_level_table(CapPtr(vs), va);
+    CHECK(table != 0);
+    CHECK(page_table_unmap(CapPtr(table)).ok());
+    // Far from va the first missing level is 1 (only the root is shared): refused there.
+    InvocationResult r = page_table_map(CapPtr(table), CapPtr(vs), 0x7000'0000'0000);
+    CHECK(r.error == Error::kIllegalOperation);
+    // At its own level it maps again.
+    CHECK(page_table_map(CapPtr(table), CapPtr(vs), va).ok());
+}
+
+// Finding 5: a VSpace capability copied before AsidPoolAssign could be given a second ASID.
+USER_TEST(isolation, vspace_without_asid_cannot_be_copied) {
+    uint64_t ut = new_untyped(12);
+    uint64_t vs = ut == 0 ? 0 : make_objects(ut, ObjectType::kVSpace, 0);
+    CHECK(vs != 0);
+    CHECK(copy(new_slot(), vs).error == Error::kIllegalOperation);
+    if (g_pool == 0) {
+        g_pool = new_asid_pool();
+    }
+    CHECK(asid_pool_assign(CapPtr(g_pool), CapPtr(vs)).ok());
+    uint64_t alias = new_slot();
+    CHECK(copy(alias, vs).ok());
+    CHECK(asid_pool_assign(CapPtr(g_pool), CapPtr(alias)).error == Error::kInvalidCapability);
+}
+
+// A badge is set once: minting a badged capability with another badge is refused.
+USER_TEST(isolation, badged_capability_cannot_be_rebadged) {
+    uint64_t ut = new_untyped(12);
+    uint64_t ep = ut == 0 ? 0 : make_objects(ut, ObjectType::kEndpoint, 0);
+    CHECK(ep != 0);
+    uint64_t badged = new_slot();
+    CHECK(cnode_mint(kRootCNode, badged, kRootDepth, kRootCNode, ep, kRootDepth, abi::kRightsAll,
+                     0x51)
+              .ok());
+    InvocationResult r = cnode_mint(kRootCNode, new_slot(), kRootDepth, kRootCNode, badged,
+                                    kRootDepth, abi::kRightsAll, 0x52);
+    CHECK(r.error == Error::kIllegalOperation);
+    // Mutate keeps badges too: a new badge is an error, not a silent no-op.
+    r = cnode_mutate(kRootCNode, new_slot(), kRootDepth, kRootCNode, badged, kRootDepth, 0x53);
+    CHECK(r.error == Error::kIllegalOperation);
+    CHECK_EQ(debug_cap_identify(CapPtr(badged)).data, uint64_t{0x51});
+}
+
+// Rights only shrink, on every derivation path.
+USER_TEST(isolation, rights_never_grow) {
+    uint64_t frame = new_frame();
+    CHECK(frame != 0);
+    uint64_t ro = new_slot();
+    CHECK(copy(ro, frame, abi::kRightRead).ok());
+    uint64_t again = new_slot();
+    CHECK(cnode_mint(kRootCNode, again, kRootDepth, kRootCNode, ro, kRootDepth, abi::kRightsAll, 0)
+              .ok());
+    CHECK_EQ(debug_cap_identify(CapPtr(again)).rights, uint64_t{abi::kRightRead});
+    uint64_t moved = new_slot();
+    CHECK(cnode_mutate(kRootCNode, moved, kRootDepth, kRootCNode, again, kRootDepth, 0).ok());
+    CHECK_EQ(debug_cap_identify(CapPtr(moved)).rights, uint64_t{abi::kRightRead});
+    // A read-only frame never maps writable.
+    CHECK(frame_map(CapPtr(moved), kOwnVSpace, kAttackBase + 0x20'0000, kRW,
+                    abi::MapAttributes::kCached)
+              .error == Error::kInvalidCapability);
+}
+
+// Finding 11: CopyRegisters with the caller as its own target is refused like Read/Write.
+USER_TEST(isolation, copy_registers_refuses_the_caller) {
+    const uint64_t args[] = {0, 0};
+    const CapPtr caps[] = {CapPtr(abi::kSlotInitThreadTcb)};
+    InvocationResult r = invoke(CapPtr(abi::kSlotInitThreadTcb),
+                                abi::InvocationLabel::kTcbCopyRegisters, args, caps);
+    CHECK(r.error == Error::kIllegalOperation);
+}
+
+namespace {
+
+uint64_t g_call_ep = 0;
+volatile uint64_t g_reply_word = 0;
+volatile uint64_t g_after_fault = 0;
+
+// Faults with an unknown system call, then (once its fault is cancelled) makes an ordinary call.
+void fault_then_call(uint64_t) {
+    {
+        register uint64_t x7 asm("x7") = 99;
+        asm volatile("svc #0" : "+r"(x7)::"x0", "x1", "x2", "x3", "x4", "x5", "x6", "memory");
+    }
+    g_after_fault = 1;
+    sys::Message m;
+    m.info = abi::MessageInfo(0x77, 0, 0, 1);
+    m.mr[0] = 5;
+    sys::call(CapPtr(g_call_ep), m);
+    g_reply_word = m.mr[0];
+}
+
+}  // namespace
+
+// Finding 8: CancelBadgedSends left a cancelled faulting sender's fault in place, so its next
+// ordinary Call went out as the old fault and the reply set its pc.
+USER_TEST(isolation, cancelled_fault_is_forgotten) {
+    uint64_t ut = new_untyped(12);
+    uint64_t eps = ut == 0 ? 0 : make_objects(ut, ObjectType::kEndpoint, 0, 2);
+    CHECK(eps != 0);
+    uint64_t fault_ep = new_slot();
+    CHECK(cnode_mint(kRootCNode, fault_ep, kRootDepth, kRootCNode, eps, kRootDepth, abi::kRightsAll,
+                     0x33)
+              .ok());
+    g_call_ep = eps + 1;
+    g_reply_word = 0;
+    g_after_fault = 0;
+    TestThread th = start_thread(fault_then_call, 0, kTestPriority, fault_ep);
+    CHECK(th.tcb != 0);
+    let_others_run();  // it faults; nobody receives, so it waits on the fault endpoint
+    CHECK_EQ(g_after_fault, uint64_t{0});
+    const uint64_t cancel_args[] = {fault_ep, kRootDepth};
+    CHECK(invoke(kRootCNode, abi::InvocationLabel::kCNodeCancelBadgedSends, cancel_args).ok());
+    let_others_run();  // it goes on and calls g_call_ep
+    sys::Message m;
+    sys::nb_recv(CapPtr(g_call_ep), m);
+    bool own_message = m.info.label() == 0x77 && m.mr[0] == 5;
+    sys::Message reply;
+    reply.info = abi::MessageInfo(0, 0, 0, 1);
+    reply.mr[0] = 0xabc;
+    sys::reply(reply);
+    let_others_run();
+    uint64_t seen = g_reply_word;
+    stop_thread(th);
+    CHECK(own_message);
+    CHECK_EQ(seen, uint64_t{0xabc});
+}
+
+namespace {
+
+uint64_t g_wake = 0;
+
+// CPtrs in the attacker's CSpace C (guard 58, radix 2) whose slot 2 holds CNode E (guard 2,
+// radix 2): C[1] is the thread's own TCB, E[0] a VSpace, E[1] a CNode.
+constexpr uint64_t kSelf = 1 << 4;
+constexpr uint64_t kEVSpace = (2 << 4) | 0;
+constexpr uint64_t kECNode = (2 << 4) | 1;
+
+// Replaces its own CSpace: deleting the old root (the last capability to C) destroys C and, with
+// it, the last capability to this very TCB.
+void set_own_space(uint64_t) {
+    (void)sys::wait(CapPtr(g_wake));
+    const uint64_t args[] = {0, 0, 0};
+    const CapPtr caps[] = {CapPtr(kECNode), CapPtr(kEVSpace)};
+    (void)invoke(CapPtr(kSelf), abi::InvocationLabel::kTcbSetSpace, args, caps);
+    for (;;) {
+        sys::yield();  // never reached: the thread is gone
+    }
+}
+
+}  // namespace
+
+// Finding 6: a TCB invocation that deletes the TCB's old CSpace root may destroy the TCB itself;
+// the kernel then linked new capabilities into the dead TCB's slots, whose memory the attacker
+// later retypes into a frame and watches the kernel write its own pointers into.
+USER_TEST(isolation, tcb_destroyed_by_its_own_set_space) {
+    uint64_t victim_ut = new_untyped(14);  // holds C and the TCB, reused as frames afterwards
+    uint64_t other_ut = new_untyped(14);   // holds E and the CNode E[1] names
+    CHECK(victim_ut != 0 && other_ut != 0);
+    uint64_t ntfn = make_objects(other_ut, ObjectType::kNotification, 0);
+    uint64_t e = make_objects(other_ut, ObjectType::kCNode, 2);
+    uint64_t g = make_objects(other_ut, ObjectType::kCNode, 2);
+    uint64_t c = make_objects(victim_ut, ObjectType::kCNode, 2);
+    CHECK(ntfn != 0 && e != 0 && g != 0 && c != 0);
+    g_wake = ntfn;
+    CHECK(cnode_copy(CapPtr(e), 0, 2, kRootCNode, kOwnVSpace.value(), kRootDepth, abi::kRightsAll)
+              .ok());
+    CHECK(cnode_copy(CapPtr(e), 1, 2, kRootCNode, g, kRootDepth, abi::kRightsAll).ok());
+    CHECK(cnode_mint(CapPtr(c), 2, 2, kRootCNode, e, kRootDepth, abi::kRightsAll, 2).ok());
+
+    TestThread th = start_thread(set_own_space, 0, kTestPriority, 0, kOwnVSpace.value(), victim_ut);
+    CHECK(th.tcb != 0);
+    let_others_run();  // it waits for the signal
+    // Its CSpace becomes C (guard 58), its TCB capability moves into C[1], and the root's own
+    // capability to C goes: the thread's CSpace root is now the last capability to C.
+    const uint64_t space_args[] = {0, 58, 0};
+    const CapPtr space_caps[] = {CapPtr(c), kOwnVSpace};
+    CHECK(invoke(CapPtr(th.tcb), abi::InvocationLabel::kTcbSetSpace, space_args, space_caps).ok());
+    CHECK(cnode_move(CapPtr(c), 1, 2, kRootCNode, th.tcb, kRootDepth).ok());
+    CHECK(cnode_delete(kRootCNode, c, kRootDepth).ok());
+    sys::signal(CapPtr(ntfn));
+    let_others_run();
+    release_thread(th);  // its TCB is gone: only its stack is left to free
+
+    // The victim untyped has no live objects left: its memory becomes four frames, all zero.
+    uint64_t frames = make_objects(victim_ut, ObjectType::kFrame4K, 0, 4);
+    CHECK(frames != 0);
+    uint64_t va = kAttackBase + 0x40'0000;
+    CHECK(map_tables(kOwnVSpace, va));
+    CHECK(vspace_map_frames(kOwnVSpace, CapPtr(frames), 4, va, kRW, abi::MapAttributes::kCached)
+              .ok());
+    // Deleting E's capabilities unlinks them from the derivation tree: no kernel write may land
+    // in the frames.
+    CHECK(cnode_delete(kRootCNode, e, kRootDepth).ok());
+    CHECK(cnode_delete(kRootCNode, g, kRootDepth).ok());
+    const volatile uint64_t* words = reinterpret_cast<const volatile uint64_t*>(va);
+    for (uint64_t i = 0; i < 4 * 4096 / 8; ++i) {
+        if (words[i] != 0) {
+            t.fail("word {} of the dead TCB's memory is {:#x}", i, words[i]);
+            break;
+        }
+    }
+    (void)vspace_unmap_frames(kOwnVSpace, CapPtr(frames), 4);
+}
+
+}  // namespace tessera::test
