@@ -16,6 +16,7 @@
 #include "core/console.hpp"
 #include "core/panic.hpp"
 #include "core/version.hpp"
+#include "object/vspace.hpp"
 #include "platform/board_constants.h"
 #include "platform/uart.hpp"
 
@@ -173,6 +174,11 @@ extern "C" [[noreturn]] void kernel_main(uint64_t dtb_register, uint64_t entry_e
         }
     }
 
+    arch::init_el0_controls();
+    if (g_boot.command_line.get_u64("asid_bits").value_or(16) == 8) {
+        arch::use_8_bit_asids();
+    }
+    set_asid_limit(arch::asid_count());
     if (g_boot.command_line.has("pmu_user")) {
         arch::allow_user_counter_reads();  // benchmarks read the instruction counter at EL0
     }

@@ -10,7 +10,7 @@
 
 namespace tessera {
 namespace detail {
-AsidPool* g_asid_pools[kAsidCount / kAsidsPerPool];
+AsidPool* g_asid_pools[kAsidPoolCount];
 uint64_t g_vspace_epoch = 1;
 }  // namespace detail
 
@@ -18,19 +18,29 @@ namespace {
 
 using detail::g_asid_pools;
 
+uint32_t g_asid_limit = kAsidCount;
+
 }  // namespace
+
+void set_asid_limit(uint32_t limit) {
+    g_asid_limit = limit < kAsidCount ? limit : kAsidCount;
+}
+
+uint32_t asid_limit() {
+    return g_asid_limit;
+}
 
 void asid_pool_install(uint16_t base, AsidPool* pool) {
     g_asid_pools[base / kAsidsPerPool] = pool;
 }
 
 uint16_t asid_free_pool_base() {
-    for (unsigned i = 1; i < kAsidCount / kAsidsPerPool; ++i) {
-        if (g_asid_pools[i] == nullptr) {
-            return static_cast<uint16_t>(i * kAsidsPerPool);
-        }
-    }
-    return 0;
+    return static_cast<uint16_t>(tessera::asid_free_pool_base(g_asid_pools, g_asid_limit));
+}
+
+uint16_t asid_pool_free_asid(const AsidPool& pool, uint16_t base) {
+    unsigned i = asid_pool_free_index(pool.vspace, base, g_asid_limit);
+    return i == kAsidsPerPool ? 0 : static_cast<uint16_t>(base + i);
 }
 
 void vspace_destroyed(const Capability& vspace) {

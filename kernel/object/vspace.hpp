@@ -8,11 +8,9 @@
 
 #include "core/derivation_tree.hpp"
 #include "core/syscall_error.hpp"
+#include "object/asid_allocation.hpp"
 
 namespace tessera {
-
-constexpr unsigned kAsidCount = 1u << 16;
-constexpr unsigned kAsidsPerPool = 512;
 
 // An ASID pool object: the VSpace (physical address of its root table) for each of its ASIDs.
 struct AsidPool {
@@ -21,9 +19,13 @@ struct AsidPool {
 static_assert(sizeof(AsidPool) == 4096);
 
 namespace detail {
-extern AsidPool* g_asid_pools[kAsidCount / kAsidsPerPool];
+extern AsidPool* g_asid_pools[kAsidPoolCount];
 extern uint64_t g_vspace_epoch;
 }  // namespace detail
+
+// How many ASIDs the MMU distinguishes (256 or 65536), set once at boot from TCR_EL1.
+void set_asid_limit(uint32_t limit);
+uint32_t asid_limit();
 
 // The VSpace epoch advances on every event that can make a thread's VSpace unusable: a VSpace
 // capability leaving any slot (a thread's VSpace replaced by Configure or SetSpace, deleted or
@@ -44,8 +46,10 @@ inline PhysAddr asid_lookup(uint16_t asid) {
     AsidPool* pool = detail::g_asid_pools[asid / kAsidsPerPool];
     return pool == nullptr ? PhysAddr() : PhysAddr(pool->vspace[asid % kAsidsPerPool]);
 }
-// Lowest pool base with no pool yet, or nullopt-equivalent 0 when all 128 are in use.
+// Lowest usable pool base with no pool yet, or 0 when every usable one is in use.
 uint16_t asid_free_pool_base();
+// The first free, usable ASID of pool (based at base), or 0 if it is full.
+uint16_t asid_pool_free_asid(const AsidPool& pool, uint16_t base);
 
 // Destruction hooks called when the last capability goes (or, for frames and tables, when any
 // mapped capability is deleted).

@@ -59,7 +59,7 @@ SysResult<void> asid_control(const Invocation& inv) {
     Cte* dest = TRY(inv.empty_destination(1, index, depth));
     uint16_t base = asid_free_pool_base();
     if (base == 0) {
-        return fail(SyscallError::of(abi::Error::kNotEnoughMemory));  // all 65536 ASIDs issued
+        return fail(SyscallError::of(abi::Error::kNotEnoughMemory));  // every usable ASID issued
     }
     auto* pool = object_at<AsidPool>(ut.object());
     memset(pool, 0, sizeof(AsidPool));
@@ -80,16 +80,14 @@ SysResult<void> asid_pool_assign(const Invocation& inv) {
     }
     auto* pool = object_at<AsidPool>(inv.cap().object());
     uint16_t base = inv.cap().asid_base();
-    for (unsigned i = 0; i < kAsidsPerPool; ++i) {
-        if (base + i == 0 || pool->vspace[i] != 0) {
-            continue;  // ASID 0 is never valid
-        }
-        pool->vspace[i] = vspace->cap().object().value();
-        vspace->update_cap(
-            Capability::vspace(vspace->cap().object(), static_cast<uint16_t>(base + i)));
-        return {};
+    // Never ASID 0, never one the CPU cannot tag with (8-bit ASIDs would alias).
+    uint16_t asid = asid_pool_free_asid(*pool, base);
+    if (asid == 0) {
+        return fail(SyscallError::of(abi::Error::kNotEnoughMemory));  // the pool is full
     }
-    return fail(SyscallError::of(abi::Error::kNotEnoughMemory));  // the pool is full
+    pool->vspace[asid - base] = vspace->cap().object().value();
+    vspace->update_cap(Capability::vspace(vspace->cap().object(), asid));
+    return {};
 }
 
 // A page table has one mapping at a time, shared by all its capabilities (copies exist only

@@ -46,7 +46,30 @@ const char* implementer_name(uint8_t implementer) {
     }
 }
 
+constexpr uint64_t kCntkctlEl0Vcten = 1u << 1;
+constexpr uint64_t kMdscrTdcc = 1u << 12;
+constexpr uint64_t kTcrAs = uint64_t{1} << 36;
+
 }  // namespace
+
+void init_el0_controls() {
+    asm volatile(
+        "msr cntkctl_el1, %0\n"
+        "msr mdscr_el1, %1\n"
+        "msr pmuserenr_el0, xzr\n"
+        "isb" ::"r"(kCntkctlEl0Vcten),
+        "r"(kMdscrTdcc)
+        : "memory");
+}
+
+uint32_t asid_count() {
+    return (TESSERA_READ_SYSREG(tcr_el1) & kTcrAs) != 0 ? 1u << 16 : 1u << 8;
+}
+
+void use_8_bit_asids() {
+    uint64_t tcr = TESSERA_READ_SYSREG(tcr_el1) & ~kTcrAs;
+    asm volatile("msr tcr_el1, %0; isb; tlbi vmalle1; dsb nsh; isb" ::"r"(tcr) : "memory");
+}
 
 CpuInfo cpu_info() {
     uint64_t midr = TESSERA_READ_SYSREG(midr_el1);

@@ -9,7 +9,6 @@
 #include "arch/interrupt_controller.hpp"
 #include "arch/registers.hpp"
 #include "base/bits.hpp"
-#include "core/panic.hpp"
 #include "core/scheduler.hpp"
 #include "core/thread_switch.hpp"
 #include "core/user_fault.hpp"
@@ -88,9 +87,16 @@ extern "C" [[noreturn]] void handle_user_entry(uint64_t kind, Tcb* thread) {
         case USER_ENTRY_IRQ:
             arch::handle_pending_interrupts();
             break;
-        default:
-            panic("SError while thread \"{}\" ran (ESR {:#x})", thread->name,
-                  TESSERA_READ_SYSREG(esr_el1));
+        default: {
+            // An SError taken from EL0 (an external abort, say from a device a driver maps):
+            // the thread's fault, reported or handled like any other exception of its own.
+            UserFault fault;
+            fault.kind = UserFaultKind::kUserException;
+            fault.pc = thread->context.pc;
+            fault.syndrome = TESSERA_READ_SYSREG(esr_el1);
+            handle_user_fault(*thread, fault);
+            break;
+        }
     }
     resume_or_schedule(*thread);
 }

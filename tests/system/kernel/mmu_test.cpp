@@ -7,6 +7,7 @@
 #include "arch/layout.hpp"
 #include "arch/registers.hpp"
 #include "core/boot_state.hpp"
+#include "object/vspace.hpp"
 #include "selftest.hpp"
 
 extern "C" {
@@ -158,6 +159,29 @@ SELFTEST(mmu, wxn_on_and_user_half_empty) {
 SELFTEST(mmu, kernel_tables_fit_pool) {
     CHECK(arch::kernel_table_pages_used() > 0);
     CHECK(arch::kernel_table_pages_used() < arch::kernel_table_pages_total());
+}
+
+}  // namespace tessera
+
+namespace tessera {
+
+// The ASID width the kernel hands out matches what the MMU tags with (TCR_EL1.AS); boot with
+// asid_bits=8 runs the 8-bit handling on a CPU with 16, where no pool beyond the boot pool and
+// no ASID above 255 may be issued.
+SELFTEST(mmu, asids_never_exceed_the_tcr_width) {
+    bool as16 = (TESSERA_READ_SYSREG(tcr_el1) & (uint64_t{1} << 36)) != 0;
+    CHECK_EQ(asid_limit(), as16 ? 1u << 16 : 1u << 8);
+    bool forced8 = boot_state().command_line.get_u64("asid_bits").value_or(16) == 8;
+    CHECK(!(forced8 && as16));
+    if (!as16) {
+        CHECK_EQ(asid_free_pool_base(), 0);
+        AsidPool pool{};
+        CHECK_EQ(asid_pool_free_asid(pool, 0), 1);
+        for (unsigned i = 1; i < 256; ++i) {
+            pool.vspace[i] = 0x1000;
+        }
+        CHECK_EQ(asid_pool_free_asid(pool, 0), 0);  // 256 and up would alias
+    }
 }
 
 }  // namespace tessera

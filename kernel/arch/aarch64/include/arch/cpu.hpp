@@ -47,6 +47,18 @@ inline bool interrupt_pending() {
     return (isr & (1u << 7)) != 0;
 }
 
+// Puts every EL1 control register that decides what EL0 may reach into a known state, whatever
+// firmware or a boot loader left there: CNTKCTL_EL1 lets EL0 read the virtual count (a clock)
+// but not the physical one nor any timer, MDSCR_EL1 has every debug exception and single-step
+// off and traps EL0 use of the debug channel, PMUSERENR_EL0 gives EL0 no PMU access.
+void init_el0_controls();
+
+// ASIDs the MMU tags translations with: 65536 with TCR_EL1.AS set, else 256.
+uint32_t asid_count();
+// Drops to 8-bit ASIDs (TCR_EL1.AS clear) before any user address space exists: lets the
+// kernel's handling of 8-bit CPUs run on one with 16 (the boot argument asid_bits=8).
+void use_8_bit_asids();
+
 [[noreturn]] void halt_forever();
 
 inline uint64_t current_frame_pointer() {
