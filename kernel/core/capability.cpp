@@ -2,6 +2,8 @@
 // Object sizes follow the ABI (abi/object_type.hpp).
 #include "core/capability.hpp"
 
+#include "core/zombie.hpp"
+
 namespace tessera {
 
 const char* to_string(CapType type) {
@@ -34,6 +36,8 @@ const char* to_string(CapType type) {
             return "asid-control";
         case CapType::kAsidPool:
             return "asid-pool";
+        case CapType::kZombie:
+            return "zombie";
         case CapType::kCount:
             break;
     }
@@ -59,6 +63,8 @@ uint64_t Capability::object_size() const {
         case CapType::kVSpace:
         case CapType::kAsidPool:
             return uint64_t{1} << abi::kVSpaceSizeBits;
+        case CapType::kZombie:
+            return zombie_object_size(*this);
         default:
             return 0;
     }
@@ -90,6 +96,8 @@ bool same_region_as(const Capability& a, const Capability& b) {
         case CapType::kCNode:
             return b.type() == CapType::kCNode && a.object() == b.object() &&
                    a.cnode_radix() == b.cnode_radix();
+        case CapType::kZombie:
+            return false;  // a zombie parents nothing and is no other capability's object
         default:
             return a.type() == b.type() && a.object() == b.object();
     }

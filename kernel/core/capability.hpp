@@ -79,6 +79,12 @@ class Capability {
         return Capability(CapType::kVSpace, object, abi::kRightsAll, 0, asid);
     }
 
+    // A zombie (core/zombie.hpp packs its fields): 15 bits of flags and a data word.
+    static constexpr Capability zombie(PhysAddr object, uint32_t flags, uint64_t data) {
+        return Capability(CapType::kZombie, object, flags & 0xf, (flags >> 4) & 0x7ff, data);
+    }
+    [[nodiscard]] constexpr uint32_t zombie_flags() const { return rights() | (extra() << 4); }
+
     [[nodiscard]] constexpr CapType type() const { return static_cast<CapType>(word0_ & 0x1f); }
     [[nodiscard]] constexpr bool is_null() const { return type() == CapType::kNull; }
     [[nodiscard]] constexpr Rights rights() const { return (word0_ >> 5) & 0xf; }

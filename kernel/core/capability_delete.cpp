@@ -1,13 +1,21 @@
-// Capability deletion with zombies (see capability_delete.hpp). A zombie is a slot whose
-// capability has been unlinked from the derivation tree and replaced by a record of the slot
-// array still being emptied (a CNode's, or a TCB's own three slots) and of the parent zombie.
-// Invariant: every capability reachable from a zombie's slots is deleted exactly once.
+// Capability deletion with zombies (see capability_delete.hpp and core/zombie.hpp). The final
+// capability to a CNode or TCB becomes a zombie in place - still in its slot and in the
+// derivation tree, so the object's memory stays claimed - and its slots are emptied from the
+// last down. A final capability to another CNode or TCB found there becomes a zombie in turn,
+// linked to its parent, and the walk goes down into it; emptied zombies are cleared on the way
+// back up. Every step is O(1) apart from skipping empty slots, and a preemption point follows
+// each step, the progress being kept in the zombies themselves: the whole deletion is linear
+// in the slots it empties and never blocks interrupts for long.
+// Invariants: every capability reachable from a zombie's slots is deleted exactly once; no
+// object's memory is released (its zombie leaves the tree) while a live zombie lies inside it.
 #include "core/capability_delete.hpp"
 
 #include "arch/cpu.hpp"
+#include "base/assert.hpp"
 #include "core/ipc.hpp"
 #include "core/kernel_memory.hpp"
 #include "core/thread_switch.hpp"
+#include "core/zombie.hpp"
 #include "object/irq_handler.hpp"
 #include "object/tcb.hpp"
 #include "object/vspace.hpp"
@@ -15,55 +23,32 @@
 namespace tessera {
 namespace {
 
-// Zombies live only inside this file, in slots that have left the derivation tree; they use
-// the CNode capability encoding with a distinct, never user-visible marker in the guard size.
-constexpr unsigned kZombieMarker = 63;
-
-struct Zombie {
-    PhysAddr slots;   // first slot of the array being emptied
-    uint64_t count;   // number of slots
-    Cte* parent;      // zombie slot this one was found in, or nullptr at the top
-    PhysAddr object;  // the object being destroyed (a CNode's slots, or a TCB)
-};
-
-constexpr unsigned kTcbSlotCount = 3;
+// Empty slots skipped between preemption points (a 2^24-slot CNode is 16 million of them).
+constexpr uint64_t kEmptySlotsPerCheck = 256;
 
 bool is_zombie(const Capability& c) {
-    return c.type() == CapType::kCNode && c.cnode_guard_size() == kZombieMarker;
+    return c.type() == CapType::kZombie;
 }
 
-}  // namespace
+Zombie load(const Cte& slot) {
+    return zombie_of(slot.cap());
+}
 
-// Reads and writes zombie records. The capability field holds the slot array, its size and the
-// object; the parent link lives in the slot's derivation-tree prev pointer, which a slot that
-// has left the tree no longer uses, so nesting depth costs no kernel memory at all.
-class ZombieAccess {
-  public:
-    static void store(Cte& slot, const Zombie& z) {
-        // count: log2 for CNodes (radix) or the TCB marker in the radix field.
-        slot.cap_ = Capability::cnode(z.slots, z.count == kTcbSlotCount ? 0 : log2(z.count),
-                                      kZombieMarker, z.object.value());
-        slot.prev_ = z.parent;
-        slot.next_bits_ = 0;
-    }
-    static Zombie load(const Cte& slot) {
-        const Capability& c = slot.cap_;
-        uint64_t count = c.cnode_radix() == 0 ? kTcbSlotCount : uint64_t{1} << c.cnode_radix();
-        return Zombie{c.object(), count, slot.prev_, PhysAddr(c.cnode_guard())};
-    }
-    static void clear(Cte& slot) { slot.clear(); }
+void store(Cte& slot, const Zombie& z) {
+    slot.update_cap(zombie_capability(z));
+}
 
-  private:
-    static unsigned log2(uint64_t x) {
-        unsigned n = 0;
-        while ((uint64_t{1} << n) < x) {
-            ++n;
-        }
-        return n;
-    }
-};
+Cte* slot_at(uint64_t physical) {
+    return object_at<Cte>(PhysAddr(physical));
+}
 
-namespace {
+uint64_t address_of(const Cte& slot) {
+    return physical_address_of(&slot).value();
+}
+
+Cte* slots_of(const Zombie& z) {
+    return z.tcb ? &object_at<Tcb>(z.object)->cspace_root : object_at<Cte>(z.object);
+}
 
 // Objects destroyed without touching other capabilities.
 void finalise_leaf(const Capability& cap) {
@@ -94,18 +79,25 @@ void finalise_leaf(const Capability& cap) {
     }
 }
 
-// The slot array an object owns, if destroying it means emptying slots.
-bool owned_slots(const Capability& cap, Zombie& out) {
-    if (cap.type() == CapType::kCNode) {
-        out = Zombie{cap.object(), uint64_t{1} << cap.cnode_radix(), nullptr, cap.object()};
-        return true;
+bool owns_slots(const Capability& cap) {
+    return cap.type() == CapType::kCNode || cap.type() == CapType::kTcb;
+}
+
+// The final capability in slot, to a CNode or TCB, becomes a zombie with all its slots still to
+// empty. A thread stops before its slots go.
+void make_zombie(Cte& slot, bool top, uint64_t parent) {
+    const Capability cap = slot.cap();
+    Zombie z;
+    z.object = cap.object();
+    z.tcb = cap.type() == CapType::kTcb;
+    z.radix = z.tcb ? 0 : cap.cnode_radix();
+    z.remaining = z.count();
+    z.top = top;
+    z.link = parent;
+    if (z.tcb) {
+        finalise_leaf(cap);
     }
-    if (cap.type() == CapType::kTcb) {
-        Tcb* t = object_at<Tcb>(cap.object());
-        out = Zombie{physical_address_of(&t->cspace_root), kTcbSlotCount, nullptr, cap.object()};
-        return true;
-    }
-    return false;
+    store(slot, z);
 }
 
 // Removes a capability from its slot and the tree. A frame's mapping belongs to the capability
@@ -128,96 +120,165 @@ void unlink_slot(Cte& slot) {
     DerivationTree::remove(slot);
 }
 
-bool on_zombie_path(const Cte* zombie_slot, PhysAddr object) {
-    for (const Cte* z = zombie_slot; z != nullptr;) {
-        Zombie record = ZombieAccess::load(*z);
-        if (record.object == object) {
-            return true;
-        }
-        z = record.parent;
-    }
-    return false;
-}
-
-}  // namespace
-
-void delete_capability(Cte& top) {
-    if (top.is_empty()) {
-        return;
-    }
-    Zombie first;
-    if (!DerivationTree::is_final(top) || !owned_slots(top.cap(), first)) {
-        bool final = DerivationTree::is_final(top);
-        Capability cap = top.cap();
-        unlink_slot(top);
-        if (final) {
-            finalise_leaf(cap);
-        }
-        return;
-    }
-    // The final capability to an object that owns slots: empty them without recursion.
-    Capability top_cap = top.cap();
-    unlink_slot(top);
-    if (top_cap.type() == CapType::kTcb) {
-        finalise_leaf(top_cap);  // stop the thread before its slots go
-    }
-    ZombieAccess::store(top, first);
-    Cte* zombie_slot = &top;
-    uint64_t index = 0;
+// The deletion started at top came back to it with nothing left but a cycle: top's array holds
+// a waiting zombie, whose array holds the next, ..., whose array holds top itself. Each lies
+// inside the previous one's object, so no order of release would leave every live zombie in
+// claimed memory: they are all released in this one step, with no preemption point.
+void clear_cycle(Cte& top) {
+    Cte* current = &top;
     for (;;) {
-        Zombie z = ZombieAccess::load(*zombie_slot);
-        Cte* slots = object_at<Cte>(z.slots);
-        bool descended = false;
-        for (; index < z.count; ++index) {
-            Cte& s = slots[index];
-            // A zombie here is an ancestor on our own path (a cycle): its walk clears it.
-            if (s.is_empty() || is_zombie(s.cap())) {
+        Zombie z = load(*current);
+        Cte* slots = slots_of(z);
+        Cte* child = nullptr;
+        for (uint64_t i = 0; i < z.count() && child == nullptr; ++i) {
+            Cte& s = slots[i];
+            if (s.is_empty() || &s == &top) {
                 continue;
             }
-            Zombie inner;
+            if (is_zombie(s.cap())) {
+                child = &s;
+                continue;
+            }
+            // Only zombies are left in a cycle; anything else is deleted as usual.
             bool final = DerivationTree::is_final(s);
             Capability cap = s.cap();
-            if (final && owned_slots(cap, inner) && !on_zombie_path(zombie_slot, inner.object)) {
+            unlink_slot(s);
+            if (final) {
+                finalise_leaf(cap);
+            }
+        }
+        if (child != nullptr) {
+            Zombie inner = load(*child);
+            inner.top = false;
+            inner.link = address_of(*current);
+            store(*child, inner);
+            current = child;
+            continue;
+        }
+        Cte* parent = current == &top ? nullptr : slot_at(z.link);
+        DerivationTree::remove(*current);
+        if (parent == nullptr) {
+            return;
+        }
+        current = parent;
+    }
+}
+
+// Empties the zombie at top and everything below it; false if it stopped at a preemption point
+// (top's cursor then names the zombie to go on in).
+bool walk(Cte& top) {
+    Zombie t = load(top);
+    Cte* current = t.link != 0 ? slot_at(t.link) : &top;
+    uint64_t skipped = 0;
+    for (;;) {
+        Zombie z = load(*current);
+        Cte* slots = slots_of(z);
+        bool descended = false;
+        while (z.remaining > 0) {
+            Cte& s = slots[z.remaining - 1];
+            bool stop = false;
+            if (s.is_empty()) {
+                --z.remaining;
+                stop = ++skipped % kEmptySlotsPerCheck == 0 && arch::interrupt_pending();
+            } else if (is_zombie(s.cap())) {
+                Zombie inner = load(s);
+                if (&s == &top || inner.waiting) {
+                    z.has_leftover = true;  // part of the cycle back to top: cleared with it
+                    --z.remaining;
+                } else {
+                    // A zombie of ours we stopped below, or the start of another deletion that
+                    // was preempted: either way its object goes with this one.
+                    inner.top = false;
+                    inner.link = address_of(*current);
+                    store(s, inner);
+                    descended = true;
+                }
+            } else if (owns_slots(s.cap()) && DerivationTree::is_final(s)) {
+                make_zombie(s, false, address_of(*current));
+                descended = true;
+            } else {
+                bool final = DerivationTree::is_final(s);
+                Capability cap = s.cap();
                 unlink_slot(s);
-                if (cap.type() == CapType::kTcb) {
+                if (final) {
                     finalise_leaf(cap);
                 }
-                inner.parent = zombie_slot;
-                ZombieAccess::store(s, inner);
-                zombie_slot = &s;
-                index = 0;
-                descended = true;
-                break;
+                --z.remaining;
+                stop = arch::interrupt_pending();
             }
-            unlink_slot(s);
-            if (final && !owned_slots(cap, inner)) {
-                finalise_leaf(cap);
+            if (descended || stop) {
+                store(*current, z);
+                if (descended) {
+                    current = &s;
+                    break;
+                }
+                t = load(top);
+                t.link = current == &top ? 0 : address_of(*current);
+                store(top, t);
+                return false;
             }
         }
         if (descended) {
             continue;
         }
-        // This zombie's slots are empty: the object is destroyed. Return to the parent.
-        Cte* parent = z.parent;
-        Cte* finished = zombie_slot;
-        ZombieAccess::clear(*finished);
-        if (parent == nullptr) {
-            return;
+        // Every slot is empty, or holds the cycle's leftover.
+        if (z.has_leftover) {
+            if (current == &top) {
+                clear_cycle(top);
+                return true;
+            }
+            z.waiting = true;
+            store(*current, z);
+            current = slot_at(z.link);
+            continue;
         }
-        Zombie p = ZombieAccess::load(*parent);
-        index = static_cast<uint64_t>(finished - object_at<Cte>(p.slots)) + 1;
-        zombie_slot = parent;
+        Cte* parent = current == &top ? nullptr : slot_at(z.link);
+        DerivationTree::remove(*current);  // the object is destroyed: its memory is free
+        if (parent == nullptr) {
+            return true;
+        }
+        current = parent;
     }
 }
 
+}  // namespace
+
+bool delete_capability(Cte& slot) {
+    if (slot.is_empty()) {
+        return true;
+    }
+    if (is_zombie(slot.cap())) {
+        // A deletion that stopped: go on from where it started (an inner zombie is reached only
+        // through the derivation tree, by revoking the untyped its object came from).
+        Cte* top = &slot;
+        for (Zombie z = load(*top); !z.top; z = load(*top)) {
+            top = slot_at(z.link);
+        }
+        return walk(*top);
+    }
+    if (!owns_slots(slot.cap()) || !DerivationTree::is_final(slot)) {
+        bool final = DerivationTree::is_final(slot);
+        Capability cap = slot.cap();
+        unlink_slot(slot);
+        if (final) {
+            finalise_leaf(cap);
+        }
+        return true;
+    }
+    make_zombie(slot, true, 0);
+    return walk(slot);
+}
+
 bool deletion_may_cascade(const Cte& slot) {
-    Zombie owned;
-    return !slot.is_empty() && DerivationTree::is_final(slot) && owned_slots(slot.cap(), owned);
+    return !slot.is_empty() &&
+           (is_zombie(slot.cap()) || (owns_slots(slot.cap()) && DerivationTree::is_final(slot)));
 }
 
 bool revoke_capability(Cte& slot) {
     while (Cte* child = DerivationTree::first_child(slot)) {
-        delete_capability(*child);
+        if (!delete_capability(*child)) {
+            return false;
+        }
         // Preemption point: a revoke may delete any number of capabilities.
         if (arch::interrupt_pending() && DerivationTree::first_child(slot) != nullptr) {
             return false;

@@ -15,6 +15,7 @@ SysResult<Capability> derive_capability(const Cte& src) {
             return fail(SyscallError::failed_lookup(abi::LookupFailure::kMissingCapability, 0));
         case CapType::kReply:
         case CapType::kIrqControl:
+        case CapType::kZombie:
             return fail(SyscallError::of(abi::Error::kIllegalOperation));
         case CapType::kUntyped:
             if (DerivationTree::has_children(src)) {

@@ -69,6 +69,9 @@ SysResult<void> copy_or_move(const tessera::Invocation& inv, Cte& dest, Invocati
     if (!dest.is_empty()) {
         return fail(SyscallError::of(abi::Error::kDeleteFirst));
     }
+    if (src->cap().type() == CapType::kZombie) {
+        return fail(SyscallError::of(abi::Error::kIllegalOperation));  // only deleted, in place
+    }
     Capability cap = src->cap();
     if (with_rights) {
         cap = TRY(derive_capability(*src));
@@ -118,7 +121,8 @@ SysResult<void> rotate(const tessera::Invocation& inv, Cte& dest) {
     if (src != &dest && !dest.is_empty()) {
         return fail(SyscallError::of(abi::Error::kDeleteFirst));
     }
-    if (src->cap().type() == CapType::kReply || pivot->cap().type() == CapType::kReply) {
+    if (src->cap().type() == CapType::kReply || pivot->cap().type() == CapType::kReply ||
+        src->cap().type() == CapType::kZombie || pivot->cap().type() == CapType::kZombie) {
         return fail(SyscallError::of(abi::Error::kIllegalOperation));
     }
     Capability new_dest = TRY(with_data(pivot->cap(), dest_data, 2, true));
@@ -163,7 +167,9 @@ SysResult<void> delete_range(const tessera::Invocation& inv) {
             continue;
         }
         bool cascades = deletion_may_cascade(slot);
-        delete_capability(slot);
+        if (!delete_capability(slot)) {
+            return fail(SyscallError::restart());  // preempted inside a cascade: goes on there
+        }
         if (i + 1 < count && (cascades || arch::interrupt_pending())) {
             return fail(SyscallError::restart());
         }
@@ -196,7 +202,9 @@ SysResult<void> invoke_cnode(const tessera::Invocation& inv) {
     Cte* target = TRY(slot_at(inv.cap(), TRY(inv.arg(0)), TRY(inv.arg(1))));
     switch (op) {
         case InvocationLabel::kCNodeDelete:
-            delete_capability(*target);
+            if (!delete_capability(*target)) {
+                return fail(SyscallError::restart());  // the slot holds a zombie: goes on
+            }
             return {};
         case InvocationLabel::kCNodeRevoke:
             if (!revoke_capability(*target)) {

@@ -1,6 +1,7 @@
 // TCB invocations: Suspend, Resume, Configure, SetSpace, SetIpcBuffer, SetPriority,
 // Read/Write/CopyRegisters, SetTlsBase, SetName. Decode checks every capability and argument;
 // the perform part only installs capabilities and writes fields.
+#include "base/assert.hpp"
 #include "core/capability_delete.hpp"
 #include "core/ipc.hpp"
 #include "core/kernel_memory.hpp"
@@ -60,19 +61,23 @@ void write_register(Tcb& t, unsigned index, uint64_t value) {
 // Replaces the content of one of the TCB's own slots with a copy derived from src. Deleting
 // the old content may destroy objects: the CNode holding src, and even the TCB itself (when its
 // last capability lives in the CSpace being replaced). So, as seL4's checkCapAt, nothing is
-// inserted unless the invoked TCB capability and src are both still there. False once the TCB
-// is gone: the caller must then touch it no more.
-bool install(const Invocation& inv, Cte& tcb_slot, Cte& src, const Capability& cap) {
+// inserted unless the invoked TCB capability and src are both still there. The deletion may
+// also stop at a preemption point: the invocation then restarts and the deletion goes on.
+enum class Installed { kYes, kTcbGone, kPreempted };
+
+Installed install(const Invocation& inv, Cte& tcb_slot, Cte& src, const Capability& cap) {
     PhysAddr tcb = inv.cap().object();
-    delete_capability(tcb_slot);
+    if (!delete_capability(tcb_slot)) {
+        return Installed::kPreempted;
+    }
     const Capability& invoked = inv.slot().cap();
     if (invoked.type() != CapType::kTcb || invoked.object() != tcb) {
-        return false;
+        return Installed::kTcbGone;
     }
     if (tcb_slot.is_empty() && !src.is_empty() && same_object_as(src.cap(), cap)) {
         DerivationTree::insert_derived(src, tcb_slot, cap);
     }
-    return true;
+    return Installed::kYes;
 }
 
 struct SpaceArgs {
@@ -125,23 +130,30 @@ SysResult<Cte*> decode_ipc_buffer(const Invocation& inv, unsigned cap_index, uin
 
 void set_ipc_buffer(const Invocation& inv, Tcb& t, Cte* frame, uint64_t address) {
     if (frame == nullptr) {
-        delete_capability(t.ipc_buffer_frame);  // a frame: its deletion destroys nothing else
+        // A frame: deleting it destroys nothing else and cannot stop half-way.
+        bool done = delete_capability(t.ipc_buffer_frame);
+        TESSERA_ASSERT(done);
         t.ipc_buffer = 0;
         return;
     }
     // The TCB keeps an unmapped copy: the mapping stays owned by the capability that made it.
     const Capability& f = frame->cap();
-    if (install(
-            inv, t.ipc_buffer_frame, *frame,
-            Capability::frame(f.object(), f.frame_is_large(), f.frame_is_device(), f.rights()))) {
+    Installed r =
+        install(inv, t.ipc_buffer_frame, *frame,
+                Capability::frame(f.object(), f.frame_is_large(), f.frame_is_device(), f.rights()));
+    TESSERA_ASSERT(r != Installed::kPreempted);
+    if (r == Installed::kYes) {
         t.ipc_buffer = address;
     }
 }
 
 // The new CSpace and VSpace roots, in that order; stops as soon as the TCB is gone.
-bool install_space(const Invocation& inv, Tcb& t, const SpaceArgs& space) {
-    return install(inv, t.cspace_root, *space.cspace, space.cspace_cap) &&
-           install(inv, t.vspace_root, *space.vspace, space.vspace->cap());
+Installed install_space(const Invocation& inv, Tcb& t, const SpaceArgs& space) {
+    Installed r = install(inv, t.cspace_root, *space.cspace, space.cspace_cap);
+    if (r != Installed::kYes) {
+        return r;
+    }
+    return install(inv, t.vspace_root, *space.vspace, space.vspace->cap());
 }
 
 SysResult<void> configure(const Invocation& inv, Tcb& t) {
@@ -153,10 +165,16 @@ SysResult<void> configure(const Invocation& inv, Tcb& t) {
     SpaceArgs space = TRY(decode_space(inv, 0, cspace_data));
     Cte* frame = TRY(decode_ipc_buffer(inv, 2, buffer, 3));
     t.fault_endpoint = abi::CapPtr(fault_ep);
-    if (install_space(inv, t, space)) {
-        set_ipc_buffer(inv, t, frame, buffer);
+    switch (install_space(inv, t, space)) {
+        case Installed::kYes:
+            set_ipc_buffer(inv, t, frame, buffer);
+            return {};
+        case Installed::kTcbGone:
+            return {};
+        case Installed::kPreempted:
+            break;
     }
-    return {};
+    return fail(SyscallError::restart());
 }
 
 // priority, max controlled priority; cap: authority TCB, whose MCP bounds both.
@@ -287,7 +305,9 @@ SysResult<void> invoke_tcb(const Invocation& inv) {
             uint64_t fault_ep = TRY(inv.arg(0));
             SpaceArgs space = TRY(decode_space(inv, 0, TRY(inv.arg(1))));
             t->fault_endpoint = abi::CapPtr(fault_ep);
-            (void)install_space(inv, *t, space);
+            if (install_space(inv, *t, space) == Installed::kPreempted) {
+                return fail(SyscallError::restart());
+            }
             return {};
         }
         case InvocationLabel::kTcbSetIpcBuffer: {

@@ -35,6 +35,7 @@ enum class CapType : uint8_t {
     kVSpace,
     kAsidControl,
     kAsidPool,
+    kZombie,  // an object whose last capability went, while its own slots are emptied
     kCount,
 };
 
