@@ -6,6 +6,7 @@
 #include "abi/process.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/invocation.hpp"
+#include "tessera/runtime.h"
 #include "tessera/syscall.hpp"
 #include "tessera/thread_block.hpp"
 
@@ -41,7 +42,7 @@ alignas(4096) uint8_t g_ipc_page[4096];
 
 uint64_t frame_for(const void* page) {
     for (uint64_t s = g_info->image_frames.start; s < g_info->image_frames.end; ++s) {
-        if ((debug_cap_identify(abi::CapPtr(s)).data & 0xffff'ffff'ffff) ==
+        if ((cnode_identify(kRoot, s, 64).data & 0xffff'ffff'ffff) ==
             reinterpret_cast<uint64_t>(page)) {
             return s;
         }
@@ -76,7 +77,7 @@ uint64_t second_address_space() {
     uint64_t vs = make(abi::ObjectType::kVSpace, 0);
     (void)asid_pool_assign(abi::CapPtr(pool), abi::CapPtr(vs));
     for (uint64_t s = g_info->image_frames.start; s < g_info->image_frames.end; ++s) {
-        CapIdentity id = debug_cap_identify(abi::CapPtr(s));
+        CapIdentity id = cnode_identify(kRoot, s, 64);
         uint64_t va = id.data & 0xffff'ffff'ffff;
         for (unsigned i = 0; i < 4; ++i) {
             uint64_t table = make(abi::ObjectType::kPageTable, 0);
@@ -280,5 +281,5 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         println("| delete a chain of {:>5} CNodes{:<16} | {:12} | {:12} |", n, "", total,
                 total / n);
     }
-    sys::debug_halt(0);
+    tessera_exit(0);
 }

@@ -9,6 +9,7 @@
 #include "tessera/debug_print.hpp"
 #include "tessera/invocation.hpp"
 #include "tessera/pd_loader.hpp"
+#include "tessera/runtime.h"
 #include "tessera/syscall.hpp"
 #include "tessera/vspace_manager.hpp"
 
@@ -154,7 +155,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         info->boot_module_size));
     if (!archive) {
         println("spawn benchmark: no image archive (run with --module)");
-        sys::debug_halt(1);
+        tessera_exit(1);
     }
     uint64_t asid_pool = g_slots.allocate();
     (void)asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl),
@@ -165,7 +166,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     uint64_t memory = make(abi::ObjectType::kUntyped, kMemoryBits);
     if (!g_memory.init(kRoot, memory, kMemoryBits, &g_slots, 14)) {
         println("spawn benchmark: no memory pool");
-        sys::debug_halt(1);
+        tessera_exit(1);
     }
     g_loader.asid_pool = abi::CapPtr(asid_pool);
     g_loader.memory = &g_memory;
@@ -177,7 +178,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     auto minimal = archive.value().find("minimal");
     if (!minimal) {
         println("spawn benchmark: the archive has no 'minimal'");
-        sys::debug_halt(1);
+        tessera_exit(1);
     }
     struct Row {
         const char* image;
@@ -234,5 +235,5 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         "memory per minimal PD beyond its {} pages: {} bytes (VSpace, {} tables, CNode, TCB); "
         "budgets reserved: {} bytes",
         m.pages, kernel_bytes, m.tables, m.budget);
-    sys::debug_halt(0);
+    tessera_exit(0);
 }

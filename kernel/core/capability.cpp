@@ -38,6 +38,10 @@ const char* to_string(CapType type) {
             return "asid-pool";
         case CapType::kZombie:
             return "zombie";
+        case CapType::kDebug:
+            return "debug";
+        case CapType::kConsole:
+            return "console";
         case CapType::kCount:
             break;
     }
@@ -77,7 +81,8 @@ bool same_region_as(const Capability& a, const Capability& b) {
         case CapType::kUntyped: {
             if (b.is_null() || b.type() == CapType::kIrqControl ||
                 b.type() == CapType::kIrqHandler || b.type() == CapType::kAsidControl ||
-                b.type() == CapType::kReply) {
+                b.type() == CapType::kReply || b.type() == CapType::kDebug ||
+                b.type() == CapType::kConsole) {
                 return false;  // these name no memory of their own
             }
             uint64_t a_base = a.object().value();

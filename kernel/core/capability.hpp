@@ -52,6 +52,12 @@ class Capability {
     static constexpr Capability irq_handler(uint32_t irq) {
         return Capability(CapType::kIrqHandler, PhysAddr(), abi::kRightsAll, 0, irq);
     }
+    static constexpr Capability debug() {
+        return Capability(CapType::kDebug, PhysAddr(), abi::kRightsAll, 0, 0);
+    }
+    static constexpr Capability console() {
+        return Capability(CapType::kConsole, PhysAddr(), abi::kRightsAll, 0, 0);
+    }
     static constexpr Capability asid_control() {
         return Capability(CapType::kAsidControl, PhysAddr(), abi::kRightsAll, 0, 0);
     }

@@ -313,6 +313,8 @@ void RootTaskBuilder::build(const char* name) {
     DerivationTree::insert_original(slot(abi::kSlotInitThreadVSpace), vspace_cap);
     DerivationTree::insert_original(slot(abi::kSlotIrqControl), Capability::irq_control());
     DerivationTree::insert_original(slot(abi::kSlotAsidControl), Capability::asid_control());
+    DerivationTree::insert_original(slot(abi::kSlotDebug), Capability::debug());
+    DerivationTree::insert_original(slot(abi::kSlotConsole), Capability::console());
     DerivationTree::insert_original(
         slot(abi::kSlotInitThreadIpcBuffer),
         Capability::frame(ipc_pa, false, false, abi::kRightRead | abi::kRightWrite, kRootAsid,

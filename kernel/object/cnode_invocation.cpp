@@ -194,6 +194,7 @@ SysResult<void> invoke_cnode(const tessera::Invocation& inv) {
         case InvocationLabel::kCNodeCancelBadgedSends:
         case InvocationLabel::kCNodeRotate:
         case InvocationLabel::kCNodeSaveCaller:
+        case InvocationLabel::kCNodeIdentify:
             break;
         default:
             return fail(SyscallError::of(abi::Error::kIllegalOperation));
@@ -222,6 +223,16 @@ SysResult<void> invoke_cnode(const tessera::Invocation& inv) {
         }
         case InvocationLabel::kCNodeRotate:
             return rotate(inv, *target);
+        case InvocationLabel::kCNodeIdentify: {
+            // What the holder of this CNode may know of a slot in it: the capability's type,
+            // rights and data word (badge, guard, watermark or mapping; never a physical
+            // address).
+            const Capability& cap = target->cap();
+            inv.set_reply(0, static_cast<uint64_t>(cap.type()));
+            inv.set_reply(1, cap.rights());
+            inv.set_reply(2, cap.data());
+            return {};
+        }
         case InvocationLabel::kCNodeSaveCaller:
             if (!target->is_empty()) {
                 return fail(SyscallError::of(abi::Error::kDeleteFirst));

@@ -23,10 +23,13 @@ const char* to_string(ThreadState state) {
     return "invalid";
 }
 
+// Names appear in the kernel's own reports, so only printable ASCII is kept (anything else
+// becomes '?'): a name cannot carry a newline or an escape sequence into a report.
 void Tcb::set_name(const char* text) {
     size_t i = 0;
     for (; text != nullptr && text[i] != '\0' && i + 1 < kThreadNameLength; ++i) {
-        name[i] = text[i];
+        char c = text[i];
+        name[i] = c >= 0x20 && c < 0x7f ? c : '?';
     }
     name[i] = '\0';
 }

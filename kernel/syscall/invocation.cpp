@@ -112,6 +112,10 @@ SysResult<void> invoke(const Invocation& inv) {
             return invoke_frame(inv);
         case CapType::kVSpace:
             return invoke_vspace(inv);
+        case CapType::kDebug:
+            return invoke_debug(inv);
+        case CapType::kConsole:
+            return invoke_console(inv);
         default:
             return fail(SyscallError::of(abi::Error::kIllegalOperation));
     }

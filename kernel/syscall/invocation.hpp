@@ -59,6 +59,8 @@ SysResult<void> invoke_irq_handler(const Invocation& inv);
 SysResult<void> invoke_asid_control(const Invocation& inv);
 SysResult<void> invoke_asid_pool(const Invocation& inv);
 SysResult<void> invoke_page_table(const Invocation& inv);
+SysResult<void> invoke_debug(const Invocation& inv);
+SysResult<void> invoke_console(const Invocation& inv);
 SysResult<void> invoke_frame(const Invocation& inv);
 SysResult<void> invoke_vspace(const Invocation& inv);
 

@@ -12,7 +12,6 @@
 #include "core/panic.hpp"
 #include "core/thread_switch.hpp"
 #include "core/user_fault.hpp"
-#include "object/vspace_walk.hpp"
 #include "syscall/invocation.hpp"
 
 namespace tessera {
@@ -148,55 +147,6 @@ void handle_syscall(Tcb& t) {
         case abi::Syscall::kYield:
             scheduler().rotate(t);
             return;
-        case abi::Syscall::kDebugPutChar: {
-            char c = static_cast<char>(t.context.x[0]);
-            console::write(&c, 1);
-            return;
-        }
-        case abi::Syscall::kDebugWrite: {
-            // Characters travel in registers (no user memory is read): one call is one
-            // uninterrupted piece of console output.
-            uint64_t count =
-                t.context.x[0] < abi::kDebugWriteMax ? t.context.x[0] : abi::kDebugWriteMax;
-            char text[abi::kDebugWriteMax];
-            for (uint64_t i = 0; i < count; ++i) {
-                text[i] = static_cast<char>(t.context.x[1 + i / 8] >> (8 * (i % 8)));
-            }
-            console::write(text, count);
-            t.context.x[0] = count;
-            return;
-        }
-        case abi::Syscall::kDebugHalt:
-            kprintln("thread \"{}\" halted the system with status {}", t.name, t.context.x[0]);
-            system_halt(static_cast<int>(t.context.x[0] & 0xff));
-        case abi::Syscall::kDebugCapIdentify: {
-            auto slot = lookup_slot(t.cspace_root.cap(), abi::CapPtr(t.context.x[0]));
-            Capability cap = slot ? slot.value()->cap() : Capability::null();
-            t.context.x[0] = static_cast<uint64_t>(cap.type());
-            t.context.x[1] = cap.rights();
-            t.context.x[2] = cap.data();
-            return;
-        }
-        case abi::Syscall::kDebugTranslate: {
-            // The kernel's walk of the caller's tables against the MMU's own (AT S1E0R).
-            uint64_t va = t.context.x[0];
-            const Capability& vs = t.vspace_root.cap();
-            uint64_t walked = ~uint64_t{0};
-            if (va < abi::kUserAddressLimit) {
-                for (unsigned level = 1; level <= 3 && walked == ~uint64_t{0}; ++level) {
-                    VSpaceEntry at = vspace_entry(vs.object(), va, level);
-                    if (at.entry != nullptr && aarch64::Descriptor(*at.entry).is_leaf(level)) {
-                        aarch64::Descriptor d(*at.entry);
-                        walked = d.output_address(level).value() +
-                                 (va & (aarch64::level_size(level) - 1));
-                    }
-                }
-            }
-            auto hardware = arch::hardware_translate_user_read(VirtAddr(va));
-            t.context.x[0] = walked;
-            t.context.x[1] = hardware ? hardware->value() : ~uint64_t{0};
-            return;
-        }
         default: {
             UserFault fault;
             fault.kind = UserFaultKind::kUnknownSyscall;

@@ -54,6 +54,11 @@ unsigned identity_bits(unsigned radix) {
     return static_cast<unsigned>(64 - std::countl_zero(bytes - 1));
 }
 
+// What the creator's capability at slot is (CNodeIdentify on its own CNode: no debug call).
+CapIdentity identify(const LoaderEnvironment& env, uint64_t slot) {
+    return cnode_identify(env.cnode, slot, kDepth);
+}
+
 void mark(const LoaderEnvironment& env, SpawnPhase phase) {
     if (env.profile != nullptr) {
         env.profile->mark(phase);
@@ -236,7 +241,7 @@ Result<Plan, SpawnError> make_plan(const LoaderEnvironment& env, std::span<const
         return fail(config_failure(ConfigError::kArgumentsTooLong));
     }
     if (config.fault == FaultPolicy::kCreatorEndpoint &&
-        debug_cap_identify(CapPtr(config.fault_endpoint)).type != abi::CapType::kEndpoint) {
+        identify(env, config.fault_endpoint).type != abi::CapType::kEndpoint) {
         return fail(config_failure(ConfigError::kNoFaultEndpoint));
     }
     for (size_t i = 0; i < plan.region_count; ++i) {
@@ -246,7 +251,7 @@ Result<Plan, SpawnError> make_plan(const LoaderEnvironment& env, std::span<const
         }
         uint64_t count = r.size / pd::bytes_of(r.page_size);
         for (uint64_t f = 0; f < count; ++f) {
-            if (debug_cap_identify(CapPtr(r.frames + f)).type != abi::CapType::kFrame) {
+            if (identify(env, r.frames + f).type != abi::CapType::kFrame) {
                 return fail(config_failure(ConfigError::kNotFrames, static_cast<int>(i)));
             }
         }
@@ -265,7 +270,7 @@ Result<Plan, SpawnError> make_plan(const LoaderEnvironment& env, std::span<const
         if (g.name.size() >= abi::kStartupNameLength) {
             return fail(config_failure(ConfigError::kNameTooLong, index));
         }
-        plan.grant_type[i] = debug_cap_identify(CapPtr(g.source)).type;
+        plan.grant_type[i] = identify(env, g.source).type;
         if (g.source == 0 || plan.grant_type[i] == abi::CapType::kNull) {
             return fail(config_failure(ConfigError::kSourceSlotEmpty, index));
         }
@@ -304,7 +309,7 @@ Result<Plan, SpawnError> make_plan(const LoaderEnvironment& env, std::span<const
         // Bulk grants take a run of slots above every other grant.
         uint64_t first = 0;
         for (uint64_t s = g.first; s < g.end; ++s) {
-            if (debug_cap_identify(CapPtr(s)).type == g.type) {
+            if (identify(env, s).type == g.type) {
                 uint64_t slot = next_free();
                 if (slot == 0) {
                     return fail(config_failure(ConfigError::kTooManyCaps, static_cast<int>(b)));
@@ -1075,6 +1080,23 @@ Result<void, SpawnError> give_caps(const LoaderEnvironment& env, const PdHandle&
         TRY(give(env, pd, abi::kPdSlotSelfVSpace, pd.vspace, abi::kRightsAll, 0));
         TRY(give(env, pd, abi::kPdSlotSelfTcb, pd.tcb, abi::kRightsAll, 0));
     }
+    // The creator's console and debug capabilities, if it chose to pass them on (exec keeps
+    // what the PD already has).
+    const struct {
+        bool wanted;
+        abi::CapPtr source;
+        uint64_t slot;
+    } shared[] = {{config.console, env.console, abi::kPdSlotConsole},
+                  {config.debug, env.debug, abi::kPdSlotDebug}};
+    for (const auto& c : shared) {
+        if (!c.wanted || c.source.value() == 0) {
+            continue;
+        }
+        auto given = give(env, pd, c.slot, c.source.value(), abi::kRightsAll, 0);
+        if (!given && !(keep && given.error().kernel_error == abi::Error::kDeleteFirst)) {
+            return given;
+        }
+    }
     for (size_t i = 0; i < config.caps.size(); ++i) {
         const CapGrant& g = config.caps[i];
         if (g.move) {
@@ -1094,7 +1116,7 @@ Result<void, SpawnError> give_caps(const LoaderEnvironment& env, const PdHandle&
         const BulkGrant& g = config.bulk[b];
         uint64_t slot = plan.bulk_slot[b];
         for (uint64_t s = g.first; s < g.end; ++s) {
-            if (debug_cap_identify(CapPtr(s)).type == g.type) {
+            if (identify(env, s).type == g.type) {
                 TRY(give(env, pd, slot++, s, g.rights, 0));
             }
         }

@@ -10,6 +10,7 @@
 #include "tessera/debug_print.hpp"
 #include "tessera/invocation.hpp"
 #include "tessera/pd_loader.hpp"
+#include "tessera/runtime.h"
 #include "tessera/services.hpp"
 #include "tessera/syscall.hpp"
 #include "tessera/vspace_manager.hpp"
@@ -106,7 +107,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     set_ipc_buffer(reinterpret_cast<abi::IpcBuffer*>(info->ipc_buffer));
     if (info->magic != abi::kBootInfoMagic || info->version != abi::kBootInfoVersion) {
         println("root: bad boot info at {:#x}", argument);
-        sys::debug_halt(2);
+        tessera_exit(2);
     }
     g_slots.init(info->empty.start, info->empty.end);
     uint64_t ram = 0;
@@ -188,5 +189,5 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     println("root: done; suspending (QEMU: Ctrl-A X quits)");
     InvocationResult r = tcb_suspend(abi::CapPtr(abi::kSlotInitThreadTcb));
     println("root: suspending myself failed: {}", abi::error_name(r.error));
-    sys::debug_halt(3);
+    tessera_exit(3);
 }

@@ -255,7 +255,8 @@ void command_mem() {
     ServiceReply r = ask_controller(ControllerLabel::kMemory, 0);
     println("  controller pool: {} KiB, {} KiB held by PDs, {} KiB free", r.mr[0] / 1024,
             r.mr[1] / 1024, r.mr[2] / 1024);
-    CapIdentity pool = debug_cap_identify(g_env->pool);
+    CapIdentity pool =
+        cnode_identify(abi::CapPtr(abi::kSlotInitThreadCNode), g_env->pool.value(), 64);
     uint64_t size = uint64_t{1} << g_env->pool_bits;
     uint64_t used = pool.data > size ? size : pool.data;
     println("  root memory pool: {} KiB, allocated up to {} KiB; {} free root slots", size / 1024,

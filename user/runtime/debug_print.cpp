@@ -1,15 +1,21 @@
 // User-side console output and the assertion hook for lib/ code in user programs.
 #include "tessera/debug_print.hpp"
 
+#include "abi/bootinfo.hpp"
 #include "base/assert.hpp"
-#include "tessera/syscall.hpp"
+#include "tessera/invocation.hpp"
+#include "tessera/runtime.h"
 
 namespace tessera {
 namespace {
 
+// A root task's slots until a PD's start-up says otherwise.
+constinit abi::CapPtr g_console{abi::kSlotConsole};
+constinit abi::CapPtr g_debug{abi::kSlotDebug};
+
 void put(void* /*context*/, const char* chars, size_t count) {
     while (count > 0) {
-        uint64_t written = sys::debug_write(chars, count);
+        uint64_t written = console_write(g_console, chars, count);
         if (written == 0) {
             return;  // the kernel took nothing: do not spin
         }
@@ -19,6 +25,19 @@ void put(void* /*context*/, const char* chars, size_t count) {
 }
 
 }  // namespace
+
+void set_console_capability(abi::CapPtr console) {
+    g_console = console;
+}
+abi::CapPtr console_capability() {
+    return g_console;
+}
+void set_debug_capability(abi::CapPtr debug) {
+    g_debug = debug;
+}
+abi::CapPtr debug_capability() {
+    return g_debug;
+}
 
 FormatSink debug_sink() {
     return FormatSink{&put, nullptr};
@@ -41,7 +60,9 @@ void ConsoleBuffer::flush() {
 
 }  // namespace tessera
 
+// A failed assertion ends this program only: a PD reports status 4 to its parent, a root task
+// halts the system with it.
 extern "C" void tessera_assert_failed(const char* expr, const char* file, int line) {
     tessera::println("assertion failed: {} ({}:{})", expr, file, line);
-    tessera::sys::debug_halt(4);
+    tessera_exit(4);
 }

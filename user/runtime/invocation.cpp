@@ -166,13 +166,13 @@ InvocationResult tcb_bind_notification(CapPtr tcb, CapPtr notification) {
     return invoke(tcb, InvocationLabel::kTcbBindNotification, {}, caps);
 }
 
-CapIdentity debug_cap_identify(CapPtr cap) {
-    register uint64_t x0 asm("x0") = cap.value();
-    register uint64_t x1 asm("x1");
-    register uint64_t x2 asm("x2");
-    register uint64_t x7 asm("x7") = static_cast<uint64_t>(abi::Syscall::kDebugCapIdentify);
-    asm volatile("svc #0" : "+r"(x0), "=r"(x1), "=r"(x2) : "r"(x7) : "memory");
-    return CapIdentity{static_cast<abi::CapType>(x0), x1, x2};
+CapIdentity cnode_identify(CapPtr cnode, uint64_t index, uint64_t depth) {
+    const uint64_t args[] = {index, depth};
+    InvocationResult r = invoke(cnode, InvocationLabel::kCNodeIdentify, args);
+    if (!r.ok()) {
+        return CapIdentity{abi::CapType::kNull, 0, 0};
+    }
+    return CapIdentity{static_cast<abi::CapType>(r.detail[0]), r.detail[1], r.detail[2]};
 }
 
 }  // namespace tessera
@@ -266,12 +266,30 @@ InvocationResult frame_cache_op(abi::CapPtr frame, abi::CacheOp op, uint64_t off
     return invoke(frame, abi::InvocationLabel::kFrameCacheOp, args);
 }
 
-Translation debug_translate(uint64_t address) {
-    register uint64_t x0 asm("x0") = address;
-    register uint64_t x1 asm("x1");
-    register uint64_t x7 asm("x7") = static_cast<uint64_t>(abi::Syscall::kDebugTranslate);
-    asm volatile("svc #0" : "+r"(x0), "=r"(x1) : "r"(x7) : "memory");
-    return Translation{x0, x1};
+Translation debug_translate(CapPtr debug, uint64_t address) {
+    const uint64_t args[] = {address};
+    InvocationResult r = invoke(debug, InvocationLabel::kDebugTranslate, args);
+    if (!r.ok()) {
+        return Translation{~uint64_t{0}, ~uint64_t{0}};
+    }
+    return Translation{r.detail[0], r.detail[1]};
+}
+
+InvocationResult debug_halt(CapPtr debug, uint64_t status) {
+    const uint64_t args[] = {status};
+    return invoke(debug, InvocationLabel::kDebugHalt, args);
+}
+
+uint64_t console_write(CapPtr console, const char* chars, uint64_t count) {
+    uint64_t n = count < abi::kConsoleWriteMax ? count : abi::kConsoleWriteMax;
+    uint64_t words[1 + abi::kConsoleWriteMax / 8] = {};
+    words[0] = n;
+    for (uint64_t i = 0; i < n; ++i) {
+        words[1 + i / 8] |= uint64_t{static_cast<unsigned char>(chars[i])} << (8 * (i % 8));
+    }
+    InvocationResult r = invoke(console, InvocationLabel::kConsoleWrite,
+                                std::span<const uint64_t>(words, 1 + (n + 7) / 8));
+    return r.ok() ? r.detail[0] : 0;
 }
 
 }  // namespace tessera

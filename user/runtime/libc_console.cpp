@@ -3,7 +3,8 @@
 #include <stdio.h>
 
 #include "tessera/console_stream.hpp"
-#include "tessera/syscall.hpp"
+#include "tessera/debug_print.hpp"
+#include "tessera/invocation.hpp"
 
 namespace tessera {
 namespace {
@@ -34,7 +35,7 @@ void flush_console_stream() {
     size_t count = g_used;
     g_used = 0;
     while (count > 0) {
-        uint64_t written = sys::debug_write(chars, count);  // up to 48 characters at a time
+        uint64_t written = console_write(console_capability(), chars, count);
         if (written == 0) {
             return;  // the kernel took nothing: drop the rest rather than spin
         }

@@ -14,6 +14,8 @@
 extern "C" int main(int argc, char** argv, char** envp);
 
 extern "C" void tessera_start(uint64_t record_address, uint64_t /*unused*/) {
+    tessera::set_console_capability(tessera::abi::CapPtr(tessera::abi::kPdSlotConsole));
+    tessera::set_debug_capability(tessera::abi::CapPtr(tessera::abi::kPdSlotDebug));
     const auto* record = reinterpret_cast<const tessera::abi::StartupRecord*>(record_address);
     if (record == nullptr || record->magic != tessera::abi::kStartupMagic ||
         record->version != tessera::abi::kStartupVersion) {

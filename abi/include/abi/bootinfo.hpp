@@ -19,7 +19,9 @@ enum InitialSlot : uint64_t {
     kSlotInitThreadAsidPool = 6,
     kSlotInitThreadIpcBuffer = 7,
     kSlotBootInfoFrame = 8,
-    kFirstDynamicSlot = 9,  // image frames, tables, untypeds, modules, then empty slots
+    kSlotDebug = 9,          // the debug capability (halt, translate)
+    kSlotConsole = 10,       // the console capability
+    kFirstDynamicSlot = 11,  // image frames, tables, untypeds, modules, then empty slots
 };
 
 constexpr uint64_t kBootInfoMagic = 0x4f464e4942535354;  // "TSSBINFO"

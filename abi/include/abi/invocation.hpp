@@ -21,6 +21,7 @@ enum class InvocationLabel : uint64_t {
     kCNodeRotate = 17,
     kCNodeSaveCaller = 18,
     kCNodeDeleteRange = 19,
+    kCNodeIdentify = 20,
     // TCB
     kTcbSuspend = 30,
     kTcbResume = 31,
@@ -51,7 +52,15 @@ enum class InvocationLabel : uint64_t {
     kFrameCacheOp = 67,
     kVSpaceMapFrames = 68,
     kVSpaceUnmapFrames = 69,
+    // Debug and console capabilities
+    kDebugHalt = 80,
+    kDebugTranslate = 81,
+    kConsoleWrite = 85,
 };
+
+// ConsoleWrite: word 0 the count, then the characters packed eight to a word (the first in
+// the low byte); at most this many per call.
+constexpr uint64_t kConsoleWriteMax = 8 * 119;
 
 // VSpaceMapFrames / VSpaceUnmapFrames act on at most this many frames, named by consecutive
 // capability pointers; a mapped run must lie in one last-level table (the kernel walks once).

@@ -35,7 +35,9 @@ enum class CapType : uint8_t {
     kVSpace,
     kAsidControl,
     kAsidPool,
-    kZombie,  // an object whose last capability went, while its own slots are emptied
+    kZombie,   // an object whose last capability went, while its own slots are emptied
+    kDebug,    // halts the system, translates addresses (the root task's; it may pass it on)
+    kConsole,  // writes to the kernel console
     kCount,
 };
 

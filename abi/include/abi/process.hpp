@@ -19,6 +19,10 @@ constexpr uint64_t kPdSlotFaultEndpoint = 2;   // where its faults go (the paren
 constexpr uint64_t kPdSlotSelfCNode = 3;
 constexpr uint64_t kPdSlotSelfVSpace = 4;
 constexpr uint64_t kPdSlotSelfTcb = 5;
+// The console and debug capabilities, when its creator gives them: the runtime prints through
+// the first (printf, println) and, with the second, a PD may halt the system or translate.
+constexpr uint64_t kPdSlotConsole = 6;
+constexpr uint64_t kPdSlotDebug = 7;
 constexpr uint64_t kPdSlotFirstFree = 8;  // slots below are reserved for the runtime
 
 // Labels of messages a PD sends its parent on the parent endpoint.

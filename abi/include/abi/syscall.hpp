@@ -1,5 +1,6 @@
 // System call numbers (the SVC immediate is 0; the number goes in x7) and the message-info
-// word that accompanies every IPC. Layouts here are part of the ABI.
+// word that accompanies every IPC. Layouts here are part of the ABI. There is no ambient
+// debug call: halting, translating and console output are invocations of capabilities.
 #pragma once
 
 #include <cstdint>
@@ -15,18 +16,12 @@ enum class Syscall : uint64_t {
     kNBRecv = 5,  // receive if a sender is waiting, else return at once
     kReply = 6,
     kYield = 7,
-    kDebugPutChar = 8,       // write one character (x0) to the kernel console
-    kDebugHalt = 9,          // end the system with status x0 (test and benchmark images)
-    kDebugCapIdentify = 10,  // x0: capability -> x0 type (CapType), x1 rights, x2 data word
-    kDebugTranslate = 11,    // x0: user address -> x0 kernel walk, x1 MMU (AT S1E0R); ~0 = fault
-    kDebugWrite = 12,        // x0: count, x1..x6: up to 48 characters -> x0 characters written
     kCount,
 };
 
 // Message registers carried in CPU registers (x2..x5); the rest travel in the IPC buffer.
 constexpr unsigned kMessageRegistersInCpu = 4;
 constexpr unsigned kMaxMessageLength = 120;  // words
-constexpr unsigned kDebugWriteMax = 48;      // characters per DebugWrite (x1..x6)
 constexpr unsigned kMaxExtraCaps = 3;
 
 // The message-info word: label (52 bits) | caps unwrapped (3) | extra caps (2) | length (7).

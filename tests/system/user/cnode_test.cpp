@@ -16,7 +16,7 @@ uint64_t endpoint() {
 }
 
 CapType type_at(uint64_t slot) {
-    return debug_cap_identify(abi::CapPtr(slot)).type;
+    return identify(abi::CapPtr(slot)).type;
 }
 
 }  // namespace
@@ -36,12 +36,12 @@ USER_TEST(cnode, copy_diminishes_rights) {
     uint64_t copy = new_slot();
     CHECK(
         cnode_copy(kRootCNode, copy, kRootDepth, kRootCNode, ep, kRootDepth, abi::kRightRead).ok());
-    CHECK_EQ(debug_cap_identify(abi::CapPtr(copy)).rights, uint64_t{abi::kRightRead});
+    CHECK_EQ(identify(abi::CapPtr(copy)).rights, uint64_t{abi::kRightRead});
     // Rights never grow back.
     uint64_t again = new_slot();
     CHECK(cnode_copy(kRootCNode, again, kRootDepth, kRootCNode, copy, kRootDepth, abi::kRightsAll)
               .ok());
-    CHECK_EQ(debug_cap_identify(abi::CapPtr(again)).rights, uint64_t{abi::kRightRead});
+    CHECK_EQ(identify(abi::CapPtr(again)).rights, uint64_t{abi::kRightRead});
 }
 
 USER_TEST(cnode, mint_sets_badge_once) {
@@ -50,7 +50,7 @@ USER_TEST(cnode, mint_sets_badge_once) {
     CHECK(cnode_mint(kRootCNode, badged, kRootDepth, kRootCNode, ep, kRootDepth, abi::kRightsAll,
                      0x1234)
               .ok());
-    CHECK_EQ(debug_cap_identify(abi::CapPtr(badged)).data, uint64_t{0x1234});
+    CHECK_EQ(identify(abi::CapPtr(badged)).data, uint64_t{0x1234});
     uint64_t rebadged = new_slot();
     CHECK(cnode_mint(kRootCNode, rebadged, kRootDepth, kRootCNode, badged, kRootDepth,
                      abi::kRightsAll, 0x9999)
@@ -59,7 +59,7 @@ USER_TEST(cnode, mint_sets_badge_once) {
     CHECK(cnode_mint(kRootCNode, rebadged, kRootDepth, kRootCNode, badged, kRootDepth,
                      abi::kRightRead, 0)
               .ok());
-    CHECK_EQ(debug_cap_identify(abi::CapPtr(rebadged)).data, uint64_t{0x1234});
+    CHECK_EQ(identify(abi::CapPtr(rebadged)).data, uint64_t{0x1234});
 }
 
 USER_TEST(cnode, move_empties_the_source) {
@@ -77,7 +77,7 @@ USER_TEST(cnode, mutate_sets_cnode_guard) {
     uint64_t dest = new_slot();
     uint64_t guard_data = (uint64_t{0x5} << 6) | 3;  // 3-bit guard 0b101
     CHECK(cnode_mutate(kRootCNode, dest, kRootDepth, kRootCNode, cn, kRootDepth, guard_data).ok());
-    CHECK_EQ(debug_cap_identify(abi::CapPtr(dest)).data, guard_data);
+    CHECK_EQ(identify(abi::CapPtr(dest)).data, guard_data);
     CHECK(type_at(cn) == CapType::kNull);
     // A guard that does not fit its size is refused, naming the data argument (word 4).
     uint64_t other = new_slot();
@@ -238,13 +238,13 @@ USER_TEST(cnode, rotate_moves_two_capabilities) {
     uint64_t dest = new_slot();
     // pivot (ep) -> dest, src (ntfn) -> pivot.
     CHECK(rotate(dest, ep, ntfn).ok());
-    CHECK(debug_cap_identify(abi::CapPtr(dest)).type == abi::CapType::kEndpoint);
-    CHECK(debug_cap_identify(abi::CapPtr(ep)).type == abi::CapType::kNotification);
-    CHECK(debug_cap_identify(abi::CapPtr(ntfn)).type == abi::CapType::kNull);
+    CHECK(identify(abi::CapPtr(dest)).type == abi::CapType::kEndpoint);
+    CHECK(identify(abi::CapPtr(ep)).type == abi::CapType::kNotification);
+    CHECK(identify(abi::CapPtr(ntfn)).type == abi::CapType::kNull);
     // dest == src swaps: now dest holds the notification and the pivot the endpoint.
     CHECK(rotate(dest, ep, dest).ok());
-    CHECK(debug_cap_identify(abi::CapPtr(dest)).type == abi::CapType::kNotification);
-    CHECK(debug_cap_identify(abi::CapPtr(ep)).type == abi::CapType::kEndpoint);
+    CHECK(identify(abi::CapPtr(dest)).type == abi::CapType::kNotification);
+    CHECK(identify(abi::CapPtr(ep)).type == abi::CapType::kEndpoint);
     // Occupied destination, and a pivot equal to the source, are refused.
     CHECK(rotate(new_slot(), ep, ep).error == abi::Error::kIllegalOperation);
     uint64_t other = make_objects(ut, abi::ObjectType::kEndpoint, 0);

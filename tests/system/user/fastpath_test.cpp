@@ -536,7 +536,7 @@ USER_TEST(fastpath, long_messages_and_capabilities_take_the_general_path) {
     sys::call(abi::CapPtr(ep), m);
     CHECK_EQ(g_served, uint64_t{1});
     stop_thread(server);
-    CHECK(debug_cap_identify(abi::CapPtr(g_gift_slot)).type == abi::CapType::kEndpoint);
+    CHECK(identify(abi::CapPtr(g_gift_slot)).type == abi::CapType::kEndpoint);
 }
 
 namespace {
@@ -968,7 +968,7 @@ USER_TEST(fastpath, retired_asid_is_never_switched_to) {
     CHECK(pool != 0);
     uint64_t vs = shared_vspace_with_page(0x3333, pool);
     CHECK(vs != 0);
-    uint64_t asid = debug_cap_identify(abi::CapPtr(vs)).data & 0xffff;
+    uint64_t asid = identify(abi::CapPtr(vs)).data & 0xffff;
     g_retire_ep = new_endpoint();
     uint64_t ut = new_untyped(12);
     g_go = make_objects(ut, ObjectType::kNotification, 0);
@@ -994,7 +994,7 @@ USER_TEST(fastpath, retired_asid_is_never_switched_to) {
     uint64_t other = new_untyped(12);
     uint64_t reused = make_objects(other, ObjectType::kVSpace, 0);
     CHECK(reused != 0 && asid_pool_assign(abi::CapPtr(again), abi::CapPtr(reused)).ok());
-    CHECK_EQ(debug_cap_identify(abi::CapPtr(reused)).data & 0xffff, asid);
+    CHECK_EQ(identify(abi::CapPtr(reused)).data & 0xffff, asid);
 
     sys::signal(abi::CapPtr(g_go));
     let_others_run();  // the second call reaches the server, which is suspended, not run

@@ -187,7 +187,7 @@ USER_TEST(ipc, capability_transfer_needs_grant) {
     let_others_run();
     CHECK_EQ(g_progress, uint64_t{1});
     CHECK_EQ(g_seen_caps, uint64_t{0});
-    CHECK(debug_cap_identify(abi::CapPtr(dest)).type == CapType::kNull);
+    CHECK(identify(abi::CapPtr(dest)).type == CapType::kNull);
     stop_thread(receiver);
 
     receiver = start_thread(receive_cap, ep | (dest << 16), kTestPriority);
@@ -196,7 +196,7 @@ USER_TEST(ipc, capability_transfer_needs_grant) {
     let_others_run();
     CHECK_EQ(g_progress, uint64_t{2});
     CHECK_EQ(g_seen_caps, uint64_t{1});
-    CHECK(debug_cap_identify(abi::CapPtr(dest)).type == CapType::kEndpoint);
+    CHECK(identify(abi::CapPtr(dest)).type == CapType::kEndpoint);
     stop_thread(receiver);
 }
 
@@ -212,7 +212,7 @@ USER_TEST(ipc, badged_cap_to_same_endpoint_is_unwrapped) {
     CHECK_EQ(g_progress, uint64_t{1});
     CHECK_EQ(g_seen_caps, uint64_t{1 | (1 << 8)});  // one cap, unwrapped
     CHECK_EQ(g_seen_words[0], uint64_t{0x42});
-    CHECK(debug_cap_identify(abi::CapPtr(dest)).type == CapType::kNull);
+    CHECK(identify(abi::CapPtr(dest)).type == CapType::kNull);
     stop_thread(receiver);
 }
 
@@ -347,7 +347,7 @@ USER_TEST(ipc, save_caller_defers_replies) {
         sys::recv(abi::CapPtr(ep), m);
         saved[i] = new_slot();
         CHECK(save_caller(saved[i]).ok());
-        CHECK(debug_cap_identify(abi::CapPtr(saved[i])).type == CapType::kReply);
+        CHECK(identify(abi::CapPtr(saved[i])).type == CapType::kReply);
     }
     CHECK(save_caller(new_slot()).error == Error::kIllegalOperation);  // nothing owed now
     // Reply capabilities cannot be copied, but can be moved.
@@ -363,7 +363,7 @@ USER_TEST(ipc, save_caller_defers_replies) {
         sys::send(abi::CapPtr(i == 0 ? moved : saved[1]), r);
     }
     let_others_run();
-    CHECK(debug_cap_identify(abi::CapPtr(moved)).type == CapType::kNull);  // used up
+    CHECK(identify(abi::CapPtr(moved)).type == CapType::kNull);  // used up
     stop_thread(a);
     stop_thread(b);
     CHECK_EQ(g_replies[0] + g_replies[1], uint64_t{2001});
@@ -379,7 +379,7 @@ USER_TEST(ipc, saved_reply_to_deleted_caller_is_revoked) {
     uint64_t saved = new_slot();
     CHECK(save_caller(saved).ok());
     stop_thread(a);  // the caller is destroyed: its reply capability disappears
-    CHECK(debug_cap_identify(abi::CapPtr(saved)).type == CapType::kNull);
+    CHECK(identify(abi::CapPtr(saved)).type == CapType::kNull);
 }
 
 }  // namespace tessera::test

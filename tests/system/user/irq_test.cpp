@@ -31,7 +31,7 @@ USER_TEST(irq, one_handler_per_line_and_reuse) {
     abi::Error e;
     uint64_t handler = get_handler(kUartIrq, e);
     CHECK(handler != 0);
-    CHECK(debug_cap_identify(abi::CapPtr(handler)).type == abi::CapType::kIrqHandler);
+    CHECK(identify(abi::CapPtr(handler)).type == abi::CapType::kIrqHandler);
     CHECK(get_handler(kUartIrq, e) == 0);
     CHECK(e == abi::Error::kRevokeFirst);
     CHECK(cnode_delete(kRootCNode, handler, kRootDepth).ok());
@@ -58,7 +58,7 @@ USER_TEST(irq, notification_routing) {
     CHECK(cnode_delete(kRootCNode, ntfn, kRootDepth).ok());
     CHECK(irq_handler_ack(abi::CapPtr(handler)).ok());
     CHECK(cnode_revoke(kRootCNode, abi::kSlotIrqControl, kRootDepth).ok());
-    CHECK(debug_cap_identify(abi::CapPtr(handler)).type == abi::CapType::kNull);
+    CHECK(identify(abi::CapPtr(handler)).type == abi::CapType::kNull);
 }
 
 }  // namespace tessera::test

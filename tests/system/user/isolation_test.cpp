@@ -28,7 +28,7 @@ InvocationResult copy(uint64_t dest, uint64_t src, uint64_t rights = abi::kRight
 }
 
 bool is_mapped(uint64_t slot) {
-    return debug_cap_identify(CapPtr(slot)).data != 0;
+    return identify(CapPtr(slot)).data != 0;
 }
 
 uint64_t g_pool = 0;
@@ -103,8 +103,8 @@ USER_TEST(isolation, untyped_copy_is_revoked_with_its_source) {
     uint64_t ep = make_objects(alias, ObjectType::kEndpoint, 0);
     CHECK(ep != 0);
     CHECK(cnode_revoke(kRootCNode, ut, kRootDepth).ok());
-    CHECK(debug_cap_identify(CapPtr(alias)).type == abi::CapType::kNull);
-    CHECK(debug_cap_identify(CapPtr(ep)).type == abi::CapType::kNull);
+    CHECK(identify(CapPtr(alias)).type == abi::CapType::kNull);
+    CHECK(identify(CapPtr(ep)).type == abi::CapType::kNull);
     CHECK(make_objects(ut, ObjectType::kEndpoint, 0) != 0);
 }
 
@@ -150,10 +150,10 @@ USER_TEST(isolation, page_table_unmap_clears_its_entries) {
     CHECK(frame_map(CapPtr(frame), kOwnVSpace, va, kRW, abi::MapAttributes::kCached).ok());
     *reinterpret_cast<volatile uint64_t*>(va) = 0x5ec7e7;
     CHECK(page_table_unmap(CapPtr(table)).ok());
-    CHECK_EQ(debug_translate(va).hardware, ~uint64_t{0});
+    CHECK_EQ(translate(va).hardware, ~uint64_t{0});
     CHECK(page_table_map(CapPtr(table), kOwnVSpace, va).ok());
-    CHECK_EQ(debug_translate(va).hardware, ~uint64_t{0});
-    CHECK_EQ(debug_translate(va).walked, ~uint64_t{0});
+    CHECK_EQ(translate(va).hardware, ~uint64_t{0});
+    CHECK_EQ(translate(va).walked, ~uint64_t{0});
     // The slot is empty again: another frame maps there.
     uint64_t other = new_frame();
     CHECK(other != 0);
@@ -162,7 +162,7 @@ USER_TEST(isolation, page_table_unmap_clears_its_entries) {
     // The first frame's capability still names its old mapping; deleting it must not take
     // the new one.
     CHECK(cnode_delete(kRootCNode, frame, kRootDepth).ok());
-    CHECK(debug_translate(va).hardware != ~uint64_t{0});
+    CHECK(translate(va).hardware != ~uint64_t{0});
     CHECK(cnode_delete(kRootCNode, other, kRootDepth).ok());
     CHECK(page_table_unmap(CapPtr(table)).ok());
 }
@@ -211,7 +211,7 @@ USER_TEST(isolation, badged_capability_cannot_be_rebadged) {
     // Mutate keeps badges too: a new badge is an error, not a silent no-op.
     r = cnode_mutate(kRootCNode, new_slot(), kRootDepth, kRootCNode, badged, kRootDepth, 0x53);
     CHECK(r.error == Error::kIllegalOperation);
-    CHECK_EQ(debug_cap_identify(CapPtr(badged)).data, uint64_t{0x51});
+    CHECK_EQ(identify(CapPtr(badged)).data, uint64_t{0x51});
 }
 
 // Rights only shrink, on every derivation path.
@@ -223,10 +223,10 @@ USER_TEST(isolation, rights_never_grow) {
     uint64_t again = new_slot();
     CHECK(cnode_mint(kRootCNode, again, kRootDepth, kRootCNode, ro, kRootDepth, abi::kRightsAll, 0)
               .ok());
-    CHECK_EQ(debug_cap_identify(CapPtr(again)).rights, uint64_t{abi::kRightRead});
+    CHECK_EQ(identify(CapPtr(again)).rights, uint64_t{abi::kRightRead});
     uint64_t moved = new_slot();
     CHECK(cnode_mutate(kRootCNode, moved, kRootDepth, kRootCNode, again, kRootDepth, 0).ok());
-    CHECK_EQ(debug_cap_identify(CapPtr(moved)).rights, uint64_t{abi::kRightRead});
+    CHECK_EQ(identify(CapPtr(moved)).rights, uint64_t{abi::kRightRead});
     // A read-only frame never maps writable.
     CHECK(frame_map(CapPtr(moved), kOwnVSpace, kAttackBase + 0x20'0000, kRW,
                     abi::MapAttributes::kCached)
@@ -354,6 +354,10 @@ USER_TEST(isolation, tcb_destroyed_by_its_own_set_space) {
     let_others_run();
     release_thread(th);  // its TCB is gone: only its stack is left to free
 
+    // The thread's deletion of its own CSpace may have been preempted after the thread itself
+    // was destroyed: nobody restarts its call, so the creator's revoke of the untyped finishes
+    // it (it reaches the zombies through the derivation tree), as a creator's teardown does.
+    CHECK(cnode_revoke(kRootCNode, victim_ut, kRootDepth).ok());
     // The victim untyped has no live objects left: its memory becomes four frames, all zero.
     uint64_t frames = make_objects(victim_ut, ObjectType::kFrame4K, 0, 4);
     CHECK(frames != 0);
@@ -483,7 +487,7 @@ void delete_chain(uint64_t) {
 // reaches the chain's zombies through the derivation tree and must finish the same deletion.
 void watch_chain(uint64_t) {
     while (g_chain_deleted == 0) {
-        if (debug_cap_identify(CapPtr(g_chain_top)).type == abi::CapType::kZombie) {
+        if (identify(CapPtr(g_chain_top)).type == abi::CapType::kZombie) {
             g_zombie_sightings = g_zombie_sightings + 1;
             if (g_revoked_mid_delete == 0) {
                 g_revoked_mid_delete =
@@ -546,7 +550,7 @@ USER_TEST(isolation, long_cnode_chain_deletes_in_linear_preemptible_time) {
         "time(s){}",
         kChainLength, static_cast<uint64_t>(g_zombie_sightings),
         g_revoked_mid_delete == 1 ? ", and the untyped revoked meanwhile" : "");
-    CHECK(debug_cap_identify(CapPtr(first)).type == abi::CapType::kNull);
+    CHECK(identify(CapPtr(first)).type == abi::CapType::kNull);
     // Every CNode is gone: the untyped makes one object of its whole size again.
     CHECK(retype(g_chain_untyped, ObjectType::kUntyped, 20, first).ok());
     CHECK(cnode_delete(kRootCNode, first, kRootDepth).ok());
@@ -572,6 +576,48 @@ USER_TEST(isolation, wide_cnode_deletes_every_object) {
     CHECK(retype(ut, ObjectType::kUntyped, 18, whole).ok());
     CHECK(cnode_delete(kRootCNode, whole, kRootDepth).ok());
     CHECK(cnode_delete(kRootCNode, ut, kRootDepth).ok());
+}
+
+}  // namespace tessera::test
+
+namespace tessera::test {
+namespace {
+
+uint64_t g_old_call = 0;
+
+// The numbers 8-12 were ambient debug calls (DebugHalt was 9): now unknown system calls.
+void old_debug_call(uint64_t) {
+    register uint64_t x0 asm("x0") = 0;
+    register uint64_t x7 asm("x7") = g_old_call;
+    asm volatile("svc #0" : "+r"(x0), "+r"(x7)::"x1", "x2", "x3", "x4", "x5", "x6", "memory");
+    for (;;) {
+        sys::yield();
+    }
+}
+
+}  // namespace
+
+// Finding 9: no system call needs no capability but IPC on one's own endpoints: the old debug
+// numbers (put-char, halt, identify, translate, write) fault as unknown system calls.
+USER_TEST(isolation, old_debug_call_numbers_are_unknown_system_calls) {
+    uint64_t ut = new_untyped(12);
+    uint64_t ep = ut == 0 ? 0 : make_objects(ut, ObjectType::kEndpoint, 0);
+    CHECK(ep != 0);
+    uint64_t fault_ep = new_slot();
+    CHECK(cnode_mint(kRootCNode, fault_ep, kRootDepth, kRootCNode, ep, kRootDepth, abi::kRightsAll,
+                     0x9)
+              .ok());
+    for (uint64_t number = 8; number <= 12; ++number) {
+        g_old_call = number;
+        TestThread th = start_thread(old_debug_call, 0, kTestPriority, fault_ep);
+        CHECK(th.tcb != 0);
+        let_others_run();
+        sys::Message m;
+        sys::nb_recv(CapPtr(ep), m);
+        stop_thread(th);
+        CHECK_EQ(m.info.label(), static_cast<uint64_t>(abi::FaultType::kUnknownSyscall));
+        CHECK_EQ(m.mr[0], number);
+    }
 }
 
 }  // namespace tessera::test

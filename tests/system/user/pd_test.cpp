@@ -390,6 +390,31 @@ USER_TEST(pd, arguments_and_environment_reach_main) {
     CHECK(pool_is_whole(pool, kSharedPoolBits));
 }
 
+// Finding 9: a PD spawned with no capabilities at all could end the whole system with a debug
+// system call. Now halting needs the debug capability (never given by default) and console
+// output the console capability its creator chooses to give.
+USER_TEST(pd, authority_beyond_the_cspace_is_given_not_ambient) {
+    CHECK(loader_ready());
+    uint64_t pool = pd_pool();
+    use_pool(pool);
+    uint64_t ep = new_endpoint();
+    const StringView arguments[] = {"probe", "authority"};
+    for (bool console : {true, false}) {
+        PdConfig config;
+        config.name = "probe";
+        config.arguments = arguments;
+        config.parent_endpoint = ep;
+        config.console = console;
+        auto pd = spawn_pd(g_loader, archive_image("probe"), config);
+        CHECK(pd.ok());
+        // Bit 2: DebugHalt refused (the system would have ended otherwise); bit 0: it printed.
+        CHECK(exits_with(ep, console ? 5 : 4));
+        PdHandle handle = pd.value();
+        destroy_pd(g_loader, handle);
+    }
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+}
+
 USER_TEST(pd, shared_region_is_seen_by_both_sides) {
     CHECK(loader_ready());
     uint64_t pool = pd_pool();
@@ -461,6 +486,7 @@ USER_TEST(pd, regions_shared_by_kind_and_their_frames_given) {
     config.arguments = arguments;
     config.parent_endpoint = ep;
     config.regions = std::span<const pd::RegionSpec>(&region, 1);
+    config.debug = true;  // the probe checks its frames with DebugTranslate
     auto pd = spawn_pd(g_loader, archive_image("probe"), config);
     CHECK(pd.ok());
     sys::Message m;
@@ -524,6 +550,7 @@ USER_TEST(pd, special_regions_given_and_shared_by_kind) {
     config.arguments = own_arguments;
     config.parent_endpoint = ep;
     config.give_own_frames = true;
+    config.debug = true;
     auto pd = spawn_pd(g_loader, archive_image("probe"), config);
     CHECK(pd.ok());
     sys::Message m;
@@ -821,7 +848,7 @@ USER_TEST(pd, large_page_region_and_new_fault_endpoint) {
     auto pd = spawn_pd(g_loader, archive_image("probe"), config);
     CHECK(pd.ok());
     PdHandle handle = pd.value();
-    CHECK(debug_cap_identify(abi::CapPtr(handle.fault_endpoint)).type == abi::CapType::kEndpoint);
+    CHECK(identify(abi::CapPtr(handle.fault_endpoint)).type == abi::CapType::kEndpoint);
     sys::Message m;
     sys::recv(abi::CapPtr(ep), m);
     CHECK_EQ(m.info.label(), uint64_t{2});

@@ -3,6 +3,7 @@
 // passed). The runner (tools/qemu-run) checks the printed lines.
 #include "cpio/cpio_reader.hpp"
 #include "tessera/debug_print.hpp"
+#include "tessera/runtime.h"
 #include "tessera/syscall.hpp"
 #include "user_test.hpp"
 
@@ -109,5 +110,5 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
             info->untyped_count, best, best_bits, e.slots.free_count());
     test::TestSummary s =
         test::run_test_cases(__start_user_tests, __stop_user_tests, "", debug_sink());
-    sys::debug_halt(s.failed == 0 && s.passed > 0 ? 0 : 1);
+    tessera_exit(s.failed == 0 && s.passed > 0 ? 0 : 1);
 }

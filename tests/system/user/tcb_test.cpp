@@ -113,8 +113,8 @@ USER_TEST(tcb, callee_saved_registers_survive_syscalls) {
     asm volatile(
         "mov x19, #19\n mov x20, #20\n mov x21, #21\n mov x22, #22\n mov x23, #23\n"
         "mov x24, #24\n mov x25, #25\n mov x26, #26\n mov x27, #27\n mov x28, #28\n"
-        "mov x7, #7\n svc #0\n"                // Yield
-        "mov x0, #0\n mov x7, #10\n svc #0\n"  // DebugCapIdentify (clobbers x0-x2)
+        "mov x7, #7\n svc #0\n"               // Yield
+        "mov x0, #0\n mov x7, #5\n svc #0\n"  // NBRecv on no capability: an error in x0-x4
         "stp x19, x20, [%0]\n stp x21, x22, [%0, #16]\n stp x23, x24, [%0, #32]\n"
         "stp x25, x26, [%0, #48]\n stp x27, x28, [%0, #64]\n"
         :

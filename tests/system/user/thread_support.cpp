@@ -18,7 +18,7 @@ uint64_t frame_slot_for(const void* page) {
     uint64_t address = reinterpret_cast<uint64_t>(page);
     const abi::BootInfo* info = env().info;
     for (uint64_t slot = info->image_frames.start; slot < info->image_frames.end; ++slot) {
-        CapIdentity id = debug_cap_identify(abi::CapPtr(slot));
+        CapIdentity id = identify(abi::CapPtr(slot));
         if ((id.data & 0xffff'ffff'ffff) == address) {
             return slot;
         }

@@ -36,7 +36,7 @@ USER_TEST(retype, every_object_type) {
     };
     for (const auto& c : cases) {
         uint64_t slot = make_objects(ut, c.type, c.bits);
-        if (slot == 0 || debug_cap_identify(abi::CapPtr(slot)).type != c.cap) {
+        if (slot == 0 || identify(abi::CapPtr(slot)).type != c.cap) {
             t.fail("object type {} not created", static_cast<uint64_t>(c.type));
             return;
         }
@@ -150,7 +150,7 @@ USER_TEST(retype, device_untyped_only_makes_frames) {
     CHECK(r.error == Error::kInvalidArgument);
     uint64_t frame = make_objects(device, ObjectType::kFrame4K, 0);
     CHECK(frame != 0);
-    CHECK(debug_cap_identify(abi::CapPtr(frame)).type == CapType::kFrame);
+    CHECK(identify(abi::CapPtr(frame)).type == CapType::kFrame);
     CHECK(cnode_revoke(kRootCNode, device, kRootDepth).ok());
 }
 

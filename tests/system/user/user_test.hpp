@@ -36,6 +36,16 @@ Environment& env();
 
 constexpr abi::CapPtr kRootCNode{abi::kSlotInitThreadCNode};
 constexpr uint64_t kRootDepth = 64;
+constexpr abi::CapPtr kDebugCap{abi::kSlotDebug};
+
+// What the capability at root slot cap is (CNodeIdentify on the root CNode).
+inline CapIdentity identify(abi::CapPtr cap) {
+    return cnode_identify(kRootCNode, cap.value(), kRootDepth);
+}
+// DebugTranslate through the root task's debug capability.
+inline Translation translate(uint64_t address) {
+    return debug_translate(kDebugCap, address);
+}
 
 // A free slot of the root CNode (0 if none is left).
 uint64_t new_slot();

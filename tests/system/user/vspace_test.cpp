@@ -74,7 +74,7 @@ uint64_t new_frame() {
 USER_TEST(vspace, asid_pool_assigns_once) {
     uint64_t vs = new_vspace();
     CHECK(vs != 0);
-    CHECK((debug_cap_identify(abi::CapPtr(vs)).data & 0xffff) != 0);
+    CHECK((identify(abi::CapPtr(vs)).data & 0xffff) != 0);
     InvocationResult r = asid_pool_assign(abi::CapPtr(asid_pool()), abi::CapPtr(vs));
     CHECK(r.error == Error::kInvalidCapability);
     // MakePool wants exactly one page of untyped.
@@ -202,10 +202,10 @@ USER_TEST(vspace, asid_reuse_sees_no_stale_mapping) {
     uint64_t frame = new_frame();
     CHECK(
         frame_map(abi::CapPtr(frame), abi::CapPtr(vs), kVa, kRW, abi::MapAttributes::kCached).ok());
-    uint64_t asid = debug_cap_identify(abi::CapPtr(vs)).data & 0xffff;
+    uint64_t asid = identify(abi::CapPtr(vs)).data & 0xffff;
     CHECK(cnode_delete(kRootCNode, vs, kRootDepth).ok());
     uint64_t again = new_vspace();
-    CHECK_EQ(debug_cap_identify(abi::CapPtr(again)).data & 0xffff, asid);
+    CHECK_EQ(identify(abi::CapPtr(again)).data & 0xffff, asid);
     // The old frame capability is stale: unmapping it must not touch the new VSpace.
     CHECK(frame_unmap(abi::CapPtr(frame)).ok());
     InvocationResult r = frame_map(abi::CapPtr(new_frame()), abi::CapPtr(again), kVa, kRW,
@@ -234,7 +234,7 @@ uint64_t new_shared_vspace(uint64_t pool) {
     uint64_t vs = new_vspace(pool);
     const abi::BootInfo* info = env().info;
     for (uint64_t s = info->image_frames.start; vs != 0 && s < info->image_frames.end; ++s) {
-        CapIdentity id = debug_cap_identify(abi::CapPtr(s));
+        CapIdentity id = identify(abi::CapPtr(s));
         uint64_t va = id.data & 0xffff'ffff'ffff;
         uint64_t copy = new_slot();
         uint64_t rights = (id.rights & abi::kRightWrite) != 0 ? kRW : kRX;
@@ -294,7 +294,7 @@ USER_TEST(vspace, reused_asid_never_sees_stale_translations) {
     for (unsigned round = 0; round < 2; ++round) {
         uint64_t vs = new_shared_vspace();
         CHECK(vs != 0);
-        asids[round] = debug_cap_identify(abi::CapPtr(vs)).data & 0xffff;
+        asids[round] = identify(abi::CapPtr(vs)).data & 0xffff;
         CHECK(map_tables(abi::CapPtr(vs), kPrivateVa));
         uint64_t frame = new_frame();
         CHECK(frame_map(abi::CapPtr(frame), abi::CapPtr(vs), kPrivateVa, kRW,
@@ -348,14 +348,14 @@ USER_TEST(vspace, kernel_walk_agrees_with_mmu) {
         0xffff'0000'4020'0000,                         // kernel half
     };
     for (uint64_t va : samples) {
-        Translation tr = debug_translate(va);
+        Translation tr = translate(va);
         if (tr.walked != tr.hardware) {
             t.fail("{:#x}: kernel walk {:#x}, AT S1E0R {:#x}", va, tr.walked, tr.hardware);
             return;
         }
     }
-    CHECK_EQ(debug_translate(kVa + 0x456).walked, frame_get_address(abi::CapPtr(frame)) + 0x456);
-    CHECK_EQ(debug_translate(0).walked, ~uint64_t{0});
+    CHECK_EQ(translate(kVa + 0x456).walked, frame_get_address(abi::CapPtr(frame)) + 0x456);
+    CHECK_EQ(translate(0).walked, ~uint64_t{0});
 }
 
 USER_TEST(vspace, cache_maintenance_checks_its_frame) {
@@ -437,7 +437,7 @@ USER_TEST(vspace, frames_of_every_size_until_memory_runs_out) {
              uint64_t{0xb16});
     CHECK_EQ(mapped, uint64_t{2});
     CHECK(cnode_revoke(kRootCNode, ut, kRootDepth).ok());  // unmaps them all
-    CHECK_EQ(debug_translate(kBase).walked, ~uint64_t{0});
+    CHECK_EQ(translate(kBase).walked, ~uint64_t{0});
 }
 
 USER_TEST(vspace, asid_pool_exhaustion) {
@@ -573,14 +573,14 @@ USER_TEST(vspace, frame_runs_map_and_unmap_together) {
               .ok());
     auto* words = reinterpret_cast<volatile uint64_t*>(kVa);
     for (uint64_t i = 0; i < kCount; ++i) {
-        CHECK_EQ(debug_translate(kVa + i * 0x1000 + 8).walked,
+        CHECK_EQ(translate(kVa + i * 0x1000 + 8).walked,
                  frame_get_address(abi::CapPtr(frames + i)) + 8);
         CHECK_EQ(words[i * 512], uint64_t{0});
         words[i * 512] = 0xbee0 + i;
     }
     CHECK(vspace_unmap_frames(kOwnVSpace, abi::CapPtr(frames), kCount).ok());
     for (uint64_t i = 0; i < kCount; ++i) {
-        CHECK_EQ(debug_translate(kVa + i * 0x1000).hardware, ~uint64_t{0});
+        CHECK_EQ(translate(kVa + i * 0x1000).hardware, ~uint64_t{0});
     }
     // Unmapping again is harmless; the frames map again one page further on, in order.
     CHECK(vspace_unmap_frames(kOwnVSpace, abi::CapPtr(frames), kCount).ok());
@@ -592,7 +592,7 @@ USER_TEST(vspace, frame_runs_map_and_unmap_together) {
     }
     // Deleting a frame of the run unmaps that page alone.
     CHECK(cnode_delete(kRootCNode, frames + 3, kRootDepth).ok());
-    CHECK_EQ(debug_translate(kVa + uint64_t{4} * 0x1000).hardware, ~uint64_t{0});
+    CHECK_EQ(translate(kVa + uint64_t{4} * 0x1000).hardware, ~uint64_t{0});
     CHECK_EQ(words[size_t{5} * 512], uint64_t{0xbee4});
     // The run with a hole in it is refused as a whole: the hole is frame 3.
     InvocationResult r = vspace_unmap_frames(kOwnVSpace, abi::CapPtr(frames), kCount);
@@ -601,7 +601,7 @@ USER_TEST(vspace, frame_runs_map_and_unmap_together) {
     CHECK_EQ(words[size_t{1} * 512], uint64_t{0xbee0});
     CHECK(vspace_unmap_frames(kOwnVSpace, abi::CapPtr(frames), 3).ok());
     CHECK(vspace_unmap_frames(kOwnVSpace, abi::CapPtr(frames + 4), kCount - 4).ok());
-    CHECK_EQ(debug_translate(kVa + 0x1000).hardware, ~uint64_t{0});
+    CHECK_EQ(translate(kVa + 0x1000).hardware, ~uint64_t{0});
 }
 
 // Every refusal is checked before anything is written: after each, the run maps whole.
@@ -618,8 +618,8 @@ USER_TEST(vspace, bad_frame_runs_refused_whole) {
     };
     auto nothing_mapped = [&] {
         for (uint64_t i = 0; i < kCount; ++i) {
-            if (debug_cap_identify(abi::CapPtr(frames + i)).data != 0 ||
-                debug_translate(kVa + i * 0x1000).walked != ~uint64_t{0}) {
+            if (identify(abi::CapPtr(frames + i)).data != 0 ||
+                translate(kVa + i * 0x1000).walked != ~uint64_t{0}) {
                 return false;
             }
         }
@@ -736,9 +736,9 @@ USER_TEST(vspace, large_frame_runs) {
     auto* words = reinterpret_cast<volatile uint64_t*>(kVa);
     words[0] = 1;
     words[(2 << 20) / 8] = 2;
-    CHECK_EQ(debug_translate(kVa + (2 << 20)).walked, frame_get_address(abi::CapPtr(large + 1)));
+    CHECK_EQ(translate(kVa + (2 << 20)).walked, frame_get_address(abi::CapPtr(large + 1)));
     CHECK(vspace_unmap_frames(kOwnVSpace, abi::CapPtr(large), 2).ok());
-    CHECK_EQ(debug_translate(kVa).hardware, ~uint64_t{0});
+    CHECK_EQ(translate(kVa).hardware, ~uint64_t{0});
     CHECK(cnode_revoke(kRootCNode, pool, kRootDepth).ok());
 }
 
@@ -786,20 +786,19 @@ USER_TEST(vspace, manager_maps_runs_with_their_tables) {
     auto* words = reinterpret_cast<volatile uint64_t*>(base);
     for (uint64_t i = 0; i < kCount; ++i) {
         words[i * 512] = 0xa000 + i;
-        CHECK_EQ(debug_translate(base + i * 0x1000).walked,
-                 frame_get_address(abi::CapPtr(frames + i)));
+        CHECK_EQ(translate(base + i * 0x1000).walked, frame_get_address(abi::CapPtr(frames + i)));
     }
     // Elsewhere in the window: the next free 2 MiB-aligned range after the reservation.
     uint64_t frame = new_frame();
     uint64_t va = m.map_anywhere(abi::CapPtr(frame), 1, abi::kMapRead);
     CHECK(va >= kLow && va < kHigh && (va < base || va >= base + kCount * 0x1000));
-    CHECK_EQ(debug_translate(va).walked, frame_get_address(abi::CapPtr(frame)));
+    CHECK_EQ(translate(va).walked, frame_get_address(abi::CapPtr(frame)));
     uint64_t guarded = m.reserve_any(0x4000, 0x10000, 0x10000);
     CHECK(guarded != 0 && guarded % 0x10000 == 0);
     CHECK(!m.reserve(guarded - 0x1000, 0x1000));  // its guard is reserved too
     // Unmapped and released, the same frames map again and still hold what was written.
     CHECK(m.unmap(abi::CapPtr(frames), kCount).ok());
-    CHECK_EQ(debug_translate(base).hardware, ~uint64_t{0});
+    CHECK_EQ(translate(base).hardware, ~uint64_t{0});
     CHECK(m.release(base, kCount * 0x1000));
     uint64_t again = m.map_anywhere(abi::CapPtr(frames), kCount, abi::kMapRead);
     CHECK(again != 0);
@@ -814,8 +813,8 @@ USER_TEST(vspace, manager_maps_runs_with_their_tables) {
     CHECK(starved.init(kOwnVSpace, TableSource{&no_tables, nullptr}, 0x6200'0000'0000,
                        0x6200'4000'0000));
     CHECK_EQ(starved.map_anywhere(abi::CapPtr(frame), 1, abi::kMapRead), uint64_t{0});
-    CHECK(debug_cap_identify(abi::CapPtr(frame)).data == 0);  // left unmapped
-    CHECK_EQ(starved.free_bytes(), uint64_t{0x4000'0000});    // and the range released
+    CHECK(identify(abi::CapPtr(frame)).data == 0);          // left unmapped
+    CHECK_EQ(starved.free_bytes(), uint64_t{0x4000'0000});  // and the range released
     CHECK(cnode_revoke(kRootCNode, ut, kRootDepth).ok());
 }
 

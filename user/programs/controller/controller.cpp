@@ -549,6 +549,9 @@ int main(int argc, char** argv, char** /*envp*/) {
     c.loader.vspace = abi::CapPtr(vspace->slot);
     c.loader.tcb = abi::CapPtr(tcb->slot);
     c.loader.asid_pool = abi::CapPtr(asid_pool->slot);
+    // Its own console (from the root task) goes to the PDs it starts; it has no debug one.
+    c.loader.console = abi::CapPtr(abi::kPdSlotConsole);
+    c.loader.debug = abi::CapPtr(0);
     if (!c.memory.init(c.loader.cnode, c.pool.value(), c.pool_bits, &c.slots)) {
         println("controller: cannot use the pool");
         return 3;

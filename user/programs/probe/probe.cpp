@@ -12,6 +12,9 @@
 //                  frame count and the region's first word
 //   own            the same check for its own code, data, stack, heap and IPC buffer, then
 //                  call the parent with how many own regions the runtime finds
+//   authority      what it may do beyond its CSpace: exits with bit 0 set if its console
+//                  capability writes and bit 2 if DebugHalt is refused (given a debug
+//                  capability, it ends the whole system: only for tests of that refusal)
 // It exits with 0 when everything was where the startup record said, and a non-zero code
 // naming what was missing otherwise.
 #include "abi/invocation.hpp"
@@ -142,7 +145,8 @@ int check_frames(StringView name) {
     }
     for (uint64_t i = 0; i < cap->count; ++i) {
         uint64_t frame = frame_get_address(abi::CapPtr(cap->slot + i));
-        if (frame == 0 || frame != debug_translate(region->address + i * 4096).walked) {
+        if (frame == 0 ||
+            frame != debug_translate(debug_capability(), region->address + i * 4096).walked) {
             println("probe: frame {} of \"{}\" is not the page mapped there", i, name);
             return 4;
         }
@@ -195,6 +199,18 @@ int report_own() {
     return 0;
 }
 
+int report_authority() {
+    int status = 0;
+    const char line[] = "probe: writing through my console capability\n";
+    if (console_write(console_capability(), line, sizeof(line) - 1) != 0) {
+        status |= 1;
+    }
+    if (!debug_halt(debug_capability(), 77).ok()) {
+        status |= 4;
+    }
+    return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv, char** /*envp*/) {
@@ -214,6 +230,9 @@ int main(int argc, char** argv, char** /*envp*/) {
     if (what == "own") {
         return report_own();
     }
-    println("probe: usage: probe args | region NAME | server | frames NAME | own");
+    if (what == "authority") {
+        return report_authority();
+    }
+    println("probe: usage: probe args | region NAME | server | frames NAME | own | authority");
     return 1;
 }

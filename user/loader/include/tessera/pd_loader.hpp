@@ -104,6 +104,10 @@ struct LoaderEnvironment {
     abi::CapPtr vspace{abi::kSlotInitThreadVSpace};
     abi::CapPtr tcb{abi::kSlotInitThreadTcb};
     abi::CapPtr asid_pool;
+    // The creator's console and debug capabilities (0: it has none), which a PD receives in
+    // abi::kPdSlotConsole and abi::kPdSlotDebug when its configuration says so.
+    abi::CapPtr console{abi::kSlotConsole};
+    abi::CapPtr debug{abi::kSlotDebug};
     UntypedAllocator* memory = nullptr;  // the budgets are blocks of it
     SlotAllocator* slots = nullptr;
     uint64_t scratch_address = 0x7e00'0000'0000;  // 8 MiB: two small and two large windows
@@ -154,6 +158,11 @@ struct PdConfig {
     uint64_t fault_endpoint = 0;
     uint64_t fault_badge = 0;
     bool self_caps = false;  // give the PD caps to its own CNode, VSpace and TCB
+    // Give the PD the creator's console capability (its printf and println reach the console;
+    // without it their output is dropped) and its debug capability (it may then halt the whole
+    // system and learn physical addresses: for tests only).
+    bool console = true;
+    bool debug = false;
     // Give the PD capabilities to the frames of its own code, data, stack, heap and IPC buffer,
     // listed as regions and in its directory under "code", "data", "stack", "heap" and
     // "ipc-buffer": it can share them with PDs it creates by naming the kind alone.

@@ -1,17 +1,30 @@
 // Formatted output to the kernel console for user programs, using the same formatter as the
-// kernel. Each print collects its text on the stack and hands it to the kernel in DebugWrite
-// pieces of up to 48 characters, so lines of concurrently running programs do not mix.
+// kernel, through the console capability (a root task's at abi::kSlotConsole, a PD's at
+// abi::kPdSlotConsole if its creator gave it one; without it output is dropped). Each print
+// collects its text on the stack and hands it to the kernel in ConsoleWrite pieces of up to
+// 256 characters, so lines of concurrently running programs do not mix.
 #pragma once
 
-#include "abi/syscall.hpp"
+#include "abi/capability_pointer.hpp"
+#include "abi/invocation.hpp"
 #include "base/format.hpp"
 
 namespace tessera {
 
-// Unbuffered: every piece of text becomes its own DebugWrite.
+// The console and debug capabilities this program uses (the PD start-up sets a PD's).
+void set_console_capability(abi::CapPtr console);
+abi::CapPtr console_capability();
+void set_debug_capability(abi::CapPtr debug);
+abi::CapPtr debug_capability();
+
+// Characters one console piece holds (a whole line of most output).
+constexpr size_t kConsolePiece = 256;
+
+// Unbuffered: every piece of text becomes its own ConsoleWrite.
 FormatSink debug_sink();
 
-// Collects text and writes it out in full DebugWrite pieces (and whatever is left on flush).
+// Collects text and writes it out in full ConsoleWrite pieces (and whatever is left on
+// flush).
 class ConsoleBuffer {
   public:
     ConsoleBuffer() = default;
@@ -24,7 +37,7 @@ class ConsoleBuffer {
 
   private:
     static void append(void* context, const char* chars, size_t count);
-    char text_[abi::kDebugWriteMax] = {};  // one DebugWrite piece
+    char text_[kConsolePiece] = {};  // one ConsoleWrite piece
     size_t used_ = 0;
 };
 

@@ -64,13 +64,14 @@ InvocationResult tcb_read_registers(abi::CapPtr tcb, bool suspend, uint64_t* reg
                                     unsigned count);
 InvocationResult tcb_bind_notification(abi::CapPtr tcb, abi::CapPtr notification);
 
-// DebugCapIdentify: what the capability at cap is.
+// CNodeIdentify: what the capability in slot (index, depth) of cnode is (kNull with the
+// lookup's error if the slot cannot be named).
 struct CapIdentity {
     abi::CapType type;
     uint64_t rights;
     uint64_t data;
 };
-CapIdentity debug_cap_identify(abi::CapPtr cap);
+CapIdentity cnode_identify(abi::CapPtr cnode, uint64_t index, uint64_t depth);
 
 }  // namespace tessera
 
@@ -110,12 +111,19 @@ InvocationResult vspace_map_frames(abi::CapPtr vspace, abi::CapPtr first, uint64
 // VSpaceUnmapFrames: unmaps each of the frames mapped in vspace (unmapped ones are skipped).
 InvocationResult vspace_unmap_frames(abi::CapPtr vspace, abi::CapPtr first, uint64_t count);
 
-// DebugTranslate: the kernel's software walk and the MMU's translation of a user address in
-// the caller's address space (~0 where either faults).
+// DebugTranslate (on the debug capability): the kernel's software walk and the MMU's
+// translation of a user address in the caller's address space (~0 where either faults, or both
+// ~0 without the capability).
 struct Translation {
     uint64_t walked;
     uint64_t hardware;
 };
-Translation debug_translate(uint64_t address);
+Translation debug_translate(abi::CapPtr debug, uint64_t address);
+// DebugHalt: ends the whole system with status; returns (with the error) only if debug is not
+// the debug capability.
+InvocationResult debug_halt(abi::CapPtr debug, uint64_t status);
+// ConsoleWrite: writes up to abi::kConsoleWriteMax characters as one piece; returns how many
+// were written (0 without a console capability).
+uint64_t console_write(abi::CapPtr console, const char* chars, uint64_t count);
 
 }  // namespace tessera

@@ -17,41 +17,6 @@ struct Message {
     uint64_t mr[abi::kMessageRegistersInCpu] = {};
 };
 
-inline void debug_put_char(char c) {
-    register uint64_t x0 asm("x0") = static_cast<unsigned char>(c);
-    register uint64_t x7 asm("x7") = static_cast<uint64_t>(abi::Syscall::kDebugPutChar);
-    asm volatile("svc #0" : "+r"(x0) : "r"(x7) : "memory");
-}
-
-// Writes up to abi::kDebugWriteMax characters as one piece; returns how many were written.
-inline uint64_t debug_write(const char* chars, size_t count) {
-    uint64_t words[6] = {};
-    size_t n = count < abi::kDebugWriteMax ? count : abi::kDebugWriteMax;
-    for (size_t i = 0; i < n; ++i) {
-        words[i / 8] |= uint64_t{static_cast<unsigned char>(chars[i])} << (8 * (i % 8));
-    }
-    register uint64_t x0 asm("x0") = n;
-    register uint64_t x1 asm("x1") = words[0];
-    register uint64_t x2 asm("x2") = words[1];
-    register uint64_t x3 asm("x3") = words[2];
-    register uint64_t x4 asm("x4") = words[3];
-    register uint64_t x5 asm("x5") = words[4];
-    register uint64_t x6 asm("x6") = words[5];
-    register uint64_t x7 asm("x7") = static_cast<uint64_t>(abi::Syscall::kDebugWrite);
-    asm volatile("svc #0"
-                 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "+r"(x6)
-                 : "r"(x7)
-                 : "memory");
-    return x0;
-}
-
-[[noreturn]] inline void debug_halt(uint64_t status) {
-    register uint64_t x0 asm("x0") = status;
-    register uint64_t x7 asm("x7") = static_cast<uint64_t>(abi::Syscall::kDebugHalt);
-    asm volatile("svc #0" : "+r"(x0) : "r"(x7) : "memory");
-    __builtin_unreachable();
-}
-
 inline void yield() {
     register uint64_t x7 asm("x7") = static_cast<uint64_t>(abi::Syscall::kYield);
     asm volatile("svc #0" : : "r"(x7) : "memory");
