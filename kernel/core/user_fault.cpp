@@ -33,6 +33,7 @@ void record_fault(Tcb& t, const UserFault& fault) {
             t.fault_data[1] = fault.pc;
             t.fault_data[2] = t.context.sp;
             t.fault_data[3] = t.context.x[0];
+            t.fault_data[4] = fault.syndrome & 0xffff;  // the SVC immediate
             break;
         case UserFaultKind::kUserException:
             t.fault_kind = static_cast<uint8_t>(abi::FaultType::kUserException);
@@ -61,8 +62,11 @@ void handle_user_fault(Tcb& t, const UserFault& fault) {
                      fault.address, fault.pc, arch::exception_class_name(ec));
             break;
         case UserFaultKind::kUnknownSyscall:
-            kprintln("fault: thread \"{}\": unknown system call {} at pc {:#x}; suspended", t.name,
-                     t.context.x[arch::kSyscallNumberRegister], fault.pc);
+            kprintln(
+                "fault: thread \"{}\": unknown system call {} (svc #{:#x}) at pc {:#x}; "
+                "suspended",
+                t.name, t.context.x[arch::kSyscallNumberRegister], fault.syndrome & 0xffff,
+                fault.pc);
             break;
         case UserFaultKind::kUserException:
             kprintln("fault: thread \"{}\": {} (ESR {:#x}) at pc {:#x}; suspended", t.name,

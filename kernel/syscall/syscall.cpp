@@ -151,6 +151,7 @@ void handle_syscall(Tcb& t) {
             UserFault fault;
             fault.kind = UserFaultKind::kUnknownSyscall;
             fault.pc = t.context.pc;
+            fault.syndrome = abi::kSvcImmediate;  // a native call: only the number is unknown
             handle_user_fault(t, fault);
             return;
         }

@@ -1,11 +1,16 @@
-// System call numbers (the SVC immediate is 0; the number goes in x7) and the message-info
-// word that accompanies every IPC. Layouts here are part of the ABI. There is no ambient
+// System call numbers (`svc #kSvcImmediate`, the number in x7) and the message-info word that
+// accompanies every IPC. Layouts here are part of the ABI. There is no ambient
 // debug call: halting, translating and console output are invocations of capabilities.
 #pragma once
 
 #include <cstdint>
 
 namespace tessera::abi {
+
+// Native system calls are `svc` with this immediate. Any other SVC from EL0 - a Linux binary's
+// `svc #0` with its number in x8, say - is an unknown-system-call fault of the thread, with the
+// immediate in the fault message, so a handler can emulate a foreign system-call interface.
+constexpr uint16_t kSvcImmediate = 0x7e55;
 
 enum class Syscall : uint64_t {
     kCall = 0,       // send to a capability and wait for the reply (invocations use this)

@@ -23,6 +23,8 @@ static_assert(static_cast<uint64_t>(abi::Syscall::kReplyRecv) == SYSCALL_REPLY_R
               SYSCALL_REPLY_RECV == 1);
 static_assert(static_cast<uint64_t>(abi::Syscall::kYield) == SYSCALL_YIELD);
 static_assert(arch::kEcSvc64 == ESR_EC_SVC64);
+static_assert(abi::kSvcImmediate == TESSERA_SVC_IMMEDIATE);
+static_assert(ESR_SVC_NATIVE_HIGH == ((ESR_EC_SVC64 << 10) | (1u << 9)), "EC 0x15, IL set");
 static_assert(offsetof(Tcb, ready_next) == TCB_READY_NEXT);
 static_assert(offsetof(Tcb, timeslice_ticks) == TCB_TIMESLICE_TICKS);
 static_assert(sizeof(Tcb::timeslice_ticks) == 4, "stored with a 32-bit store");
@@ -50,6 +52,16 @@ void handle_user_sync(Tcb& t) {
             fault.syndrome = esr;
             fault.instruction = ec == arch::kEcInstructionAbortLower;
             fault.write = !fault.instruction && bit_field(esr, 6, 1) != 0;
+            handle_user_fault(t, fault);
+            return;
+        }
+        case arch::kEcSvc64: {
+            // An SVC with another immediate than the native one (the vector took those): a
+            // foreign system call, for the thread's handler to emulate.
+            UserFault fault;
+            fault.kind = UserFaultKind::kUnknownSyscall;
+            fault.pc = t.context.pc;
+            fault.syndrome = esr;
             handle_user_fault(t, fault);
             return;
         }

@@ -35,8 +35,9 @@ exception_vectors:
     VECTOR 6    //   FIQ
     VECTOR 7    //   SError
 
-    // Lower EL, AArch64: sync. Call and ReplyRecv go to the IPC fastpath, other system calls to
-    // the general dispatch, anything else to the exception decoding. Yield when no other thread
+    // Lower EL, AArch64: sync. Call and ReplyRecv go to the IPC fastpath, other native system
+    // calls to the general dispatch, anything else (foreign SVCs included: only the native
+    // immediate makes a system call) to the exception decoding. Yield when no other thread
     // shares the caller's priority only renews its timeslice, as Scheduler::rotate would: the
     // caller is the head of the highest non-empty ready queue, so with no successor it is
     // alone there and stays the thread to run. Nothing is saved; IRQs stay masked to the ERET.
@@ -44,8 +45,9 @@ exception_vectors:
 lower_sync_vector:
     stp     x0, x1, [sp, #-16]!
     mrs     x0, esr_el1
-    ubfx    x0, x0, #ESR_EC_SHIFT, #6
-    cmp     x0, #ESR_EC_SVC64
+    mov     w1, #(ESR_SVC_NATIVE_HIGH << 16)
+    movk    w1, #TESSERA_SVC_IMMEDIATE
+    cmp     w0, w1
     b.ne    user_exception_entry
     cmp     x7, #SYSCALL_REPLY_RECV
     b.ls    user_ipc_entry          // SYSCALL_CALL or SYSCALL_REPLY_RECV

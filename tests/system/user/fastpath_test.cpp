@@ -11,6 +11,8 @@
 #include "tessera/syscall.hpp"
 #include "user_test.hpp"
 
+static_assert(tessera::abi::kSvcImmediate == 0x7e55, "the register-check thread's svc below");
+
 namespace tessera::test {
 
 // One system call with every register chosen: x0-x30, the flags and v0-v31 going in; all of
@@ -96,7 +98,7 @@ tessera_test_svc:
     ldp     x28, x29, [x0, #224]
     ldr     x30, [x0, #240]
     ldp     x0, x1, [x0, #0]
-    svc     #0
+    svc     #0x7e55
     stp     x0, x1, [sp, #-16]!
     mrs     x1, nzcv
     ldr     x0, [sp, #176]
@@ -470,11 +472,11 @@ USER_TEST(fastpath, exclusive_monitor_cleared_by_a_round_trip) {
     // A Call with no words to a server at this priority: the fastpath both ways.
     asm volatile(
         "ldxr x9, [%1]\n"
-        "mov x0, %2\n mov x1, #0\n mov x7, #0\n svc #0\n"
+        "mov x0, %2\n mov x1, #0\n mov x7, #0\n svc %3\n"
         "stxr w10, x9, [%1]\n"
         "mov %0, x10\n"
         : "=r"(status)
-        : "r"(&word), "r"(ep)
+        : "r"(&word), "r"(ep), "i"(abi::kSvcImmediate)
         : "x0", "x1", "x2", "x3", "x4", "x5", "x7", "x9", "x10", "memory");
     stop_thread(server);
     CHECK_EQ(status, uint64_t{1});  // the store-exclusive must fail

@@ -39,7 +39,7 @@ void execute_data(uint64_t) {
 }
 void unknown_syscall(uint64_t) {
     register uint64_t x7 asm("x7") = 99;
-    asm volatile("svc #0" ::"r"(x7) : "memory");
+    asm volatile("svc %[imm]" ::"r"(x7), [imm] "i"(abi::kSvcImmediate) : "memory");
 }
 void undefined_instruction(uint64_t) {
     asm volatile("udf #0");

@@ -252,7 +252,10 @@ volatile uint64_t g_after_fault = 0;
 void fault_then_call(uint64_t) {
     {
         register uint64_t x7 asm("x7") = 99;
-        asm volatile("svc #0" : "+r"(x7)::"x0", "x1", "x2", "x3", "x4", "x5", "x6", "memory");
+        asm volatile("svc %[imm]"
+                     : "+r"(x7)
+                     : [imm] "i"(abi::kSvcImmediate)
+                     : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "memory");
     }
     g_after_fault = 1;
     sys::Message m;
@@ -589,7 +592,10 @@ uint64_t g_old_call = 0;
 void old_debug_call(uint64_t) {
     register uint64_t x0 asm("x0") = 0;
     register uint64_t x7 asm("x7") = g_old_call;
-    asm volatile("svc #0" : "+r"(x0), "+r"(x7)::"x1", "x2", "x3", "x4", "x5", "x6", "memory");
+    asm volatile("svc %[imm]"
+                 : "+r"(x0), "+r"(x7)
+                 : [imm] "i"(abi::kSvcImmediate)
+                 : "x1", "x2", "x3", "x4", "x5", "x6", "memory");
     for (;;) {
         sys::yield();
     }
@@ -618,6 +624,62 @@ USER_TEST(isolation, old_debug_call_numbers_are_unknown_system_calls) {
         CHECK_EQ(m.info.label(), static_cast<uint64_t>(abi::FaultType::kUnknownSyscall));
         CHECK_EQ(m.mr[0], number);
     }
+}
+
+}  // namespace tessera::test
+
+namespace tessera::test {
+namespace {
+
+uint64_t g_foreign_ep = 0;
+volatile uint64_t g_foreign_resumed = 0;
+
+// A Linux-style system call: `svc #0`, number in x8 (64: write) - but with x0 and x7 set as a
+// native Call on an endpoint would have them. Only the native immediate makes a system call.
+void foreign_call(uint64_t) {
+    register uint64_t x0 asm("x0") = g_foreign_ep;
+    register uint64_t x1 asm("x1") = 0;
+    register uint64_t x7 asm("x7") = static_cast<uint64_t>(abi::Syscall::kCall);
+    register uint64_t x8 asm("x8") = 64;
+    asm volatile("svc #0"
+                 : "+r"(x0), "+r"(x1), "+r"(x7), "+r"(x8)::"x2", "x3", "x4", "x5", "memory");
+    g_foreign_resumed = x0 == g_foreign_ep && x8 == 64 ? 1 : 2;  // its registers as they were
+}
+
+}  // namespace
+
+// A foreign binary's `svc #0` ran as a native system call selected by x7. Now it is an
+// unknown-system-call fault carrying the immediate, delivered to the thread's handler, and
+// resuming it leaves its registers as they were.
+USER_TEST(isolation, foreign_svc_is_a_fault_not_a_native_call) {
+    uint64_t ut = new_untyped(12);
+    uint64_t eps = ut == 0 ? 0 : make_objects(ut, ObjectType::kEndpoint, 0, 2);
+    CHECK(eps != 0);
+    uint64_t fault_ep = new_slot();
+    CHECK(cnode_mint(kRootCNode, fault_ep, kRootDepth, kRootCNode, eps, kRootDepth, abi::kRightsAll,
+                     0xf0)
+              .ok());
+    g_foreign_ep = eps + 1;
+    g_foreign_resumed = 0;
+    TestThread th = start_thread(foreign_call, 0, kTestPriority, fault_ep);
+    CHECK(th.tcb != 0);
+    let_others_run();
+    sys::Message call;
+    sys::nb_recv(CapPtr(g_foreign_ep), call);  // a native Call would be waiting here
+    sys::Message fault;
+    sys::nb_recv(CapPtr(eps), fault);
+    bool no_call = call.info.label() == 0 && call.badge_or_cap == 0;
+    bool is_fault = fault.info.label() == static_cast<uint64_t>(abi::FaultType::kUnknownSyscall) &&
+                    fault.badge_or_cap == 0xf0 && ipc_buffer()->msg[4] == 0;
+    sys::Message reply;
+    reply.info = abi::MessageInfo(0, 0, 0, 0);
+    sys::reply(reply);  // resume after the SVC
+    let_others_run();
+    uint64_t resumed = g_foreign_resumed;
+    stop_thread(th);
+    CHECK(no_call);
+    CHECK(is_fault);
+    CHECK_EQ(resumed, uint64_t{1});
 }
 
 }  // namespace tessera::test

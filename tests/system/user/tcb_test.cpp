@@ -113,12 +113,12 @@ USER_TEST(tcb, callee_saved_registers_survive_syscalls) {
     asm volatile(
         "mov x19, #19\n mov x20, #20\n mov x21, #21\n mov x22, #22\n mov x23, #23\n"
         "mov x24, #24\n mov x25, #25\n mov x26, #26\n mov x27, #27\n mov x28, #28\n"
-        "mov x7, #7\n svc #0\n"               // Yield
-        "mov x0, #0\n mov x7, #5\n svc #0\n"  // NBRecv on no capability: an error in x0-x4
+        "mov x7, #7\n svc %1\n"               // Yield
+        "mov x0, #0\n mov x7, #5\n svc %1\n"  // NBRecv on no capability: an error in x0-x4
         "stp x19, x20, [%0]\n stp x21, x22, [%0, #16]\n stp x23, x24, [%0, #32]\n"
         "stp x25, x26, [%0, #48]\n stp x27, x28, [%0, #64]\n"
         :
-        : "r"(out)
+        : "r"(out), "i"(abi::kSvcImmediate)
         : "x0", "x1", "x2", "x3", "x4", "x5", "x7", "x19", "x20", "x21", "x22", "x23", "x24", "x25",
           "x26", "x27", "x28", "memory");
     for (unsigned i = 0; i < 10; ++i) {
@@ -131,11 +131,11 @@ USER_TEST(tcb, exclusive_monitor_cleared_by_kernel_entry) {
     uint64_t status = 0;
     asm volatile(
         "ldxr x9, [%1]\n"
-        "mov x7, #7\n svc #0\n"  // Yield: a trip through the kernel
+        "mov x7, #7\n svc %[imm]\n"  // Yield: a trip through the kernel
         "stxr w10, x9, [%1]\n"
         "mov %0, x10\n"
         : "=r"(status)
-        : "r"(&word)
+        : "r"(&word), [imm] "i"(abi::kSvcImmediate)
         : "x7", "x9", "x10", "memory");
     CHECK_EQ(status, uint64_t{1});  // the store-exclusive must fail
 }

@@ -19,7 +19,7 @@ struct Message {
 
 inline void yield() {
     register uint64_t x7 asm("x7") = static_cast<uint64_t>(abi::Syscall::kYield);
-    asm volatile("svc #0" : : "r"(x7) : "memory");
+    asm volatile("svc %[imm]" : : "r"(x7), [imm] "i"(abi::kSvcImmediate) : "memory");
 }
 
 // One IPC system call: x0/x1/x2-x5 in and out (m is replaced by what the kernel returns).
@@ -31,9 +31,9 @@ inline void ipc(abi::Syscall number, Message& m) {
     register uint64_t x4 asm("x4") = m.mr[2];
     register uint64_t x5 asm("x5") = m.mr[3];
     register uint64_t x7 asm("x7") = static_cast<uint64_t>(number);
-    asm volatile("svc #0"
+    asm volatile("svc %[imm]"
                  : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5)
-                 : "r"(x7)
+                 : "r"(x7), [imm] "i"(abi::kSvcImmediate)
                  : "memory");
     m.badge_or_cap = x0;
     m.info = abi::MessageInfo(x1);

@@ -77,6 +77,10 @@
  * against abi/syscall.hpp, object/tcb.hpp and core/scheduler.hpp). */
 #define ESR_EC_SHIFT 26
 #define ESR_EC_SVC64 0x15
+// Native system calls: `svc #TESSERA_SVC_IMMEDIATE` (abi::kSvcImmediate), whose ESR is exactly
+// EC SVC64, IL set and the immediate.
+#define TESSERA_SVC_IMMEDIATE 0x7e55
+#define ESR_SVC_NATIVE_HIGH ((ESR_EC_SVC64 << 10) | (1 << 9))  // bits 31:16 of that ESR
 #define SYSCALL_CALL 0
 #define SYSCALL_REPLY_RECV 1
 #define SYSCALL_YIELD 7
