@@ -152,8 +152,8 @@ uint64_t chain_delete_cost(uint64_t n) {
                              batch);
     }
     for (uint64_t i = n - 1; i > 0; --i) {
-        (void)cnode_move(abi::CapPtr(hold), (i - 1) << 1, kHoldRadix + 1, abi::CapPtr(hold), i,
-                         kHoldRadix);
+        (void)cnode_move(abi::CapPtr(hold), ((i - 1) << 1) | 1, kHoldRadix + 1, abi::CapPtr(hold),
+                         i, kHoldRadix);
     }
     uint64_t first = slot();
     (void)cnode_move(kRoot, first, 64, abi::CapPtr(hold), 0, kHoldRadix);

@@ -25,6 +25,8 @@ namespace {
 
 // Empty slots skipped between preemption points (a 2^24-slot CNode is 16 million of them).
 constexpr uint64_t kEmptySlotsPerCheck = 256;
+// Parent links followed for the price of one step of a deletion (see delete_capability).
+constexpr uint64_t kClimbLevelsPerStep = 16;
 
 bool is_zombie(const Capability& c) {
     return c.type() == CapType::kZombie;
@@ -165,11 +167,19 @@ void clear_cycle(Cte& top) {
 }
 
 // Empties the zombie at top and everything below it; false if it stopped at a preemption point
-// (top's cursor then names the zombie to go on in).
-bool walk(Cte& top) {
+// (top's cursor then names the zombie to go on in). The first `credit` steps ignore preemption
+// points: a caller that first climbed to top pays for the climb with as much progress.
+bool walk(Cte& top, uint64_t credit) {
     Zombie t = load(top);
     Cte* current = t.link != 0 ? slot_at(t.link) : &top;
     uint64_t skipped = 0;
+    auto preempt = [&credit]() {
+        if (credit > 0) {
+            --credit;
+            return false;
+        }
+        return arch::interrupt_pending();
+    };
     for (;;) {
         Zombie z = load(*current);
         Cte* slots = slots_of(z);
@@ -179,7 +189,7 @@ bool walk(Cte& top) {
             bool stop = false;
             if (s.is_empty()) {
                 --z.remaining;
-                stop = ++skipped % kEmptySlotsPerCheck == 0 && arch::interrupt_pending();
+                stop = ++skipped % kEmptySlotsPerCheck == 0 && preempt();
             } else if (is_zombie(s.cap())) {
                 Zombie inner = load(s);
                 if (&s == &top || inner.waiting) {
@@ -204,13 +214,17 @@ bool walk(Cte& top) {
                     finalise_leaf(cap);
                 }
                 --z.remaining;
-                stop = arch::interrupt_pending();
+                stop = preempt();
             }
             if (descended || stop) {
                 store(*current, z);
                 if (descended) {
                     current = &s;
-                    break;
+                    // Going down is a step too: a chain of CNodes, each holding the next in
+                    // its last slot, would otherwise be descended with interrupts masked.
+                    if (!preempt()) {
+                        break;
+                    }
                 }
                 t = load(top);
                 t.link = current == &top ? 0 : address_of(*current);
@@ -251,10 +265,14 @@ bool delete_capability(Cte& slot) {
         // A deletion that stopped: go on from where it started (an inner zombie is reached only
         // through the derivation tree, by revoking the untyped its object came from).
         Cte* top = &slot;
+        uint64_t climbed = 0;
         for (Zombie z = load(*top); !z.top; z = load(*top)) {
             top = slot_at(z.link);
+            ++climbed;
         }
-        return walk(*top);
+        // A climb costs a few instructions a level, a step a few hundred: without the credit a
+        // revoke restarted at every tick would climb again each time and barely move.
+        return walk(*top, climbed / kClimbLevelsPerStep);
     }
     if (!owns_slots(slot.cap()) || !DerivationTree::is_final(slot)) {
         bool final = DerivationTree::is_final(slot);
@@ -266,7 +284,7 @@ bool delete_capability(Cte& slot) {
         return true;
     }
     make_zombie(slot, true, 0);
-    return walk(slot);
+    return walk(slot, 0);
 }
 
 bool deletion_may_cascade(const Cte& slot) {

@@ -228,9 +228,10 @@ SysResult<void> invoke_cnode(const tessera::Invocation& inv) {
             // rights and data word (badge, guard, watermark or mapping; never a physical
             // address).
             const Capability& cap = target->cap();
+            bool zombie = cap.type() == CapType::kZombie;  // its record is the kernel's own
             inv.set_reply(0, static_cast<uint64_t>(cap.type()));
-            inv.set_reply(1, cap.rights());
-            inv.set_reply(2, cap.data());
+            inv.set_reply(1, zombie ? 0 : cap.rights());
+            inv.set_reply(2, zombie ? 0 : cap.data());
             return {};
         }
         case InvocationLabel::kCNodeSaveCaller:

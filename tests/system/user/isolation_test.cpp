@@ -511,7 +511,7 @@ USER_TEST(isolation, long_cnode_chain_deletes_in_linear_preemptible_time) {
     g_chain_untyped = make_objects(shared_pool(), ObjectType::kUntyped, 20);  // 1 MiB
     CHECK(g_chain_untyped != 0);
     // The chain is built in a holding CNode H (radix 13): C[i] at H[i], then, from the bottom
-    // up, C[i] moved into slot 0 of C[i - 1] (addressed in H as index i - 1, then 1 bit).
+    // up, C[i] moved into slot 1 of C[i - 1] (addressed in H as index i - 1, then 1 bit).
     constexpr unsigned kHoldRadix = 13;
     static_assert(kChainLength <= (uint64_t{1} << kHoldRadix));
     uint64_t hold = make_objects(g_chain_untyped, ObjectType::kCNode, kHoldRadix);
@@ -526,11 +526,14 @@ USER_TEST(isolation, long_cnode_chain_deletes_in_linear_preemptible_time) {
     uint64_t ep_ut = new_untyped(12);
     uint64_t ep = ep_ut == 0 ? 0 : make_objects(ep_ut, ObjectType::kEndpoint, 0);
     CHECK(ep != 0);
-    CHECK(cnode_move(CapPtr(hold), (kChainLength - 1) << 1, kHoldRadix + 1, kRootCNode, ep,
+    CHECK(cnode_move(CapPtr(hold), ((kChainLength - 1) << 1) | 1, kHoldRadix + 1, kRootCNode, ep,
                      kRootDepth)
               .ok());
+    // Each in the last slot of the one before: the walk goes down at once, with no capability
+    // to delete in between (going down must be a preemption point of its own).
     for (uint64_t i = kChainLength - 1; i > 0; --i) {
-        CHECK(cnode_move(CapPtr(hold), (i - 1) << 1, kHoldRadix + 1, CapPtr(hold), i, kHoldRadix)
+        CHECK(cnode_move(CapPtr(hold), ((i - 1) << 1) | 1, kHoldRadix + 1, CapPtr(hold), i,
+                         kHoldRadix)
                   .ok());
     }
     uint64_t first = new_slot();
