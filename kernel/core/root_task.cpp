@@ -337,6 +337,13 @@ void RootTaskBuilder::build(const char* name) {
     add_boot_module();
     make_untypeds();
 
+    StringView args = state_.command_line.text();
+    size_t n =
+        args.size() < abi::kBootCommandLineMax - 1 ? args.size() : abi::kBootCommandLineMax - 1;
+    for (size_t i = 0; i < n; ++i) {
+        bootinfo_->command_line[i] = args[i];
+    }
+    bootinfo_->command_line[n] = '\0';
     bootinfo_->magic = abi::kBootInfoMagic;
     bootinfo_->version = abi::kBootInfoVersion;
     bootinfo_->ipc_buffer = abi::kRootIpcBufferAddress;

@@ -96,8 +96,15 @@ Result<void, ElfError> check_load(const ProgramHeader& ph, uint64_t file_size) {
     if (*end > kUserTop) {
         return fail(ElfError::kAddressInKernelHalf);
     }
-    if (ph.vaddr % kPageSize != ph.offset % kPageSize) {
+    // The ELF rule: congruent modulo p_align. Below a page, congruence modulo the page is what
+    // mapping needs.
+    uint64_t modulus = ph.align > kPageSize ? ph.align : kPageSize;
+    if (ph.vaddr % modulus != ph.offset % modulus) {
         return fail(ElfError::kOffsetNotCongruent);
+    }
+    if ((ph.flags & ~(kFlagRead | kFlagWrite | kFlagExecute | kFlagMaskOs | kFlagMaskProcessor)) !=
+        0) {
+        return fail(ElfError::kUnknownSegmentFlags);
     }
     if ((ph.flags & kFlagWrite) != 0 && (ph.flags & kFlagExecute) != 0) {
         return fail(ElfError::kWriteExecuteSegment);
@@ -146,9 +153,11 @@ const char* to_string(ElfError error) {
         case ElfError::kBadAlignment:
             return "segment alignment not a power of two";
         case ElfError::kOffsetNotCongruent:
-            return "segment address and offset not congruent modulo the page size";
+            return "segment address and offset not congruent modulo the page size or p_align";
         case ElfError::kWriteExecuteSegment:
             return "write+execute segment";
+        case ElfError::kUnknownSegmentFlags:
+            return "segment flags outside R, W, X and the OS and processor masks";
         case ElfError::kExecutableStack:
             return "executable stack requested";
         case ElfError::kDynamicExecutable:

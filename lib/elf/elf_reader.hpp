@@ -31,7 +31,8 @@ enum class ElfError : uint8_t {
     kAddressInNullPage,          // a segment starts below kUserBase
     kAddressInKernelHalf,        // a segment reaches above kUserTop
     kBadAlignment,               // p_align is not 0, 1 or a power of two
-    kOffsetNotCongruent,         // p_vaddr and p_offset differ modulo kPageSize
+    kOffsetNotCongruent,         // p_vaddr and p_offset differ modulo kPageSize or a larger p_align
+    kUnknownSegmentFlags,        // p_flags has bits outside R, W, X and the OS/processor masks
     kWriteExecuteSegment,        // a PT_LOAD is both writable and executable
     kExecutableStack,            // PT_GNU_STACK asks for an executable stack
     kDynamicExecutable,          // PT_INTERP: needs a dynamic linker
@@ -70,6 +71,8 @@ constexpr uint32_t kSegmentGnuRelro = 0x6474e552;
 constexpr uint32_t kFlagExecute = 1;
 constexpr uint32_t kFlagWrite = 2;
 constexpr uint32_t kFlagRead = 4;
+constexpr uint32_t kFlagMaskOs = 0x0ff0'0000;         // PF_MASKOS
+constexpr uint32_t kFlagMaskProcessor = 0xf000'0000;  // PF_MASKPROC
 
 // One Elf64_Phdr, decoded.
 struct ProgramHeader {

@@ -124,11 +124,16 @@ TEST(ElfReader, HeaderTableMayEndExactlyAtEndOfFile) {
 }
 
 TEST(ElfReader, AcceptsAlignmentsZeroOneAndPowersOfTwo) {
-    for (uint64_t align : {0ul, 1ul, 4ul, 0x1000ul, 0x10000ul, 0x200000ul, 1ul << 63}) {
+    // Offset 0 at 4 MiB: congruent modulo every alignment up to 4 MiB.
+    for (uint64_t align : {0ul, 1ul, 4ul, 0x1000ul, 0x10000ul, 0x200000ul, 0x400000ul}) {
         ElfBuilder b;
-        b.load(0x400000, 0x10, 0x10, kRX, std::nullopt, align);
+        b.load(0x400000, 0x10, 0x10, kRX, 0, align);
         EXPECT_EQ(parse_error(b), std::nullopt) << align;
     }
+    // A larger one is a power of two too, but 4 MiB and 0 differ modulo it.
+    ElfBuilder huge;
+    huge.load(0x400000, 0x10, 0x10, kRX, 0, 1ul << 63);
+    EXPECT_EQ(parse_error(huge), ElfError::kOffsetNotCongruent);
 }
 
 TEST(ElfReader, ZeroFileSizeNeverChecksItsOffset) {
@@ -335,8 +340,23 @@ TEST(ElfReader, BadAlignment) {
 TEST(ElfReader, OffsetNotCongruent) {
     EXPECT_EQ(error_with(load_header(0x500000, 0x10, 0x10, 0x10)), ElfError::kOffsetNotCongruent);
     EXPECT_EQ(error_with(load_header(0x500123, 0x1124, 0x10, 0x10)), ElfError::kOffsetNotCongruent);
-    // Congruence is modulo the page size, not p_align.
+    // Modulo p_align when it exceeds the page size (the ELF rule), else modulo the page.
     EXPECT_EQ(error_with(load_header(0x510000, 0x1000, 0x10, 0x10, kFlagRead, 0x10000)),
+              ElfError::kOffsetNotCongruent);
+    EXPECT_EQ(error_with(load_header(0x511000, 0x1000, 0x10, 0x10, kFlagRead, 0x10000)),
+              std::nullopt);
+    EXPECT_EQ(error_with(load_header(0x510010, 0x1010, 0x10, 0x10, kFlagRead, 0x10)), std::nullopt);
+}
+
+TEST(ElfReader, UnknownSegmentFlags) {
+    EXPECT_EQ(error_with(load_header(0x500000, 0, 0x10, 0x10, kFlagRead | 0x8)),
+              ElfError::kUnknownSegmentFlags);
+    EXPECT_EQ(error_with(load_header(0x500000, 0, 0x10, 0x10, kFlagRead | 0x80000)),
+              ElfError::kUnknownSegmentFlags);
+    // The OS- and processor-specific masks are allowed.
+    EXPECT_EQ(error_with(load_header(0x500000, 0, 0x10, 0x10, kFlagRead | 0x0010'0000)),
+              std::nullopt);
+    EXPECT_EQ(error_with(load_header(0x500000, 0, 0x10, 0x10, kFlagRead | 0x8000'0000)),
               std::nullopt);
 }
 

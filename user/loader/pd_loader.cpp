@@ -1134,6 +1134,157 @@ Result<void, SpawnError> give_caps(const LoaderEnvironment& env, const PdHandle&
     return {};
 }
 
+// The capabilities an exec gives, made beforehand in the creator's own slots while the PD runs
+// its old image: every copy or mint that could be refused happens here, so after the point of
+// no return only moves into emptied slots remain.
+struct Staged {
+    struct One {
+        uint64_t from = 0;  // creator slot holding the staged copy
+        uint64_t to = 0;    // child slot
+    };
+    static constexpr size_t kMaxOnes = kMaxGrants + 5;
+    One ones[kMaxOnes];
+    size_t count = 0;
+    struct Run {
+        uint64_t from = 0;
+        uint64_t to = 0;
+        uint64_t count = 0;
+    };
+    Run runs[kMaxBulk];
+    size_t run_count = 0;
+};
+
+// Deletes every staged copy and frees its slot (a failed exec, or one a kept slot made moot).
+void unstage(const LoaderEnvironment& env, Staged& staged) {
+    for (size_t i = 0; i < staged.count; ++i) {
+        (void)cnode_delete(env.cnode, staged.ones[i].from, kDepth);
+        env.slots->free(staged.ones[i].from);
+    }
+    for (size_t r = 0; r < staged.run_count; ++r) {
+        for (uint64_t k = 0; k < staged.runs[r].count; ++k) {
+            (void)cnode_delete(env.cnode, staged.runs[r].from + k, kDepth);
+            env.slots->free(staged.runs[r].from + k);
+        }
+    }
+    staged = Staged{};
+}
+
+Result<void, SpawnError> stage_one(const LoaderEnvironment& env, Staged& staged, uint64_t to,
+                                   CapPtr src_root, uint64_t src, uint64_t rights, uint64_t data,
+                                   bool mint) {
+    uint64_t from = env.slots->allocate();
+    if (from == 0 || staged.count == Staged::kMaxOnes) {
+        if (from != 0) {
+            env.slots->free(from);
+        }
+        return fail(kernel_failure(SpawnStep::kCapabilities, abi::Error::kNotEnoughMemory));
+    }
+    InvocationResult r =
+        mint ? cnode_mint(env.cnode, from, kDepth, src_root, src, kDepth, rights, data)
+             : cnode_copy(env.cnode, from, kDepth, src_root, src, kDepth, rights);
+    if (!r.ok()) {
+        env.slots->free(from);
+        return fail(kernel_failure(SpawnStep::kCapabilities, r.error));
+    }
+    staged.ones[staged.count++] = Staged::One{from, to};
+    return {};
+}
+
+// Everything give_caps would copy or mint into the child, staged (moves are not: they happen
+// at install, from slots the plan checked).
+Result<void, SpawnError> stage_caps(const LoaderEnvironment& env, const PdHandle& pd,
+                                    const Plan& plan, const Image& image, const PdConfig& config,
+                                    Staged& staged) {
+    auto attempt = [&]() -> Result<void, SpawnError> {
+        if (config.self_caps) {
+            TRY(stage_one(env, staged, abi::kPdSlotSelfCNode, env.cnode, pd.cnode, abi::kRightsAll,
+                          64 - pd.radix, true));
+            TRY(stage_one(env, staged, abi::kPdSlotSelfVSpace, env.cnode, image.vspace,
+                          abi::kRightsAll, 0, false));
+            TRY(stage_one(env, staged, abi::kPdSlotSelfTcb, env.cnode, pd.tcb, abi::kRightsAll, 0,
+                          false));
+        }
+        if (config.console && env.console.value() != 0) {
+            TRY(stage_one(env, staged, abi::kPdSlotConsole, env.cnode, env.console.value(),
+                          abi::kRightsAll, 0, false));
+        }
+        if (config.debug && env.debug.value() != 0) {
+            TRY(stage_one(env, staged, abi::kPdSlotDebug, env.cnode, env.debug.value(),
+                          abi::kRightsAll, 0, false));
+        }
+        for (size_t i = 0; i < config.caps.size(); ++i) {
+            const CapGrant& g = config.caps[i];
+            if (!g.move) {
+                TRY(stage_one(env, staged, plan.grant_slot[i], env.cnode, g.source, g.rights,
+                              g.badge, g.badge != 0));
+            }
+        }
+        for (size_t b = 0; b < config.bulk.size(); ++b) {
+            const BulkGrant& g = config.bulk[b];
+            Staged::Run& run = staged.runs[staged.run_count];
+            run.to = plan.bulk_slot[b];
+            run.from = plan.bulk_count[b] == 0 ? 0 : env.slots->allocate_run(plan.bulk_count[b]);
+            if (plan.bulk_count[b] != 0 && run.from == 0) {
+                return fail(kernel_failure(SpawnStep::kCapabilities, abi::Error::kNotEnoughMemory));
+            }
+            ++staged.run_count;
+            for (uint64_t s = g.first; s < g.end && run.count < plan.bulk_count[b]; ++s) {
+                if (identify(env, s).type != g.type) {
+                    continue;
+                }
+                InvocationResult r = cnode_copy(env.cnode, run.from + run.count, kDepth, env.cnode,
+                                                s, kDepth, g.rights);
+                if (!r.ok()) {
+                    return fail(kernel_failure(SpawnStep::kCapabilities, r.error));
+                }
+                ++run.count;
+            }
+            for (uint64_t k = run.count; k < plan.bulk_count[b]; ++k) {
+                env.slots->free(run.from + k);  // fewer than planned: nothing else changed
+            }
+        }
+        return {};
+    }();
+    if (!attempt) {
+        unstage(env, staged);
+    }
+    return attempt;
+}
+
+// Moves the staged copies into the child (a kept slot keeps what it has: the copy goes), then
+// the move grants and the given frames. Nothing here is refused but what was already there.
+void place_staged(const LoaderEnvironment& env, const PdHandle& pd, const Plan& plan,
+                  const Image& image, const PdConfig& config, Staged& staged) {
+    auto place = [&](uint64_t from, uint64_t to) {
+        if (!cnode_move(CapPtr(pd.cnode), to, pd.radix, env.cnode, from, kDepth).ok()) {
+            (void)cnode_delete(env.cnode, from, kDepth);  // its slot was declared and kept
+        }
+        env.slots->free(from);
+    };
+    for (size_t i = 0; i < staged.count; ++i) {
+        place(staged.ones[i].from, staged.ones[i].to);
+    }
+    for (size_t r = 0; r < staged.run_count; ++r) {
+        for (uint64_t k = 0; k < staged.runs[r].count; ++k) {
+            place(staged.runs[r].from + k, staged.runs[r].to + k);
+        }
+    }
+    staged = Staged{};
+    for (size_t i = 0; i < config.caps.size(); ++i) {
+        if (config.caps[i].move) {
+            (void)cnode_move(CapPtr(pd.cnode), plan.grant_slot[i], pd.radix, env.cnode,
+                             config.caps[i].source, kDepth);  // a kept slot stays as it is
+        }
+    }
+    for (size_t g = 0; g < image.given_count; ++g) {
+        const Image::GivenRun& run = image.given[g];
+        for (uint64_t p = 0; p < run.count; ++p) {
+            (void)cnode_move(CapPtr(pd.cnode), run.to + p, pd.radix, env.cnode, run.from + p,
+                             kDepth);
+        }
+    }
+}
+
 void install_image(PdHandle& pd, const Plan& plan, const Image& image) {
     pd.vspace = image.vspace;
     pd.ipc_frame = image.ipc_frame;
@@ -1343,8 +1494,16 @@ Result<void, SpawnError> exec_pd(LoaderEnvironment& env, PdHandle& pd, std::span
         release(env, fresh);
         return fail(image.error());
     }
-    // Swap: stop the thread (cancelling whatever it was doing), prune the CSpace to what the
-    // configuration declares, install the new image and restart.
+    // Every capability it will get, staged: a refused copy or mint fails the exec here, with
+    // the PD untouched.
+    Staged staged;
+    auto stage = stage_caps(env, pd, plan, image.value(), config, staged);
+    if (!stage) {
+        release(env, fresh);
+        return fail(stage.error());
+    }
+    // Commit: stop the thread (cancelling whatever it was doing), prune the CSpace to what the
+    // configuration declares, install the new image and the staged capabilities, restart.
     (void)tcb_suspend(CapPtr(pd.tcb));
     SlotSet declared;
     for (size_t i = 0; i < config.caps.size(); ++i) {
@@ -1369,18 +1528,16 @@ Result<void, SpawnError> exec_pd(LoaderEnvironment& env, PdHandle& pd, std::span
     pd.image = fresh;
     install_image(pd, plan, image.value());
     mark(env, SpawnPhase::kIdentity);  // suspending and pruning the CSpace
-    auto started = [&]() -> Result<void, SpawnError> {
-        TRY(give_caps(env, pd, plan, image.value(), config, true));
-        mark(env, SpawnPhase::kCapabilities);
-        set_name(pd, config.name);
-        return start_thread(pd);
-    }();
+    place_staged(env, pd, plan, image.value(), config, staged);
+    mark(env, SpawnPhase::kCapabilities);
+    set_name(pd, config.name);
+    // Its own objects, built above: starting the thread fails only on a bug of the builder.
+    auto started = start_thread(pd);
     mark(env, SpawnPhase::kThread);
     (void)cnode_delete(env.cnode, old_vspace, kDepth);  // the ASID first: one TLB flush
     release(env, old);  // the old address space and every page of it
     mark(env, SpawnPhase::kReclaim);
     if (!started) {
-        // Past the point of no return (the old image is gone): the PD stays suspended.
         (void)tcb_suspend(CapPtr(pd.tcb));
         return fail(started.error());
     }

@@ -8,6 +8,7 @@
 #include "cpio/cpio_reader.hpp"
 #include "shell.hpp"
 #include "tessera/debug_print.hpp"
+#include "tessera/fault.hpp"
 #include "tessera/invocation.hpp"
 #include "tessera/pd_loader.hpp"
 #include "tessera/runtime.h"
@@ -78,12 +79,14 @@ void run_program(LoaderEnvironment& loader, const cpio::Entry& entry, uint64_t e
         sys::recv(abi::CapPtr(ep), m);
         if (m.badge_or_cap == kFaultBadge) {
             // Crash containment: report, tear down, carry on.
-            static const char* const kAccess[] = {"read", "write", "execute"};
-            println("root: \"{}\" faulted: {} of {:#x} at pc {:#x}; tearing it down", entry.name,
-                    m.info.label() == static_cast<uint64_t>(abi::FaultType::kVmFault) && m.mr[2] < 3
-                        ? kAccess[m.mr[2]]
-                        : "exception",
-                    m.mr[0], m.mr[1]);
+            abi::FaultMessage f = received_fault(m);
+            if (f.type == abi::FaultType::kVmFault) {
+                println("root: \"{}\" faulted: {} of {:#x} at pc {:#x}; tearing it down",
+                        entry.name, abi::fault_kind(f), f.address, f.pc);
+            } else {
+                println("root: \"{}\" faulted: {} at pc {:#x}; tearing it down", entry.name,
+                        abi::fault_kind(f), f.pc);
+            }
             break;
         }
         if (m.info.label() == static_cast<uint64_t>(abi::ProcessLabel::kExit)) {

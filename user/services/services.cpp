@@ -23,15 +23,20 @@ SpawnError failure(abi::Error error) {
 // slot. The services keep these for good.
 Result<uint64_t, SpawnError> make(LoaderEnvironment& loader, abi::ObjectType type, uint64_t bits,
                                   unsigned bytes_bits) {
+    // Whatever was taken goes back on every failure.
     uint64_t block = loader.memory->allocate(bytes_bits);
-    uint64_t slot = loader.slots->allocate();
-    if (block == 0 || slot == 0) {
+    uint64_t slot = block == 0 ? 0 : loader.slots->allocate();
+    if (slot == 0) {
+        if (block != 0) {
+            loader.memory->free(block);
+        }
         return fail(failure(abi::Error::kNotEnoughMemory));
     }
     InvocationResult r =
         untyped_retype(abi::CapPtr(block), type, bits, loader.cnode, 0, 0, slot, 1);
     if (!r.ok()) {
         loader.slots->free(slot);
+        loader.memory->free(block);
         return fail(failure(r.error));
     }
     return slot;
@@ -39,10 +44,14 @@ Result<uint64_t, SpawnError> make(LoaderEnvironment& loader, abi::ObjectType typ
 
 Result<uint64_t, SpawnError> mint_client(LoaderEnvironment& loader, uint64_t endpoint) {
     uint64_t slot = loader.slots->allocate();
+    if (slot == 0) {
+        return fail(failure(abi::Error::kNotEnoughMemory));  // never slot 0: the null slot
+    }
     InvocationResult r = cnode_mint(loader.cnode, slot, kDepth, loader.cnode, endpoint, kDepth,
                                     abi::kRightWrite | abi::kRightGrantReply, 1);
-    if (slot == 0 || !r.ok()) {
-        return fail(failure(slot == 0 ? abi::Error::kNotEnoughMemory : r.error));
+    if (!r.ok()) {
+        loader.slots->free(slot);
+        return fail(failure(r.error));
     }
     return slot;
 }

@@ -25,9 +25,10 @@ enum InitialSlot : uint64_t {
 };
 
 constexpr uint64_t kBootInfoMagic = 0x4f464e4942535354;  // "TSSBINFO"
-constexpr uint64_t kBootInfoVersion = 1;
-constexpr unsigned kRootCNodeRadix = 14;  // 16,384 slots
+constexpr uint64_t kBootInfoVersion = 2;                 // 2: the kernel command line
+constexpr unsigned kRootCNodeRadix = 14;                 // 16,384 slots
 constexpr unsigned kMaxBootUntypeds = 200;
+constexpr unsigned kBootCommandLineMax = 512;  // bytes of the command line passed on
 
 // [start, end) slot numbers in the root CNode.
 struct SlotRange {
@@ -57,6 +58,9 @@ struct BootInfo {
     uint64_t boot_module_offset;   // where it starts in its first frame
     uint64_t untyped_count;
     UntypedDescriptor untyped_list[kMaxBootUntypeds];
+    // The kernel command line (/chosen/bootargs), NUL-terminated, cut to kBootCommandLineMax - 1
+    // bytes: root tasks read their own arguments from it ("key=value" words).
+    char command_line[kBootCommandLineMax];
 };
 static_assert(sizeof(BootInfo) <= 4096, "boot info is one page");
 static_assert(offsetof(BootInfo, untyped_list) == 136);

@@ -187,3 +187,44 @@ USER_TEST(fault, suspending_drops_an_undelivered_fault) {
 }
 
 }  // namespace tessera::test
+
+namespace tessera::test {
+namespace {
+
+bool pc_in(uint64_t pc, void (*function)(uint64_t)) {
+    auto start = reinterpret_cast<uint64_t>(function);
+    return pc >= start && pc < start + 256;
+}
+
+}  // namespace
+
+// Every fault kind, as the kernel sends it, through the one decoder every reporter uses
+// (abi::decode_fault): the pc is the pc, the address the address, the sp the sp.
+USER_TEST(fault, every_kind_decodes_with_the_shared_decoder) {
+    FaultSeen seen{};
+    CHECK(catch_fault(read_unmapped, seen));
+    abi::FaultMessage vm = abi::decode_fault(seen.label, seen.words, 5);
+    CHECK(vm.type == FaultType::kVmFault);
+    CHECK_EQ(vm.address, uint64_t{0x10});
+    CHECK(vm.access == abi::FaultAccess::kRead);
+    CHECK(pc_in(vm.pc, read_unmapped));
+    CHECK(abi::fault_kind(vm) == StringView("read"));
+
+    CHECK(catch_fault(unknown_syscall, seen));
+    abi::FaultMessage sc = abi::decode_fault(seen.label, seen.words, 5);
+    CHECK(sc.type == FaultType::kUnknownSyscall);
+    CHECK_EQ(sc.number, uint64_t{99});
+    CHECK_EQ(sc.immediate, uint64_t{abi::kSvcImmediate});
+    CHECK(pc_in(sc.pc, unknown_syscall));
+    CHECK(sc.sp != 0 && sc.sp != sc.pc);
+
+    CHECK(catch_fault(undefined_instruction, seen));
+    abi::FaultMessage ex = abi::decode_fault(seen.label, seen.words, 5);
+    CHECK(ex.type == FaultType::kUserException);
+    CHECK(pc_in(ex.pc, undefined_instruction));
+    CHECK(ex.sp != 0 && ex.sp != ex.pc);
+    CHECK_EQ(ex.address, uint64_t{0});
+    CHECK(abi::fault_kind(ex) == StringView("exception"));
+}
+
+}  // namespace tessera::test

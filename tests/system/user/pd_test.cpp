@@ -361,6 +361,41 @@ USER_TEST(pd, exec_keeps_capabilities_and_resets_data) {
     CHECK(pool_is_whole(pool, kSharedPoolBits));
 }
 
+// Build everything, then commit: an exec whose capabilities cannot all be given (here a
+// second badge on a badged endpoint, which the kernel refuses) fails before the PD is touched,
+// which goes on running its old image as if nothing had happened.
+USER_TEST(pd, failed_exec_leaves_the_pd_running) {
+    CHECK(loader_ready());
+    uint64_t pool = pd_pool();
+    use_pool(pool);
+    uint64_t ep = new_endpoint();
+    Child first("hello", 7, ep, 0xe7);
+    auto pd = spawn_pd(g_loader, archive_image("hello"), first.config);
+    CHECK(pd.ok());
+    sys::Message m;
+    sys::recv(abi::CapPtr(ep), m);  // it waits for our answer
+    CHECK_EQ(m.mr[0], uint64_t{8});
+    uint64_t badged = new_slot();
+    CHECK(cnode_mint(kRootCNode, badged, kRootDepth, kRootCNode, ep, kRootDepth, abi::kRightsAll,
+                     0x11)
+              .ok());
+    const CapGrant rebadge[] = {{"channel", badged, 0, abi::kRightsAll, 0x22, false}};
+    Child second("hello", 20, ep, 0xe7);
+    second.config.caps = rebadge;
+    PdHandle handle = pd.value();
+    auto failed = exec_pd(g_loader, handle, archive_image("hello"), second.config);
+    CHECK(!failed.ok());
+    CHECK(failed.error().step == SpawnStep::kCapabilities);
+    CHECK(failed.error().kernel_error == abi::Error::kIllegalOperation);
+    // The old image still runs: answered, it exits with our answer.
+    m.info = abi::MessageInfo(0, 0, 0, 1);
+    m.mr[0] = 61;
+    sys::reply(m);
+    CHECK(exits_with(ep, 61));
+    destroy_pd(g_loader, handle);
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+}
+
 USER_TEST(pd, arguments_and_environment_reach_main) {
     CHECK(loader_ready());
     uint64_t pool = pd_pool();
@@ -468,7 +503,8 @@ USER_TEST(pd, regions_shared_by_kind_and_their_frames_given) {
     use_pool(pool);
     uint64_t ep = new_endpoint();
     constexpr uint64_t kMine = 0x7a10'0000'0000;
-    uint64_t frames = make_objects(new_untyped(14), ObjectType::kFrame4K, 0, 4);
+    uint64_t frames_ut = new_untyped(14);
+    uint64_t frames = make_objects(frames_ut, ObjectType::kFrame4K, 0, 4);
     volatile uint64_t* mine = map_own(frames, 4, kMine);
     CHECK(mine != nullptr);
     mine[0] = 0x6666;

@@ -28,13 +28,8 @@ uint64_t new_slot() {
 }
 
 uint64_t make_objects(uint64_t untyped, abi::ObjectType type, uint64_t size_bits, uint64_t count) {
-    // Consecutive slots: the lowest free ones, which nothing has reused yet.
-    uint64_t first = new_slot();
-    for (uint64_t i = 1; i < count; ++i) {
-        if (new_slot() != first + i) {
-            return 0;
-        }
-    }
+    // Consecutive slots (cases free slots again, so the lowest free ones may not be).
+    uint64_t first = count == 1 ? new_slot() : g_env.slots.allocate_run(count);
     if (first == 0 ||
         !untyped_retype(abi::CapPtr(untyped), type, size_bits, kRootCNode, 0, 0, first, count)
              .ok()) {
@@ -80,8 +75,21 @@ uint64_t shared_pool() {
     return pool;
 }
 
+// From the pool, and once it is used up from the other RAM untypeds, largest first: the cases
+// together need more than the largest one holds.
 uint64_t new_untyped(unsigned size_bits) {
-    return make_objects(g_env.pool.value(), abi::ObjectType::kUntyped, size_bits);
+    uint64_t made = make_objects(g_env.pool.value(), abi::ObjectType::kUntyped, size_bits);
+    for (unsigned bits = 30; made == 0 && bits >= size_bits; --bits) {
+        const abi::BootInfo* info = g_env.info;
+        for (uint64_t i = 0; i < info->untyped_count && made == 0; ++i) {
+            const abi::UntypedDescriptor& d = info->untyped_list[i];
+            uint64_t slot = info->untyped.start + i;
+            if (d.is_device == 0 && d.size_bits == bits && slot != g_env.pool.value()) {
+                made = make_objects(slot, abi::ObjectType::kUntyped, size_bits);
+            }
+        }
+    }
+    return made;
 }
 
 }  // namespace tessera::test

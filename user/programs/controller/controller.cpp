@@ -18,6 +18,7 @@
 #include "base/string_view.hpp"
 #include "cpio/cpio_reader.hpp"
 #include "tessera/debug_print.hpp"
+#include "tessera/fault.hpp"
 #include "tessera/invocation.hpp"
 #include "tessera/pd_loader.hpp"
 #include "tessera/service_protocol.hpp"
@@ -465,12 +466,15 @@ bool from_pd(unsigned id, sys::Message& m) {
 }
 
 void fault(unsigned id, const sys::Message& m) {
-    static const char* const kAccess[] = {"read", "write", "execute"};
     Pd& pd = g_controller.pds[id];
-    bool vm = m.info.label() == static_cast<uint64_t>(abi::FaultType::kVmFault);
-    println("[{}] {} crashed: {} of {:#x} at pc {:#x}; torn down", id, pd.name,
-            vm && m.mr[2] < 3 ? kAccess[m.mr[2]] : "exception", vm ? m.mr[0] : m.mr[1],
-            vm ? m.mr[1] : m.mr[0]);
+    abi::FaultMessage f = received_fault(m);
+    if (f.type == abi::FaultType::kVmFault) {
+        println("[{}] {} crashed: {} of {:#x} at pc {:#x}; torn down", id, pd.name,
+                abi::fault_kind(f), f.address, f.pc);
+    } else {
+        println("[{}] {} crashed: {} at pc {:#x}; torn down", id, pd.name, abi::fault_kind(f),
+                f.pc);
+    }
     end_pd(id, Ending::kCrashed, m.info.label());
 }
 

@@ -224,7 +224,9 @@ Result<PdHandle, SpawnError> spawn_pd(LoaderEnvironment& env, std::span<const ui
 // swaps it in and restarts the thread at the new entry with a fresh stack and startup record.
 // The CSpace stays, pruned to what config declares: the parent and fault endpoints, and the
 // slots config's grants name (kept if occupied, installed if empty); every other slot is
-// emptied. Only then is the old image reclaimed. On failure the PD is left as it was.
+// emptied. Only then is the old image reclaimed. Every step that can be refused (building the
+// image, copying or minting each capability it gets: staged in the creator's slots) comes
+// before the PD is touched, so on failure it is left as it was, running.
 Result<void, SpawnError> exec_pd(LoaderEnvironment& env, PdHandle& pd, std::span<const uint8_t> elf,
                                  const PdConfig& config);
 
