@@ -60,7 +60,7 @@ enum class InvocationLabel : uint64_t {
 
 // ConsoleWrite: word 0 the count, then the characters packed eight to a word (the first in
 // the low byte); at most this many per call.
-constexpr uint64_t kConsoleWriteMax = 8 * 119;
+constexpr uint64_t kConsoleWriteMax = uint64_t{8} * 119;
 
 // VSpaceMapFrames / VSpaceUnmapFrames act on at most this many frames, named by consecutive
 // capability pointers; a mapped run must lie in one last-level table (the kernel walks once).
