@@ -6,8 +6,10 @@
 // back up. Every step is O(1) apart from skipping empty slots, and a preemption point follows
 // each step, the progress being kept in the zombies themselves: the whole deletion is linear
 // in the slots it empties and never blocks interrupts for long.
+// A cycle (the starting slot inside an object being destroyed) is unwound one object a step.
 // Invariants: every capability reachable from a zombie's slots is deleted exactly once; no
-// object's memory is released (its zombie leaves the tree) while a live zombie lies inside it.
+// object's memory is released (its zombie leaves the tree) while a live zombie lies inside it,
+// except within one O(1) step that moves that zombie out first.
 #include "core/capability_delete.hpp"
 
 #include "arch/cpu.hpp"
@@ -51,6 +53,30 @@ uint64_t address_of(const Cte& slot) {
 Cte* slots_of(const Zombie& z) {
     return z.tcb ? &object_at<Tcb>(z.object)->cspace_root : object_at<Cte>(z.object);
 }
+
+}  // namespace
+
+// Remembers where a zombie's leftover is. Every slot above it is empty by then, and a zombie's
+// slots are reachable by no one but the deletion, so the last slot's unused tree link can hold
+// the index (the leftover itself, if it is the last slot, needs no note).
+class ZombieAccess {
+  public:
+    static void note_leftover(Cte* slots, uint64_t count, uint64_t index) {
+        if (index + 1 < count) {
+            slots[count - 1].prev_ = reinterpret_cast<Cte*>(index + 1);
+        }
+    }
+    static Cte* leftover(Cte* slots, uint64_t count) {
+        Cte& last = slots[count - 1];
+        if (!last.is_empty()) {
+            return &last;
+        }
+        auto index = reinterpret_cast<uintptr_t>(last.prev_);
+        return index == 0 || index > count - 1 ? nullptr : &slots[index - 1];
+    }
+};
+
+namespace {
 
 // Objects destroyed without touching other capabilities.
 void finalise_leaf(const Capability& cap) {
@@ -123,46 +149,37 @@ void unlink_slot(Cte& slot) {
 }
 
 // The deletion started at top came back to it with nothing left but a cycle: top's array holds
-// a waiting zombie, whose array holds the next, ..., whose array holds top itself. Each lies
-// inside the previous one's object, so no order of release would leave every live zombie in
-// claimed memory: they are all released in this one step, with no preemption point.
-void clear_cycle(Cte& top) {
-    Cte* current = &top;
+// one waiting zombie, whose array holds the next, ..., whose array holds top's slot itself.
+// Each lies inside the previous one's object, so none could be released while the next waits
+// inside it. The cycle is unwound one zombie a step instead: the zombie at top is released and
+// the next one moves into top's slot (outside the object just freed), until the zombie at top
+// holds nothing but top's slot: it then goes too. Each step is O(1) and a preemption point; a
+// waiting zombie at top marks a deletion in this phase. False if it stopped at a preemption.
+bool break_cycle(Cte& top) {
     for (;;) {
-        Zombie z = load(*current);
-        Cte* slots = slots_of(z);
-        Cte* child = nullptr;
-        for (uint64_t i = 0; i < z.count() && child == nullptr; ++i) {
-            Cte& s = slots[i];
-            if (s.is_empty() || &s == &top) {
-                continue;
-            }
-            if (is_zombie(s.cap())) {
-                child = &s;
-                continue;
-            }
-            // Only zombies are left in a cycle; anything else is deleted as usual.
-            bool final = DerivationTree::is_final(s);
-            Capability cap = s.cap();
-            unlink_slot(s);
-            if (final) {
-                finalise_leaf(cap);
-            }
+        Zombie head = load(top);
+        Cte* next = ZombieAccess::leftover(slots_of(head), head.count());
+        if (next == nullptr || next == &top || next->is_empty()) {
+            DerivationTree::remove(top);  // nothing is left inside it but (at most) itself
+            return true;
         }
-        if (child != nullptr) {
-            Zombie inner = load(*child);
-            inner.top = false;
-            inner.link = address_of(*current);
-            store(*child, inner);
-            current = child;
-            continue;
+        TESSERA_ASSERT(is_zombie(next->cap()));
+        Zombie moved = load(*next);
+        Cte* after = ZombieAccess::leftover(slots_of(moved), moved.count());
+        moved.top = true;
+        moved.waiting = true;
+        moved.link = 0;
+        // Released first: next lies in the head's object, read before anything can reuse it.
+        DerivationTree::remove(top);
+        DerivationTree::move(*next, top, zombie_capability(moved));
+        if (after != nullptr && after != &top && !after->is_empty()) {
+            Zombie a = load(*after);  // its parent is now the zombie at top
+            a.link = address_of(top);
+            store(*after, a);
         }
-        Cte* parent = current == &top ? nullptr : slot_at(z.link);
-        DerivationTree::remove(*current);
-        if (parent == nullptr) {
-            return;
+        if (arch::interrupt_pending()) {
+            return false;
         }
-        current = parent;
     }
 }
 
@@ -171,6 +188,9 @@ void clear_cycle(Cte& top) {
 // points: a caller that first climbed to top pays for the climb with as much progress.
 bool walk(Cte& top, uint64_t credit) {
     Zombie t = load(top);
+    if (t.waiting) {
+        return break_cycle(top);  // emptied already: only its cycle is left to unwind
+    }
     Cte* current = t.link != 0 ? slot_at(t.link) : &top;
     uint64_t skipped = 0;
     auto preempt = [&credit]() {
@@ -194,6 +214,7 @@ bool walk(Cte& top, uint64_t credit) {
                 Zombie inner = load(s);
                 if (&s == &top || inner.waiting) {
                     z.has_leftover = true;  // part of the cycle back to top: cleared with it
+                    ZombieAccess::note_leftover(slots, z.count(), z.remaining - 1);
                     --z.remaining;
                 } else {
                     // A zombie of ours we stopped below, or the start of another deletion that
@@ -238,8 +259,9 @@ bool walk(Cte& top, uint64_t credit) {
         // Every slot is empty, or holds the cycle's leftover.
         if (z.has_leftover) {
             if (current == &top) {
-                clear_cycle(top);
-                return true;
+                z.waiting = true;
+                store(top, z);
+                return break_cycle(top);
             }
             z.waiting = true;
             store(*current, z);

@@ -23,8 +23,8 @@ struct Zombie {
     unsigned radix = 0;  // CNode radix (1..24)
     uint64_t remaining = 0;
     bool has_leftover = false;  // a slot at or above remaining holds the cycle's leftover
-    // Every slot is empty but the leftover: this zombie waits for the deletion's start to be
-    // cleared with it (it lies inside the object the deletion started from, or the reverse).
+    // Every slot is empty but the leftover: this zombie waits to be unwound with the cycle it
+    // belongs to. In the starting slot, it marks a deletion that is unwinding its cycle.
     bool waiting = false;
     // The slot a deletion started from: link is its cursor (the zombie it stopped in, 0: this
     // one). Otherwise link is the parent: the zombie whose array holds this one.

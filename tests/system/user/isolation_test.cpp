@@ -753,3 +753,37 @@ USER_TEST(isolation, el0_reads_the_virtual_count_but_not_the_timers) {
 }
 
 }  // namespace tessera::test
+
+namespace tessera::test {
+
+// Garbage any holder of CNodes can make: a CNode holding the only capability to itself, and a
+// ring of CNodes each holding the only capability to the next. Revoking their untyped destroys
+// them; the deletion comes back to the slot it started from, inside an object it destroys (a
+// cycle), and unwinds it one object per step.
+USER_TEST(isolation, self_and_ring_cycles_are_reclaimed_by_revoke) {
+    uint64_t ut = make_objects(shared_pool(), ObjectType::kUntyped, 20);
+    CHECK(ut != 0);
+    uint64_t self = make_objects(ut, ObjectType::kCNode, 14);
+    CHECK(self != 0);
+    CHECK(cnode_copy(CapPtr(self), 5, 14, kRootCNode, self, kRootDepth, abi::kRightsAll).ok());
+    CHECK(cnode_delete(kRootCNode, self, kRootDepth).ok());  // only its own copy is left
+    constexpr uint64_t kRing = 5;
+    uint64_t ring = make_objects(ut, ObjectType::kCNode, 2, kRing);
+    CHECK(ring != 0);
+    for (uint64_t i = 0; i < kRing; ++i) {
+        // Node i holds a copy of node i + 1 (the last holds the first).
+        CHECK(cnode_copy(CapPtr(ring + i), 3, 2, kRootCNode, ring + (i + 1) % kRing, kRootDepth,
+                         abi::kRightsAll)
+                  .ok());
+    }
+    for (uint64_t i = 0; i < kRing; ++i) {
+        CHECK(cnode_delete(kRootCNode, ring + i, kRootDepth).ok());
+    }
+    CHECK(cnode_revoke(kRootCNode, ut, kRootDepth).ok());
+    uint64_t whole = new_slot();
+    CHECK(retype(ut, ObjectType::kUntyped, 20, whole).ok());
+    CHECK(cnode_delete(kRootCNode, whole, kRootDepth).ok());
+    CHECK(cnode_delete(kRootCNode, ut, kRootDepth).ok());
+}
+
+}  // namespace tessera::test
