@@ -155,7 +155,8 @@ void unlink_slot(Cte& slot) {
 // the next one moves into top's slot (outside the object just freed), until the zombie at top
 // holds nothing but top's slot: it then goes too. Each step is O(1) and a preemption point; a
 // waiting zombie at top marks a deletion in this phase. False if it stopped at a preemption.
-bool break_cycle(Cte& top) {
+// The first `credit` steps ignore preemption points (see walk).
+bool break_cycle(Cte& top, uint64_t credit) {
     for (;;) {
         Zombie head = load(top);
         Cte* next = ZombieAccess::leftover(slots_of(head), head.count());
@@ -177,7 +178,9 @@ bool break_cycle(Cte& top) {
             a.link = address_of(top);
             store(*after, a);
         }
-        if (arch::interrupt_pending()) {
+        if (credit > 0) {
+            --credit;
+        } else if (arch::interrupt_pending()) {
             return false;
         }
     }
@@ -189,7 +192,7 @@ bool break_cycle(Cte& top) {
 bool walk(Cte& top, uint64_t credit) {
     Zombie t = load(top);
     if (t.waiting) {
-        return break_cycle(top);  // emptied already: only its cycle is left to unwind
+        return break_cycle(top, credit);  // emptied already: only its cycle is left to unwind
     }
     Cte* current = t.link != 0 ? slot_at(t.link) : &top;
     uint64_t skipped = 0;
@@ -216,6 +219,7 @@ bool walk(Cte& top, uint64_t credit) {
                     z.has_leftover = true;  // part of the cycle back to top: cleared with it
                     ZombieAccess::note_leftover(slots, z.count(), z.remaining - 1);
                     --z.remaining;
+                    stop = preempt();  // coming back up a long cycle is a step per level
                 } else {
                     // A zombie of ours we stopped below, or the start of another deletion that
                     // was preempted: either way its object goes with this one.
@@ -261,11 +265,15 @@ bool walk(Cte& top, uint64_t credit) {
             if (current == &top) {
                 z.waiting = true;
                 store(top, z);
-                return break_cycle(top);
+                return break_cycle(top, credit);
             }
+            // Its parent is needed no more (nothing walks a waiting zombie again): from now on
+            // it links to top, so a revoke reaching it climbs in one hop.
+            Cte* up = slot_at(z.link);
             z.waiting = true;
+            z.link = address_of(top);
             store(*current, z);
-            current = slot_at(z.link);
+            current = up;
             continue;
         }
         Cte* parent = current == &top ? nullptr : slot_at(z.link);

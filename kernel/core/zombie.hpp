@@ -27,7 +27,8 @@ struct Zombie {
     // belongs to. In the starting slot, it marks a deletion that is unwinding its cycle.
     bool waiting = false;
     // The slot a deletion started from: link is its cursor (the zombie it stopped in, 0: this
-    // one). Otherwise link is the parent: the zombie whose array holds this one.
+    // one). Otherwise link is the parent: the zombie whose array holds this one - or, once
+    // waiting, the slot the deletion started from.
     bool top = false;
     uint64_t link = 0;  // physical address of a slot (32-byte aligned, below 2^48)
 
