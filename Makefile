@@ -11,7 +11,7 @@ CALLS ?= 10000
 FUZZ_ARGS ?=
 KERNEL := build/aarch64/tessera.elf
 
-.PHONY: all bootstrap build run test debug bench fuzz fuzz-syscalls lint format clean
+.PHONY: all bootstrap build run test debug bench fuzz fuzz-syscalls fuzz-reduce lint format clean
 
 all: build
 
@@ -59,6 +59,10 @@ fuzz: bootstrap
 		{ echo "fuzzing found a problem: see crash-* in build/host-asan/fuzz-corpus"; exit 1; }
 	@$(MAKE) --no-print-directory fuzz-syscalls SEEDS=1-100
 	@$(MAKE) --no-print-directory fuzz-syscalls SEEDS=1001-1100 FUZZ_ARGS=tick_hz=20000
+
+# A failing seed reduced to the shortest failing run: make fuzz-reduce SEED=n CALLS=N.
+fuzz-reduce: build
+	@tools/fuzz-reduce $(SEED) $(CALLS) $(FUZZ_ARGS)
 
 # The system-call fuzzer alone: an untrusted PD making CALLS random invocations per seed.
 fuzz-syscalls: build
