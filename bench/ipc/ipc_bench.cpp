@@ -278,8 +278,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     println("|------------------------------------------------|--------------|--------------|");
     for (uint64_t n : {uint64_t{1000}, uint64_t{8000}}) {
         uint64_t total = chain_delete_cost(n);
-        println("| delete a chain of {:>5} CNodes{:<16} | {:12} | {:12} |", n, "", total,
-                total / n);
+        println("| delete a chain of {:5} CNodes{:<16} | {:12} | {:12} |", n, "", total, total / n);
     }
     tessera_exit(0);
 }

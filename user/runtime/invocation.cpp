@@ -280,16 +280,4 @@ InvocationResult debug_halt(CapPtr debug, uint64_t status) {
     return invoke(debug, InvocationLabel::kDebugHalt, args);
 }
 
-uint64_t console_write(CapPtr console, const char* chars, uint64_t count) {
-    uint64_t n = count < abi::kConsoleWriteMax ? count : abi::kConsoleWriteMax;
-    uint64_t words[1 + abi::kConsoleWriteMax / 8] = {};
-    words[0] = n;
-    for (uint64_t i = 0; i < n; ++i) {
-        words[1 + i / 8] |= uint64_t{static_cast<unsigned char>(chars[i])} << (8 * (i % 8));
-    }
-    InvocationResult r = invoke(console, InvocationLabel::kConsoleWrite,
-                                std::span<const uint64_t>(words, 1 + (n + 7) / 8));
-    return r.ok() ? r.detail[0] : 0;
-}
-
 }  // namespace tessera
