@@ -19,7 +19,7 @@ enum class ObjectType : uint64_t {
     kCount,
 };
 
-// Kinds of capability (reported by DebugCapIdentify; some are not retype-able objects).
+// Kinds of capability (reported by CNodeIdentify; some are not retype-able objects).
 enum class CapType : uint8_t {
     kNull = 0,
     kUntyped,

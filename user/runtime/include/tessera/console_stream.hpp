@@ -1,6 +1,6 @@
 // The C library's standard streams on the kernel console (user/runtime/libc_console.cpp):
 // stdin, stdout and stderr are one write-only stream whose text collects in a line buffer and
-// goes to the console through DebugWrite on a newline, when the buffer is full, on fflush and
+// goes to the console through ConsoleWrite on a newline, when the buffer is full, on fflush and
 // at exit. One buffer for the whole program: threads printing at once may mix their text.
 #pragma once
 
