@@ -168,6 +168,13 @@ bool run_seed(std::span<const uint8_t> image, uint64_t seed, const Options& o, u
             last = done;
             idle = 0;
         } else if (++idle > kIdleLimit) {
+            if (progress[4] != 0) {
+                // It made every call, then could not report its exit (its own calls had
+                // deleted its parent and fault endpoints): finished, not stuck.
+                outcome = "exited";
+                ++totals.exited;
+                break;
+            }
             ++totals.stuck;
             break;
         }
