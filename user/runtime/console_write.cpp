@@ -21,8 +21,9 @@ uint64_t console_write(abi::CapPtr console, const char* chars, uint64_t count) {
         if (w == 0) {
             word = n;
         } else {
-            for (uint64_t b = 0; b < 8 && (w - 1) * 8 + b < n; ++b) {
-                word |= uint64_t{static_cast<unsigned char>(chars[(w - 1) * 8 + b])} << (8 * b);
+            const uint64_t first = uint64_t{w - 1} * 8;  // the word's first character
+            for (uint64_t b = 0; b < 8 && first + b < n; ++b) {
+                word |= uint64_t{static_cast<unsigned char>(chars[first + b])} << (8 * b);
             }
         }
         if (w < abi::kMessageRegistersInCpu) {
