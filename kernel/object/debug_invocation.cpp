@@ -8,6 +8,7 @@
 #include "arch/mmu.hpp"
 #include "core/console.hpp"
 #include "core/panic.hpp"
+#include "object/vspace.hpp"
 #include "object/vspace_walk.hpp"
 #include "pagetable/descriptor.hpp"
 #include "syscall/invocation.hpp"
@@ -21,7 +22,9 @@ using abi::InvocationLabel;
 void translate(const Invocation& inv, uint64_t va) {
     const Capability& vs = inv.caller().vspace_root.cap();
     uint64_t walked = ~uint64_t{0};
-    if (va < abi::kUserAddressLimit && vs.type() == CapType::kVSpace) {
+    // Only a VSpace with a live ASID: its tables are the ones the MMU walks.
+    if (va < abi::kUserAddressLimit && vs.type() == CapType::kVSpace && vs.vspace_asid() != 0 &&
+        asid_lookup(vs.vspace_asid()) == vs.object()) {
         for (unsigned level = 1; level <= 3 && walked == ~uint64_t{0}; ++level) {
             VSpaceEntry at = vspace_entry(vs.object(), va, level);
             if (at.entry != nullptr && aarch64::Descriptor(*at.entry).is_leaf(level)) {

@@ -7,6 +7,7 @@
 #include "core/kernel_memory.hpp"
 #include "core/thread_switch.hpp"
 #include "core/user_address.hpp"
+#include "object/vspace.hpp"
 #include "syscall/invocation.hpp"
 
 namespace tessera {
@@ -94,9 +95,12 @@ SysResult<SpaceArgs> decode_space(const Invocation& inv, unsigned first, uint64_
     if (a.cspace->cap().type() != CapType::kCNode) {
         return fail(SyscallError::invalid_capability(1 + first));
     }
-    // Only a VSpace with an ASID: its capability is then the one that may be copied, and the
-    // thread's copy can never be given an ASID of its own.
-    if (a.vspace->cap().type() != CapType::kVSpace || a.vspace->cap().vspace_asid() == 0) {
+    // Only a VSpace with a live ASID: its capability is then the one that may be copied, the
+    // thread's copy can never be given an ASID of its own, and no thread is given a VSpace
+    // whose pool is gone (whose tables nothing keeps in step any more).
+    const Capability& vs = a.vspace->cap();
+    if (vs.type() != CapType::kVSpace || vs.vspace_asid() == 0 ||
+        asid_lookup(vs.vspace_asid()) != vs.object()) {
         return fail(SyscallError::invalid_capability(2 + first));
     }
     a.cspace_cap = a.cspace->cap();

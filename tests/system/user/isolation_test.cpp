@@ -849,3 +849,26 @@ USER_TEST(isolation, ring_revoke_stays_linear_under_preemption) {
 }
 
 }  // namespace tessera::test
+
+namespace tessera::test {
+
+// A VSpace whose ASID pool is gone keeps its ASID number but no live ASID: no thread is given
+// it (nothing would keep its tables and the TLB in step), and DebugTranslate does not walk it.
+USER_TEST(isolation, vspace_of_a_dead_pool_is_refused) {
+    uint64_t pool = new_asid_pool();
+    CHECK(pool != 0);
+    uint64_t ut = new_untyped(14);
+    uint64_t vs = ut == 0 ? 0 : make_objects(ut, ObjectType::kVSpace, 0);
+    uint64_t tcb = ut == 0 ? 0 : make_objects(ut, ObjectType::kTcb, 0);
+    CHECK(vs != 0 && tcb != 0);
+    CHECK(asid_pool_assign(CapPtr(pool), CapPtr(vs)).ok());
+    CHECK(tcb_configure(CapPtr(tcb), CapPtr(0), kRootCNode, 0, CapPtr(vs), 0, CapPtr(0)).ok());
+    CHECK(cnode_delete(kRootCNode, pool, kRootDepth).ok());
+    InvocationResult r =
+        tcb_configure(CapPtr(tcb), CapPtr(0), kRootCNode, 0, CapPtr(vs), 0, CapPtr(0));
+    CHECK(r.error == Error::kInvalidCapability);
+    CHECK_EQ(r.detail[0], uint64_t{2});
+    CHECK(cnode_delete(kRootCNode, tcb, kRootDepth).ok());
+}
+
+}  // namespace tessera::test
