@@ -4,6 +4,7 @@
 // system-call stubs and the kernel path, as seen by the program.
 #include "abi/bootinfo.hpp"
 #include "abi/process.hpp"
+#include "tessera/boot_info.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/invocation.hpp"
 #include "tessera/runtime.h"
@@ -169,13 +170,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     g_info = reinterpret_cast<const abi::BootInfo*>(argument);
     set_ipc_buffer(reinterpret_cast<abi::IpcBuffer*>(g_info->ipc_buffer));
     g_next_slot = g_info->empty.start;
-    unsigned best = 0;
-    for (uint64_t i = 0; i < g_info->untyped_count; ++i) {
-        if (g_info->untyped_list[i].is_device == 0 && g_info->untyped_list[i].size_bits > best) {
-            best = g_info->untyped_list[i].size_bits;
-            g_pool = g_info->untyped.start + i;
-        }
-    }
+    g_pool = largest_ram_untyped(*g_info).slot.value();
     uint64_t overhead = empty_loop();
 
     println("");

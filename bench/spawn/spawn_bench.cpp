@@ -6,6 +6,7 @@
 #include "abi/bootinfo.hpp"
 #include "abi/process.hpp"
 #include "cpio/cpio_reader.hpp"
+#include "tessera/boot_info.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/invocation.hpp"
 #include "tessera/pd_loader.hpp"
@@ -132,15 +133,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     const auto* info = reinterpret_cast<const abi::BootInfo*>(argument);
     set_ipc_buffer(reinterpret_cast<abi::IpcBuffer*>(info->ipc_buffer));
     g_slots.init(info->empty.start, info->empty.end);
-    uint64_t pool = 0;
-    unsigned best = 0;
-    for (uint64_t i = 0; i < info->untyped_count; ++i) {
-        const abi::UntypedDescriptor& d = info->untyped_list[i];
-        if (d.is_device == 0 && d.size_bits > best) {
-            best = d.size_bits;
-            pool = info->untyped.start + i;
-        }
-    }
+    uint64_t pool = largest_ram_untyped(*info).slot.value();
     auto make = [&](abi::ObjectType type, uint64_t bits) {
         uint64_t s = g_slots.allocate();
         return untyped_retype(abi::CapPtr(pool), type, bits, kRoot, 0, 0, s, 1).ok() ? s : 0;

@@ -1064,79 +1064,9 @@ Result<void, SpawnError> give(const LoaderEnvironment& env, const PdHandle& pd, 
     return {};
 }
 
-// The configured capabilities; with `keep`, grants whose slot is already occupied stay as they
-// are (exec keeps a PD's declared channels).
-Result<void, SpawnError> give_caps(const LoaderEnvironment& env, const PdHandle& pd,
-                                   const Plan& plan, const Image& image, const PdConfig& config,
-                                   bool keep) {
-    if (config.self_caps) {
-        // With the guard its own CSpace root has, so the PD addresses its slots with depth 64.
-        InvocationResult c =
-            cnode_mint(CapPtr(pd.cnode), abi::kPdSlotSelfCNode, pd.radix, env.cnode, pd.cnode,
-                       kDepth, abi::kRightsAll, 64 - pd.radix);
-        if (!c.ok()) {
-            return fail(kernel_failure(SpawnStep::kCapabilities, c.error));
-        }
-        TRY(give(env, pd, abi::kPdSlotSelfVSpace, pd.vspace, abi::kRightsAll, 0));
-        TRY(give(env, pd, abi::kPdSlotSelfTcb, pd.tcb, abi::kRightsAll, 0));
-    }
-    // The creator's console and debug capabilities, if it chose to pass them on (exec keeps
-    // what the PD already has).
-    const struct {
-        bool wanted;
-        abi::CapPtr source;
-        uint64_t slot;
-    } shared[] = {{config.console, env.console, abi::kPdSlotConsole},
-                  {config.debug, env.debug, abi::kPdSlotDebug}};
-    for (const auto& c : shared) {
-        if (!c.wanted || c.source.value() == 0) {
-            continue;
-        }
-        auto given = give(env, pd, c.slot, c.source.value(), abi::kRightsAll, 0);
-        if (!given && !(keep && given.error().kernel_error == abi::Error::kDeleteFirst)) {
-            return given;
-        }
-    }
-    for (size_t i = 0; i < config.caps.size(); ++i) {
-        const CapGrant& g = config.caps[i];
-        if (g.move) {
-            InvocationResult m = cnode_move(CapPtr(pd.cnode), plan.grant_slot[i], pd.radix,
-                                            env.cnode, g.source, kDepth);
-            if (!m.ok() && !(keep && m.error == abi::Error::kDeleteFirst)) {
-                return fail(kernel_failure(SpawnStep::kCapabilities, m.error));
-            }
-            continue;
-        }
-        auto given = give(env, pd, plan.grant_slot[i], g.source, g.rights, g.badge);
-        if (!given && !(keep && given.error().kernel_error == abi::Error::kDeleteFirst)) {
-            return given;
-        }
-    }
-    for (size_t b = 0; b < config.bulk.size(); ++b) {
-        const BulkGrant& g = config.bulk[b];
-        uint64_t slot = plan.bulk_slot[b];
-        for (uint64_t s = g.first; s < g.end; ++s) {
-            if (identify(env, s).type == g.type) {
-                TRY(give(env, pd, slot++, s, g.rights, 0));
-            }
-        }
-    }
-    for (size_t g = 0; g < image.given_count; ++g) {
-        const Image::GivenRun& run = image.given[g];
-        for (uint64_t p = 0; p < run.count; ++p) {
-            InvocationResult m =
-                cnode_move(CapPtr(pd.cnode), run.to + p, pd.radix, env.cnode, run.from + p, kDepth);
-            if (!m.ok()) {
-                return fail(kernel_failure(SpawnStep::kCapabilities, m.error));
-            }
-        }
-    }
-    return {};
-}
-
-// The capabilities an exec gives, made beforehand in the creator's own slots while the PD runs
-// its old image: every copy or mint that could be refused happens here, so after the point of
-// no return only moves into emptied slots remain.
+// The configured capabilities a PD gets, made first in the creator's own slots (for exec, while
+// the PD still runs its old image): every copy or mint that could be refused happens here, so
+// what follows is only moves into empty (or kept) slots.
 struct Staged {
     struct One {
         uint64_t from = 0;  // creator slot holding the staged copy
@@ -1152,6 +1082,11 @@ struct Staged {
     };
     Run runs[kMaxBulk];
     size_t run_count = 0;
+    // A new PD: nothing of it runs yet, so copies go straight into its slots (no moves later;
+    // a failed spawn destroys the PD with them).
+    bool direct = false;
+    CapPtr child;
+    unsigned child_radix = 0;
 };
 
 // Deletes every staged copy and frees its slot (a failed exec, or one a kept slot made moot).
@@ -1172,6 +1107,16 @@ void unstage(const LoaderEnvironment& env, Staged& staged) {
 Result<void, SpawnError> stage_one(const LoaderEnvironment& env, Staged& staged, uint64_t to,
                                    CapPtr src_root, uint64_t src, uint64_t rights, uint64_t data,
                                    bool mint) {
+    if (staged.direct) {
+        InvocationResult r =
+            mint ? cnode_mint(staged.child, to, staged.child_radix, src_root, src, kDepth, rights,
+                              data)
+                 : cnode_copy(staged.child, to, staged.child_radix, src_root, src, kDepth, rights);
+        if (!r.ok()) {
+            return fail(kernel_failure(SpawnStep::kCapabilities, r.error));
+        }
+        return {};
+    }
     uint64_t from = env.slots->allocate();
     if (from == 0 || staged.count == Staged::kMaxOnes) {
         if (from != 0) {
@@ -1190,8 +1135,8 @@ Result<void, SpawnError> stage_one(const LoaderEnvironment& env, Staged& staged,
     return {};
 }
 
-// Everything give_caps would copy or mint into the child, staged (moves are not: they happen
-// at install, from slots the plan checked).
+// Everything the configuration copies or mints into the child, staged (or, for a new PD, put
+// straight in); moves are not: they happen in place_staged, from slots the plan checked.
 Result<void, SpawnError> stage_caps(const LoaderEnvironment& env, const PdHandle& pd,
                                     const Plan& plan, const Image& image, const PdConfig& config,
                                     Staged& staged) {
@@ -1221,25 +1166,37 @@ Result<void, SpawnError> stage_caps(const LoaderEnvironment& env, const PdHandle
         }
         for (size_t b = 0; b < config.bulk.size(); ++b) {
             const BulkGrant& g = config.bulk[b];
-            Staged::Run& run = staged.runs[staged.run_count];
+            const uint64_t wanted = plan.bulk_count[b];
+            Staged::Run run;
             run.to = plan.bulk_slot[b];
-            run.from = plan.bulk_count[b] == 0 ? 0 : env.slots->allocate_run(plan.bulk_count[b]);
-            if (plan.bulk_count[b] != 0 && run.from == 0) {
-                return fail(kernel_failure(SpawnStep::kCapabilities, abi::Error::kNotEnoughMemory));
+            if (!staged.direct && wanted != 0) {
+                run.from = env.slots->allocate_run(wanted);
+                if (run.from == 0) {
+                    return fail(
+                        kernel_failure(SpawnStep::kCapabilities, abi::Error::kNotEnoughMemory));
+                }
             }
-            ++staged.run_count;
-            for (uint64_t s = g.first; s < g.end && run.count < plan.bulk_count[b]; ++s) {
+            Staged::Run& recorded = staged.runs[staged.run_count];
+            if (!staged.direct) {
+                recorded = run;
+                ++staged.run_count;
+            }
+            for (uint64_t s = g.first; s < g.end && run.count < wanted; ++s) {
                 if (identify(env, s).type != g.type) {
                     continue;
                 }
-                InvocationResult r = cnode_copy(env.cnode, run.from + run.count, kDepth, env.cnode,
-                                                s, kDepth, g.rights);
+                InvocationResult r =
+                    staged.direct ? cnode_copy(staged.child, run.to + run.count, staged.child_radix,
+                                               env.cnode, s, kDepth, g.rights)
+                                  : cnode_copy(env.cnode, run.from + run.count, kDepth, env.cnode,
+                                               s, kDepth, g.rights);
                 if (!r.ok()) {
                     return fail(kernel_failure(SpawnStep::kCapabilities, r.error));
                 }
                 ++run.count;
+                recorded.count = staged.direct ? 0 : run.count;
             }
-            for (uint64_t k = run.count; k < plan.bulk_count[b]; ++k) {
+            for (uint64_t k = run.count; !staged.direct && k < wanted; ++k) {
                 env.slots->free(run.from + k);  // fewer than planned: nothing else changed
             }
         }
@@ -1251,13 +1208,23 @@ Result<void, SpawnError> stage_caps(const LoaderEnvironment& env, const PdHandle
     return attempt;
 }
 
-// Moves the staged copies into the child (a kept slot keeps what it has: the copy goes), then
-// the move grants and the given frames. Nothing here is refused but what was already there.
-void place_staged(const LoaderEnvironment& env, const PdHandle& pd, const Plan& plan,
-                  const Image& image, const PdConfig& config, Staged& staged) {
+// Moves the staged copies into the child, then the move grants and the given frames. A slot
+// already occupied is one exec keeps (its declared channels): the staged copy goes and the slot
+// keeps what it has. Any other refusal is the first error returned, after every move was tried
+// (exec is past its point of no return by then; spawn fails).
+Result<void, SpawnError> place_staged(const LoaderEnvironment& env, const PdHandle& pd,
+                                      const Plan& plan, const Image& image, const PdConfig& config,
+                                      Staged& staged) {
+    abi::Error first = abi::Error::kOk;
+    auto note = [&first](const InvocationResult& r) {
+        if (!r.ok() && r.error != abi::Error::kDeleteFirst && first == abi::Error::kOk) {
+            first = r.error;
+        }
+        return r.ok();
+    };
     auto place = [&](uint64_t from, uint64_t to) {
-        if (!cnode_move(CapPtr(pd.cnode), to, pd.radix, env.cnode, from, kDepth).ok()) {
-            (void)cnode_delete(env.cnode, from, kDepth);  // its slot was declared and kept
+        if (!note(cnode_move(CapPtr(pd.cnode), to, pd.radix, env.cnode, from, kDepth))) {
+            (void)cnode_delete(env.cnode, from, kDepth);
         }
         env.slots->free(from);
     };
@@ -1272,17 +1239,21 @@ void place_staged(const LoaderEnvironment& env, const PdHandle& pd, const Plan& 
     staged = Staged{};
     for (size_t i = 0; i < config.caps.size(); ++i) {
         if (config.caps[i].move) {
-            (void)cnode_move(CapPtr(pd.cnode), plan.grant_slot[i], pd.radix, env.cnode,
-                             config.caps[i].source, kDepth);  // a kept slot stays as it is
+            (void)note(cnode_move(CapPtr(pd.cnode), plan.grant_slot[i], pd.radix, env.cnode,
+                                  config.caps[i].source, kDepth));
         }
     }
     for (size_t g = 0; g < image.given_count; ++g) {
         const Image::GivenRun& run = image.given[g];
         for (uint64_t p = 0; p < run.count; ++p) {
-            (void)cnode_move(CapPtr(pd.cnode), run.to + p, pd.radix, env.cnode, run.from + p,
-                             kDepth);
+            (void)note(cnode_move(CapPtr(pd.cnode), run.to + p, pd.radix, env.cnode, run.from + p,
+                                  kDepth));
         }
     }
+    if (first != abi::Error::kOk) {
+        return fail(kernel_failure(SpawnStep::kCapabilities, first));
+    }
+    return {};
 }
 
 void install_image(PdHandle& pd, const Plan& plan, const Image& image) {
@@ -1460,7 +1431,12 @@ Result<PdHandle, SpawnError> spawn_pd(LoaderEnvironment& env, std::span<const ui
                      abi::kRightWrite | abi::kRightGrantReply, config.fault_badge));
             pd.fault_slot = abi::kPdSlotFaultEndpoint;
         }
-        TRY(give_caps(env, pd, plan, image, config, false));
+        Staged staged;
+        staged.direct = true;
+        staged.child = CapPtr(pd.cnode);
+        staged.child_radix = pd.radix;
+        TRY(stage_caps(env, pd, plan, image, config, staged));
+        TRY(place_staged(env, pd, plan, image, config, staged));
         mark(env, SpawnPhase::kCapabilities);
         InvocationResult p =
             tcb_set_priority(CapPtr(pd.tcb), env.tcb, config.priority, config.max_priority);
@@ -1528,11 +1504,12 @@ Result<void, SpawnError> exec_pd(LoaderEnvironment& env, PdHandle& pd, std::span
     pd.image = fresh;
     install_image(pd, plan, image.value());
     mark(env, SpawnPhase::kIdentity);  // suspending and pruning the CSpace
-    place_staged(env, pd, plan, image.value(), config, staged);
+    // Past the point of no return: a refusal here (a bug of the builder) leaves it suspended.
+    auto placed = place_staged(env, pd, plan, image.value(), config, staged);
     mark(env, SpawnPhase::kCapabilities);
     set_name(pd, config.name);
     // Its own objects, built above: starting the thread fails only on a bug of the builder.
-    auto started = start_thread(pd);
+    auto started = placed ? start_thread(pd) : Result<void, SpawnError>(fail(placed.error()));
     mark(env, SpawnPhase::kThread);
     (void)cnode_delete(env.cnode, old_vspace, kDepth);  // the ASID first: one TLB flush
     release(env, old);  // the old address space and every page of it

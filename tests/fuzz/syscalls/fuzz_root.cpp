@@ -10,6 +10,7 @@
 #include "abi/process.hpp"
 #include "base/command_line.hpp"
 #include "cpio/cpio_reader.hpp"
+#include "tessera/boot_info.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/invocation.hpp"
 #include "tessera/pd_loader.hpp"
@@ -225,15 +226,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     set_ipc_buffer(reinterpret_cast<abi::IpcBuffer*>(info->ipc_buffer));
     g_slots.init(info->empty.start, info->empty.end);
     Options options = read_options(*info);
-    uint64_t pool = 0;
-    unsigned best = 0;
-    for (uint64_t i = 0; i < info->untyped_count; ++i) {
-        const abi::UntypedDescriptor& d = info->untyped_list[i];
-        if (d.is_device == 0 && d.size_bits > best) {
-            best = d.size_bits;
-            pool = info->untyped.start + i;
-        }
-    }
+    uint64_t pool = largest_ram_untyped(*info).slot.value();
     UntypedTables tables{kRoot, CapPtr(pool), &g_slots};
     (void)map_frames(kVSpace, CapPtr(info->boot_module_frames.start),
                      info->boot_module_frames.end - info->boot_module_frames.start, kArchiveAddress,

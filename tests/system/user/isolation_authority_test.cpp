@@ -35,13 +35,9 @@ void old_debug_call(uint64_t) {
 // Finding 9: no system call needs no capability but IPC on one's own endpoints: the old debug
 // numbers (put-char, halt, identify, translate, write) fault as unknown system calls.
 USER_TEST(isolation, old_debug_call_numbers_are_unknown_system_calls) {
-    uint64_t ut = new_untyped(12);
-    uint64_t ep = ut == 0 ? 0 : make_objects(ut, ObjectType::kEndpoint, 0);
+    uint64_t fault_ep = 0;
+    uint64_t ep = endpoints_with_fault_cap(1, 0x9, fault_ep);
     CHECK(ep != 0);
-    uint64_t fault_ep = new_slot();
-    CHECK(cnode_mint(kRootCNode, fault_ep, kRootDepth, kRootCNode, ep, kRootDepth, abi::kRightsAll,
-                     0x9)
-              .ok());
     for (uint64_t number = 8; number <= 12; ++number) {
         g_old_call = number;
         TestThread th = start_thread(old_debug_call, 0, kTestPriority, fault_ep);
@@ -78,13 +74,9 @@ void foreign_call(uint64_t) {
 // unknown-system-call fault carrying the immediate, delivered to the thread's handler, and
 // resuming it leaves its registers as they were.
 USER_TEST(isolation, foreign_svc_is_a_fault_not_a_native_call) {
-    uint64_t ut = new_untyped(12);
-    uint64_t eps = ut == 0 ? 0 : make_objects(ut, ObjectType::kEndpoint, 0, 2);
+    uint64_t fault_ep = 0;
+    uint64_t eps = endpoints_with_fault_cap(2, 0xf0, fault_ep);
     CHECK(eps != 0);
-    uint64_t fault_ep = new_slot();
-    CHECK(cnode_mint(kRootCNode, fault_ep, kRootDepth, kRootCNode, eps, kRootDepth, abi::kRightsAll,
-                     0xf0)
-              .ok());
     g_foreign_ep = eps + 1;
     g_foreign_resumed = 0;
     TestThread th = start_thread(foreign_call, 0, kTestPriority, fault_ep);
@@ -133,13 +125,9 @@ void program_virtual_timer(uint64_t) {
 // physical one, and may not touch the kernel's timer. The refused accesses are the thread's
 // own user exceptions.
 USER_TEST(isolation, el0_reads_the_virtual_count_but_not_the_timers) {
-    uint64_t ut = new_untyped(12);
-    uint64_t ep = ut == 0 ? 0 : make_objects(ut, ObjectType::kEndpoint, 0);
+    uint64_t fault_ep = 0;
+    uint64_t ep = endpoints_with_fault_cap(1, 0xc7, fault_ep);
     CHECK(ep != 0);
-    uint64_t fault_ep = new_slot();
-    CHECK(cnode_mint(kRootCNode, fault_ep, kRootDepth, kRootCNode, ep, kRootDepth, abi::kRightsAll,
-                     0xc7)
-              .ok());
     g_counter_read = 0;
     TestThread reader = start_thread(read_virtual_count, 0, kTestPriority, fault_ep);
     CHECK(reader.tcb != 0);

@@ -87,13 +87,9 @@ void fault_then_call(uint64_t) {
 // Finding 8: CancelBadgedSends left a cancelled faulting sender's fault in place, so its next
 // ordinary Call went out as the old fault and the reply set its pc.
 USER_TEST(isolation, cancelled_fault_is_forgotten) {
-    uint64_t ut = new_untyped(12);
-    uint64_t eps = ut == 0 ? 0 : make_objects(ut, ObjectType::kEndpoint, 0, 2);
+    uint64_t fault_ep = 0;
+    uint64_t eps = endpoints_with_fault_cap(2, 0x33, fault_ep);
     CHECK(eps != 0);
-    uint64_t fault_ep = new_slot();
-    CHECK(cnode_mint(kRootCNode, fault_ep, kRootDepth, kRootCNode, eps, kRootDepth, abi::kRightsAll,
-                     0x33)
-              .ok());
     g_call_ep = eps + 1;
     g_reply_word = 0;
     g_after_fault = 0;

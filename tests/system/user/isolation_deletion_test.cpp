@@ -61,12 +61,7 @@ USER_TEST(isolation, long_cnode_chain_deletes_in_linear_preemptible_time) {
     static_assert(kChainLength <= (uint64_t{1} << kHoldRadix));
     uint64_t hold = make_objects(g_chain_untyped, ObjectType::kCNode, kHoldRadix);
     CHECK(hold != 0);
-    for (uint64_t at = 0; at < kChainLength; at += 256) {
-        uint64_t batch = kChainLength - at < 256 ? kChainLength - at : 256;
-        CHECK(untyped_retype(CapPtr(g_chain_untyped), ObjectType::kCNode, 1, kRootCNode, hold,
-                             kRootDepth, at, batch)
-                  .ok());
-    }
+    CHECK(small_cnodes_into(g_chain_untyped, hold, kChainLength));
     // The last CNode holds an endpoint, to show that the walk reaches the bottom.
     uint64_t ep_ut = new_untyped(12);
     uint64_t ep = ep_ut == 0 ? 0 : make_objects(ep_ut, ObjectType::kEndpoint, 0);
@@ -194,12 +189,7 @@ USER_TEST(isolation, ring_revoke_stays_linear_under_preemption) {
     constexpr unsigned kHoldRadix = 13;
     uint64_t hold = make_objects(g_ring_untyped, ObjectType::kCNode, kHoldRadix);
     CHECK(hold != 0);
-    for (uint64_t at = 0; at < kRingLength; at += 256) {
-        uint64_t batch = kRingLength - at < 256 ? kRingLength - at : 256;
-        CHECK(untyped_retype(CapPtr(g_ring_untyped), ObjectType::kCNode, 1, kRootCNode, hold,
-                             kRootDepth, at, batch)
-                  .ok());
-    }
+    CHECK(small_cnodes_into(g_ring_untyped, hold, kRingLength));
     for (uint64_t i = 0; i < kRingLength; ++i) {
         CHECK(cnode_copy(CapPtr(hold), i << 1, kHoldRadix + 1, CapPtr(hold), (i + 1) % kRingLength,
                          kHoldRadix, abi::kRightsAll)

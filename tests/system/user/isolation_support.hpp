@@ -70,6 +70,34 @@ inline uint64_t map_last_level_table(CapPtr vspace, uint64_t va) {
     return 0;
 }
 
+// `count` fresh endpoints in consecutive root slots, and a copy of the first minted with badge
+// in `fault_ep`: the fault endpoint of a test thread whose faults the case receives on the
+// first. Returns the first endpoint's slot (0 on failure).
+inline uint64_t endpoints_with_fault_cap(uint64_t count, uint64_t badge, uint64_t& fault_ep) {
+    uint64_t ut = new_untyped(12);
+    uint64_t eps = ut == 0 ? 0 : make_objects(ut, abi::ObjectType::kEndpoint, 0, count);
+    fault_ep = new_slot();
+    if (eps == 0 || !cnode_mint(kRootCNode, fault_ep, kRootDepth, kRootCNode, eps, kRootDepth,
+                                abi::kRightsAll, badge)
+                         .ok()) {
+        return 0;
+    }
+    return eps;
+}
+
+// n radix-1 CNodes retyped from ut into slots 0..n-1 of the CNode hold (root slot).
+inline bool small_cnodes_into(uint64_t ut, uint64_t hold, uint64_t n) {
+    for (uint64_t at = 0; at < n; at += 256) {
+        uint64_t batch = n - at < 256 ? n - at : 256;
+        if (!untyped_retype(abi::CapPtr(ut), abi::ObjectType::kCNode, 1, kRootCNode, hold,
+                            kRootDepth, at, batch)
+                 .ok()) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // The virtual count (62.5 MHz on QEMU virt; under -icount about 16 instructions a tick).
 inline uint64_t virtual_count() {
     uint64_t v;

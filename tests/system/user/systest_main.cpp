@@ -2,6 +2,7 @@
 // info, runs every USER_TEST case at EL0 and ends the run with DebugHalt (status 0 only if all
 // passed). The runner (tools/qemu-run) checks the printed lines.
 #include "cpio/cpio_reader.hpp"
+#include "tessera/boot_info.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/runtime.h"
 #include "tessera/syscall.hpp"
@@ -103,19 +104,11 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     e.info = info;
     e.slots.init(info->empty.start, info->empty.end);
     // The largest RAM untyped is the pool every case draws from.
-    uint64_t best = 0;
-    unsigned best_bits = 0;
-    for (uint64_t i = 0; i < info->untyped_count; ++i) {
-        const abi::UntypedDescriptor& d = info->untyped_list[i];
-        if (d.is_device == 0 && d.size_bits > best_bits) {
-            best_bits = d.size_bits;
-            best = info->untyped.start + i;
-        }
-    }
-    e.pool = abi::CapPtr(best);
+    BootUntyped best = largest_ram_untyped(*info);
+    e.pool = best.slot;
     test::map_archive();
     println("systest: {} untypeds, pool is slot {} (2^{} bytes), {} free slots",
-            info->untyped_count, best, best_bits, e.slots.free_count());
+            info->untyped_count, best.slot.value(), best.bits, e.slots.free_count());
     test::TestSummary s =
         test::run_test_cases(__start_user_tests, __stop_user_tests, "", debug_sink());
     tessera_exit(s.failed == 0 && s.passed > 0 ? 0 : 1);
