@@ -9,7 +9,7 @@
 #include "tessera/boot_info.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/invocation.hpp"
-#include "tessera/pd_loader.hpp"
+#include "tessera/pd_builder.hpp"
 #include "tessera/runtime.h"
 #include "tessera/syscall.hpp"
 #include "tessera/vspace_manager.hpp"
@@ -30,7 +30,7 @@ uint64_t instructions() {
 
 SlotAllocator g_slots;
 UntypedAllocator g_memory;
-LoaderEnvironment g_loader;
+BuilderEnvironment g_builder;
 SpawnProfile g_profile;
 uint64_t g_ep = 0;
 
@@ -80,7 +80,7 @@ bool measure(std::span<const uint8_t> image, std::span<const uint8_t> minimal, S
         g_profile = SpawnProfile{};
         g_profile.clock = instructions;
         uint64_t start = instructions();
-        auto pd = spawn_pd(g_loader, image, config_for(name, kCounter));
+        auto pd = spawn_pd(g_builder, image, config_for(name, kCounter));
         if (!pd) {
             println("spawn benchmark: spawning {} failed while {}: {}", name,
                     to_string(pd.error().step), detail(pd.error()));
@@ -100,11 +100,11 @@ bool measure(std::span<const uint8_t> image, std::span<const uint8_t> minimal, S
         f.tables = handle.tables;
         f.budget = pd_memory(handle);
         uint64_t t0 = instructions();
-        destroy_pd(g_loader, handle);
+        destroy_pd(g_builder, handle);
         f.teardown += instructions() - t0;
 
         // exec: a minimal PD waiting in a call is re-imaged with this image.
-        auto waiting = spawn_pd(g_loader, minimal, config_for("minimal", kWait));
+        auto waiting = spawn_pd(g_builder, minimal, config_for("minimal", kWait));
         if (!waiting) {
             return false;
         }
@@ -113,7 +113,7 @@ bool measure(std::span<const uint8_t> image, std::span<const uint8_t> minimal, S
         g_profile = SpawnProfile{};
         g_profile.clock = instructions;
         start = instructions();
-        auto execed = exec_pd(g_loader, w, image, config_for(name, kCounter));
+        auto execed = exec_pd(g_builder, w, image, config_for(name, kCounter));
         if (!execed || !expect_exit(m)) {
             println("spawn benchmark: exec into {} failed", name);
             return false;
@@ -122,7 +122,7 @@ bool measure(std::span<const uint8_t> image, std::span<const uint8_t> minimal, S
         for (size_t p = 0; p < static_cast<size_t>(SpawnPhase::kCount); ++p) {
             f.exec_phases[p] += g_profile.phase[p];
         }
-        destroy_pd(g_loader, w);
+        destroy_pd(g_builder, w);
     }
     return true;
 }
@@ -161,12 +161,12 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         println("spawn benchmark: no memory pool");
         tessera_exit(1);
     }
-    g_loader.asid_pool = abi::CapPtr(asid_pool);
-    g_loader.memory = &g_memory;
-    g_loader.slots = &g_slots;
-    g_loader.profile = &g_profile;
+    g_builder.asid_pool = abi::CapPtr(asid_pool);
+    g_builder.memory = &g_memory;
+    g_builder.slots = &g_slots;
+    g_builder.profile = &g_profile;
     g_profile.clock = instructions;
-    (void)loader_init(g_loader);
+    (void)pd_builder_init(g_builder);
 
     auto minimal = archive.value().find("minimal");
     if (!minimal) {

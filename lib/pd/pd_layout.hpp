@@ -1,6 +1,7 @@
 // Address-space layout of a protection domain: the PD builder's configuration of regions checked
 // and placed before anything is allocated. Pure arithmetic over the ELF load plan and the
-// requested regions, so it is host-tested; the loader turns the result into frames and mappings.
+// requested regions, so it is host-tested; the PD builder turns the result into frames and
+// mappings.
 //
 // Fixed parts (abi/process.hpp): the image where the ELF says, the stack ending at kPdStackTop
 // with an unmapped guard of kStackGuardSize below it, the startup record and the IPC buffer

@@ -1,6 +1,6 @@
 // Host tests for the PD layout: every refusal with the region it names, placement of address-0
 // regions around fixed ones with unmapped gaps, the stack guard, and the frame and table counts
-// the loader sizes budgets with.
+// the PD builder sizes budgets with.
 #include "pd/pd_layout.hpp"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // Writing a PD's startup record (abi/startup.hpp) into the page that will be mapped at
 // `user_address` in the PD: the fixed part, the directory of capabilities and regions, and the
-// argv / envp arrays with their strings after it. Host-tested; the loader fills the page through
-// its scratch mapping.
+// argv / envp arrays with their strings after it. Host-tested; the PD builder fills the page
+// through its scratch mapping.
 #pragma once
 
 #include <cstddef>

@@ -10,7 +10,7 @@
 #include "tessera/debug_print.hpp"
 #include "tessera/fault.hpp"
 #include "tessera/invocation.hpp"
-#include "tessera/pd_loader.hpp"
+#include "tessera/pd_builder.hpp"
 #include "tessera/runtime.h"
 #include "tessera/services.hpp"
 #include "tessera/syscall.hpp"
@@ -54,7 +54,7 @@ std::span<const uint8_t> map_archive(const abi::BootInfo& info, abi::CapPtr pool
                                     info.boot_module_size);
 }
 
-void run_program(LoaderEnvironment& loader, const cpio::Entry& entry, uint64_t ep) {
+void run_program(BuilderEnvironment& builder, const cpio::Entry& entry, uint64_t ep) {
     println("root: starting \"{}\" ({} bytes) in a new protection domain", entry.name,
             entry.data.size());
     // hello takes a number, crasher the kind of crash: both get one argument.
@@ -67,7 +67,7 @@ void run_program(LoaderEnvironment& loader, const cpio::Entry& entry, uint64_t e
     config.fault = FaultPolicy::kCreatorEndpoint;
     config.fault_endpoint = ep;
     config.fault_badge = kFaultBadge;
-    auto pd = spawn_pd(loader, entry.data, config);
+    auto pd = spawn_pd(builder, entry.data, config);
     if (!pd) {
         println("root: cannot start \"{}\": failed while {}: {}", entry.name,
                 to_string(pd.error().step), detail(pd.error()));
@@ -100,7 +100,7 @@ void run_program(LoaderEnvironment& loader, const cpio::Entry& entry, uint64_t e
         m.mr[0] *= 10;
         sys::reply(m);
     }
-    destroy_pd(loader, handle);
+    destroy_pd(builder, handle);
 }
 
 }  // namespace
@@ -138,8 +138,8 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         uint64_t asid_pool = g_slots.allocate();
         (void)asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl), abi::CapPtr(pool_slot),
                                      kRoot, asid_pool, 64);
-        LoaderEnvironment loader;
-        loader.asid_pool = abi::CapPtr(asid_pool);
+        BuilderEnvironment builder;
+        builder.asid_pool = abi::CapPtr(asid_pool);
         uint64_t ep = make(pool, abi::ObjectType::kEndpoint, 0);  // before the pool's second half
         // PDs' budgets come from a buddy allocator over half the pool, so every block a PD
         // returns can be used again at once.
@@ -147,15 +147,15 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         static UntypedAllocator memory;
         uint64_t memory_ut = make(pool, abi::ObjectType::kUntyped, memory_bits);
         (void)memory.init(kRoot, memory_ut, memory_bits, &g_slots);
-        loader.memory = &memory;
-        loader.slots = &g_slots;
-        if (!loader_init(loader).ok() || ep == 0) {
-            println("root: cannot prepare the loader");
+        builder.memory = &memory;
+        builder.slots = &g_slots;
+        if (!pd_builder_init(builder).ok() || ep == 0) {
+            println("root: cannot prepare the builder");
         } else {
             for (const char* name : {"crasher", "hello", "minimal"}) {
                 auto entry = archive.value().find(name);
                 if (entry) {
-                    run_program(loader, *entry, ep);
+                    run_program(builder, *entry, ep);
                 } else {
                     println("root: the archive has no \"{}\"", name);
                 }
@@ -164,7 +164,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
             auto store = archive.value().find("imagestore");
             auto controller = archive.value().find("controller");
             ServicesOptions options;
-            options.loader = &loader;
+            options.builder = &builder;
             options.info = info;
             options.store_image = store ? store->data : std::span<const uint8_t>();
             options.controller_image = controller ? controller->data : std::span<const uint8_t>();

@@ -6,7 +6,7 @@
 
 namespace tessera {
 
-constexpr uint64_t kDepth = 64;
+constexpr uint64_t kDepth = abi::kWordBits;  // every slot of a single-level CSpace
 
 struct UntypedBackend {
     UntypedAllocator& a;

@@ -7,7 +7,7 @@
 namespace tessera {
 namespace {
 
-constexpr uint64_t kDepth = 64;
+constexpr uint64_t kDepth = abi::kWordBits;  // every slot of a single-level CSpace
 constexpr uint64_t kStorePriority = 150;
 constexpr uint64_t kControllerPriority = 140;
 constexpr uint64_t kControllerMaxPriority = 139;  // its PDs run below it
@@ -21,36 +21,36 @@ SpawnError failure(abi::Error error) {
 
 // A new object (of 2^bytes_bits bytes) in its own block of the root's memory, in a fresh root
 // slot. The services keep these for good.
-Result<uint64_t, SpawnError> make(LoaderEnvironment& loader, abi::ObjectType type, uint64_t bits,
+Result<uint64_t, SpawnError> make(BuilderEnvironment& builder, abi::ObjectType type, uint64_t bits,
                                   unsigned bytes_bits) {
     // Whatever was taken goes back on every failure.
-    uint64_t block = loader.memory->allocate(bytes_bits);
-    uint64_t slot = block == 0 ? 0 : loader.slots->allocate();
+    uint64_t block = builder.memory->allocate(bytes_bits);
+    uint64_t slot = block == 0 ? 0 : builder.slots->allocate();
     if (slot == 0) {
         if (block != 0) {
-            loader.memory->free(block);
+            builder.memory->free(block);
         }
         return fail(failure(abi::Error::kNotEnoughMemory));
     }
     InvocationResult r =
-        untyped_retype(abi::CapPtr(block), type, bits, loader.cnode, 0, 0, slot, 1);
+        untyped_retype(abi::CapPtr(block), type, bits, builder.cnode, 0, 0, slot, 1);
     if (!r.ok()) {
-        loader.slots->free(slot);
-        loader.memory->free(block);
+        builder.slots->free(slot);
+        builder.memory->free(block);
         return fail(failure(r.error));
     }
     return slot;
 }
 
-Result<uint64_t, SpawnError> mint_client(LoaderEnvironment& loader, uint64_t endpoint) {
-    uint64_t slot = loader.slots->allocate();
+Result<uint64_t, SpawnError> mint_client(BuilderEnvironment& builder, uint64_t endpoint) {
+    uint64_t slot = builder.slots->allocate();
     if (slot == 0) {
         return fail(failure(abi::Error::kNotEnoughMemory));  // never slot 0: the null slot
     }
-    InvocationResult r = cnode_mint(loader.cnode, slot, kDepth, loader.cnode, endpoint, kDepth,
+    InvocationResult r = cnode_mint(builder.cnode, slot, kDepth, builder.cnode, endpoint, kDepth,
                                     abi::kRightWrite | abi::kRightGrantReply, 1);
     if (!r.ok()) {
-        loader.slots->free(slot);
+        builder.slots->free(slot);
         return fail(failure(r.error));
     }
     return slot;
@@ -59,13 +59,13 @@ Result<uint64_t, SpawnError> mint_client(LoaderEnvironment& loader, uint64_t end
 }  // namespace
 
 Result<Services, SpawnError> start_services(const ServicesOptions& options) {
-    LoaderEnvironment& loader = *options.loader;
+    BuilderEnvironment& builder = *options.builder;
     const abi::BootInfo& info = *options.info;
     Services services;
-    uint64_t store_ep = TRY(make(loader, abi::ObjectType::kEndpoint, 0, 12));
-    uint64_t controller_ep = TRY(make(loader, abi::ObjectType::kEndpoint, 0, 12));
-    services.store_client = TRY(mint_client(loader, store_ep));
-    services.controller_client = TRY(mint_client(loader, controller_ep));
+    uint64_t store_ep = TRY(make(builder, abi::ObjectType::kEndpoint, 0, 12));
+    uint64_t controller_ep = TRY(make(builder, abi::ObjectType::kEndpoint, 0, 12));
+    services.store_client = TRY(mint_client(builder, store_ep));
+    services.controller_client = TRY(mint_client(builder, controller_ep));
 
     // The store: the archive mapped read-only, its frames, and the endpoint it serves.
     char offset_text[24];
@@ -100,17 +100,17 @@ Result<Services, SpawnError> start_services(const ServicesOptions& options) {
     store.bulk = std::span<const BulkGrant>(&archive_frames, 1);
     store.caps = store_caps;
     store.heap_size = 0;
-    services.store = TRY(spawn_pd(loader, options.store_image, store));
+    services.store = TRY(spawn_pd(builder, options.store_image, store));
 
     // The controller: its own pool and ASID pool (moved in), the endpoint it serves, a client
     // capability to the store, and its own CNode, VSpace and TCB to build PDs with.
-    uint64_t pool = TRY(make(loader, abi::ObjectType::kUntyped, options.controller_pool_bits,
+    uint64_t pool = TRY(make(builder, abi::ObjectType::kUntyped, options.controller_pool_bits,
                              options.controller_pool_bits));
-    uint64_t asid_untyped = TRY(make(loader, abi::ObjectType::kUntyped, 12, 12));
-    uint64_t asid_pool = loader.slots->allocate();
+    uint64_t asid_untyped = TRY(make(builder, abi::ObjectType::kUntyped, 12, 12));
+    uint64_t asid_pool = builder.slots->allocate();
     InvocationResult a =
         asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl), abi::CapPtr(asid_untyped),
-                               loader.cnode, asid_pool, kDepth);
+                               builder.cnode, asid_pool, kDepth);
     if (asid_pool == 0 || !a.ok()) {
         return fail(failure(asid_pool == 0 ? abi::Error::kNotEnoughMemory : a.error));
     }
@@ -139,10 +139,10 @@ Result<Services, SpawnError> start_services(const ServicesOptions& options) {
     controller.caps = controller_caps;
     controller.stack_size = uint64_t{128} * 1024;
     controller.heap_size = 0;
-    auto started = spawn_pd(loader, options.controller_image, controller);
+    auto started = spawn_pd(builder, options.controller_image, controller);
     // Moved into the controller (or gone with it): their root slots are empty either way.
-    loader.slots->free(pool);
-    loader.slots->free(asid_pool);
+    builder.slots->free(pool);
+    builder.slots->free(asid_pool);
     services.controller = TRY(started);
     // Both run below the caller's priority: one request to each lets them finish starting (the
     // controller maps the archive from the store) before the caller goes on.

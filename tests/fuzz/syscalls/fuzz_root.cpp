@@ -13,7 +13,7 @@
 #include "tessera/boot_info.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/invocation.hpp"
-#include "tessera/pd_loader.hpp"
+#include "tessera/pd_builder.hpp"
 #include "tessera/runtime.h"
 #include "tessera/syscall.hpp"
 #include "tessera/untyped_allocator.hpp"
@@ -29,7 +29,7 @@ using abi::ObjectType;
 constexpr CapPtr kRoot{abi::kSlotInitThreadCNode};
 constexpr CapPtr kVSpace{abi::kSlotInitThreadVSpace};
 constexpr uint64_t kArchiveAddress = 0x7d00'0000'0000;
-constexpr uint64_t kProgressAddress = 0x7c00'0000'0000;  // clear of the loader's scratch
+constexpr uint64_t kProgressAddress = 0x7c00'0000'0000;  // clear of the builder's scratch
 constexpr unsigned kFuzzPoolBits = 22;                   // the PD's own untyped: 4 MiB
 constexpr unsigned kBudgetBits = 24;                     // the PD builder's budgets
 constexpr uint64_t kBadge = 0xf0;
@@ -38,7 +38,7 @@ constexpr unsigned kIdleLimit = 50;  // yields without progress before it counts
 
 SlotAllocator g_slots;
 UntypedAllocator g_memory;
-LoaderEnvironment g_loader;
+BuilderEnvironment g_loader;
 
 struct Totals {
     uint64_t seeds = 0;
@@ -259,7 +259,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     }
     g_loader.asid_pool = CapPtr(asid_pool);
     g_loader.slots = &g_slots;
-    // The loader's scratch tables come from an allocator of their own, so the budgets' is
+    // The builder's scratch tables come from an allocator of their own, so the budgets' is
     // whole whenever no PD is alive.
     static UntypedAllocator scratch;
     uint64_t scratch_memory = make(CapPtr(pool), ObjectType::kUntyped, 16);
@@ -268,7 +268,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         tessera_exit(1);
     }
     g_loader.memory = &scratch;
-    (void)loader_init(g_loader);
+    (void)pd_builder_init(g_loader);
     g_loader.memory = &g_memory;
     // The fuzzer's priority: round robin with it, so this thread runs between its timeslices.
     (void)tcb_set_priority(CapPtr(abi::kSlotInitThreadTcb), CapPtr(abi::kSlotInitThreadTcb), 100,

@@ -25,7 +25,7 @@ bool services_ready() {
     if (g_started) {
         return true;
     }
-    static LoaderEnvironment loader;
+    static BuilderEnvironment builder;
     uint64_t asid_ut = new_untyped(12);
     g_reports = make_objects(new_untyped(12), abi::ObjectType::kEndpoint, 0);
     uint64_t asid_pool = new_slot();
@@ -34,19 +34,19 @@ bool services_ready() {
              .ok()) {
         return false;
     }
-    loader.asid_pool = abi::CapPtr(asid_pool);
+    builder.asid_pool = abi::CapPtr(asid_pool);
     static UntypedAllocator memory;
     if (!memory.init(kRootCNode, new_untyped(kServicesPoolBits), kServicesPoolBits, &env().slots)) {
         println("services: no memory for the services");
         return false;
     }
-    loader.memory = &memory;
-    loader.slots = &env().slots;
-    if (!loader_init(loader).ok() || g_reports == 0) {
+    builder.memory = &memory;
+    builder.slots = &env().slots;
+    if (!pd_builder_init(builder).ok() || g_reports == 0) {
         return false;
     }
     ServicesOptions options;
-    options.loader = &loader;
+    options.builder = &builder;
     options.info = env().info;
     options.store_image = archive_image("imagestore");
     options.controller_image = archive_image("controller");

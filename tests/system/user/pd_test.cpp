@@ -4,7 +4,7 @@
 // program written in C against the C library.
 #include "abi/fault.hpp"
 #include "abi/process.hpp"
-#include "tessera/pd_loader.hpp"
+#include "tessera/pd_builder.hpp"
 #include "tessera/syscall.hpp"
 #include "user_test.hpp"
 
@@ -13,10 +13,10 @@ namespace {
 
 using abi::ObjectType;
 
-LoaderEnvironment g_loader;
+BuilderEnvironment g_loader;
 bool g_loader_ready = false;
 
-// The loader's environment: its own ASID pool and slots above the ones the other cases use.
+// The builder's environment: its own ASID pool and slots above the ones the other cases use.
 bool loader_ready() {
     if (g_loader_ready) {
         return true;
@@ -35,7 +35,7 @@ bool loader_ready() {
     }
     g_loader.memory = &scratch;
     g_loader.slots = &env().slots;
-    g_loader_ready = loader_init(g_loader).ok();
+    g_loader_ready = pd_builder_init(g_loader).ok();
     return g_loader_ready;
 }
 
@@ -54,7 +54,7 @@ uint64_t budget_pool(unsigned bits) {
     return pool;
 }
 
-// The loader takes its budgets from pool (a buddy allocator over it, fresh for each case).
+// The builder takes its budgets from pool (a buddy allocator over it, fresh for each case).
 void use_pool(uint64_t pool) {
     (void)g_memory.init(kRootCNode, pool, g_pool_bits[pool], &env().slots);
     g_loader.memory = &g_memory;

@@ -20,7 +20,7 @@
 #include "tessera/debug_print.hpp"
 #include "tessera/fault.hpp"
 #include "tessera/invocation.hpp"
-#include "tessera/pd_loader.hpp"
+#include "tessera/pd_builder.hpp"
 #include "tessera/service_protocol.hpp"
 #include "tessera/startup.hpp"
 #include "tessera/syscall.hpp"
@@ -39,7 +39,7 @@ constexpr uint64_t kFaultBit = uint64_t{1} << 63;
 // below its PD builder's scratch range.
 constexpr uint64_t kMappingsLow = 0x7d00'0000'0000;
 constexpr uint64_t kMappingsHigh = 0x7e00'0000'0000;
-constexpr uint64_t kDepth = 64;
+constexpr uint64_t kDepth = abi::kWordBits;  // every slot of a single-level CSpace
 constexpr unsigned kMaxPds = 16;
 constexpr unsigned kMaxServices = 4;
 constexpr unsigned kMaxArguments = 16;
@@ -61,7 +61,7 @@ struct Service {
 };
 
 struct Controller {
-    LoaderEnvironment loader;
+    BuilderEnvironment builder;
     SlotAllocator slots;
     UntypedAllocator memory;
     abi::CapPtr service_ep;
@@ -120,7 +120,7 @@ uint64_t make_object(abi::ObjectType type, uint64_t& block_out) {
     uint64_t block = g_controller.memory.allocate(12);
     uint64_t slot = g_controller.slots.allocate();
     if (block == 0 || slot == 0 ||
-        !untyped_retype(abi::CapPtr(block), type, 0, g_controller.loader.cnode, 0, 0, slot, 1)
+        !untyped_retype(abi::CapPtr(block), type, 0, g_controller.builder.cnode, 0, 0, slot, 1)
              .ok()) {
         g_controller.memory.free(block);
         g_controller.slots.free(slot);
@@ -141,7 +141,7 @@ uint64_t make_tables(void* /*context*/, uint64_t count) {
     uint64_t first = g_controller.slots.allocate_run(count);
     if (block == 0 || first == 0 ||
         !untyped_retype(abi::CapPtr(block), abi::ObjectType::kPageTable, 0,
-                        g_controller.loader.cnode, 0, 0, first, count)
+                        g_controller.builder.cnode, 0, 0, first, count)
              .ok()) {
         g_controller.memory.free(block);
         for (uint64_t s = first; first != 0 && s < first + count; ++s) {
@@ -156,8 +156,8 @@ uint64_t make_tables(void* /*context*/, uint64_t count) {
 bool map_archive(abi::CapPtr store) {
     abi::IpcBuffer* buffer = ipc_buffer();
     VSpaceManager& mappings = g_controller.mappings;
-    if (!mappings.init(g_controller.loader.vspace, TableSource{&make_tables, nullptr}, kMappingsLow,
-                       kMappingsHigh)) {
+    if (!mappings.init(g_controller.builder.vspace, TableSource{&make_tables, nullptr},
+                       kMappingsLow, kMappingsHigh)) {
         return false;
     }
     uint64_t count = 1;
@@ -166,7 +166,7 @@ bool map_archive(abi::CapPtr store) {
     uint64_t base = 0;
     for (uint64_t i = 0; i < count; ++i) {
         uint64_t slot = g_controller.slots.allocate();
-        buffer->receive_cnode = g_controller.loader.cnode;
+        buffer->receive_cnode = g_controller.builder.cnode;
         buffer->receive_index = slot;
         buffer->receive_depth = kDepth;
         sys::Message m;
@@ -271,9 +271,9 @@ int new_service(StringView name) {
 void end_service(int s) {
     Service& service = g_controller.services[s];
     // Revoking takes every client's badged copy with it; then the endpoint itself goes.
-    while (!cnode_revoke(g_controller.loader.cnode, service.endpoint, kDepth).ok()) {
+    while (!cnode_revoke(g_controller.builder.cnode, service.endpoint, kDepth).ok()) {
     }
-    (void)cnode_delete(g_controller.loader.cnode, service.endpoint, kDepth);
+    (void)cnode_delete(g_controller.builder.cnode, service.endpoint, kDepth);
     g_controller.slots.free(service.endpoint);
     g_controller.memory.free(service.block);
     service = Service{};
@@ -282,7 +282,7 @@ void end_service(int s) {
 // Tears PD id down and tells a waiting client how it ended.
 void end_pd(unsigned id, Ending how, uint64_t status) {
     Pd& pd = g_controller.pds[id];
-    destroy_pd(g_controller.loader, pd.handle);
+    destroy_pd(g_controller.builder, pd.handle);
     if (pd.service >= 0) {
         end_service(pd.service);
     }
@@ -292,7 +292,7 @@ void end_pd(unsigned id, Ending how, uint64_t status) {
         m.mr[0] = static_cast<uint64_t>(how);
         m.mr[1] = status;
         sys::send(abi::CapPtr(pd.waiter), m);
-        (void)cnode_delete(g_controller.loader.cnode, pd.waiter, kDepth);
+        (void)cnode_delete(g_controller.builder.cnode, pd.waiter, kDepth);
         g_controller.slots.free(pd.waiter);
     }
     pd = Pd{};
@@ -329,7 +329,7 @@ void spawn(sys::Message& m) {
         }
     }
     Config config(id, std::span<const StringView>(words, n), service);
-    auto pd = spawn_pd(g_controller.loader, entry->data, config.pd);
+    auto pd = spawn_pd(g_controller.builder, entry->data, config.pd);
     if (!pd) {
         if (service >= 0) {
             end_service(service);
@@ -364,7 +364,7 @@ bool wait(sys::Message& m) {
     uint64_t slot = g_controller.slots.allocate();
     const uint64_t args[] = {slot, kDepth};
     if (slot == 0 ||
-        !invoke(g_controller.loader.cnode, abi::InvocationLabel::kCNodeSaveCaller, args).ok()) {
+        !invoke(g_controller.builder.cnode, abi::InvocationLabel::kCNodeSaveCaller, args).ok()) {
         reply_status(m, StatusCode::kNoResources, "no slot for the reply");
         return true;
     }
@@ -400,7 +400,7 @@ void exec(unsigned id, StringView line, sys::Message& m) {
     }
     Pd& pd = g_controller.pds[id];
     Config config(id, std::span<const StringView>(words, n), pd.service);
-    auto result = exec_pd(g_controller.loader, pd.handle, entry->data, config.pd);
+    auto result = exec_pd(g_controller.builder, pd.handle, entry->data, config.pd);
     if (!result) {
         char text[160];
         reply_status(m, StatusCode::kRefused, describe(result.error(), text));
@@ -549,20 +549,20 @@ int main(int argc, char** argv, char** /*envp*/) {
     c.service_ep = abi::CapPtr(service_ep->slot);
     c.pool = abi::CapPtr(pool->slot);
     c.pool_bits = static_cast<unsigned>(pool_bits);
-    c.loader.cnode = abi::CapPtr(cnode->slot);
-    c.loader.vspace = abi::CapPtr(vspace->slot);
-    c.loader.tcb = abi::CapPtr(tcb->slot);
-    c.loader.asid_pool = abi::CapPtr(asid_pool->slot);
+    c.builder.cnode = abi::CapPtr(cnode->slot);
+    c.builder.vspace = abi::CapPtr(vspace->slot);
+    c.builder.tcb = abi::CapPtr(tcb->slot);
+    c.builder.asid_pool = abi::CapPtr(asid_pool->slot);
     // Its own console (from the root task) goes to the PDs it starts; it has no debug one.
-    c.loader.console = abi::CapPtr(abi::kPdSlotConsole);
-    c.loader.debug = abi::CapPtr(0);
-    if (!c.memory.init(c.loader.cnode, c.pool.value(), c.pool_bits, &c.slots)) {
+    c.builder.console = abi::CapPtr(abi::kPdSlotConsole);
+    c.builder.debug = abi::CapPtr(0);
+    if (!c.memory.init(c.builder.cnode, c.pool.value(), c.pool_bits, &c.slots)) {
         println("controller: cannot use the pool");
         return 3;
     }
-    c.loader.memory = &c.memory;
-    c.loader.slots = &c.slots;
-    if (!map_archive(abi::CapPtr(store->slot)) || !loader_init(c.loader).ok()) {
+    c.builder.memory = &c.memory;
+    c.builder.slots = &c.slots;
+    if (!map_archive(abi::CapPtr(store->slot)) || !pd_builder_init(c.builder).ok()) {
         return 2;
     }
     println("controller: ready; {} KiB pool, {} free slots", c.memory.size() >> 10,

@@ -29,7 +29,7 @@ using abi::ObjectType;
 constexpr CapPtr kSelfCNode{abi::kPdSlotSelfCNode};
 constexpr CapPtr kSelfVSpace{abi::kPdSlotSelfVSpace};
 constexpr CapPtr kSelfTcb{abi::kPdSlotSelfTcb};
-constexpr uint64_t kDepth = 64;
+constexpr uint64_t kDepth = abi::kWordBits;  // every slot of a single-level CSpace
 constexpr uint64_t kZooSize = 96;
 constexpr uint64_t kMapBase = 0x10'0000'0000;  // the zoo's mappings
 

@@ -9,7 +9,7 @@
 
 #include "abi/startup.hpp"
 #include "base/string_view.hpp"
-#include "pd/pd_layout.hpp"
+#include "pd/pd_config.hpp"
 
 namespace tessera {
 
@@ -26,16 +26,8 @@ const abi::StartupRegion* find_region(StringView name);
 // Value of environment variable `name` (the text after "name="), or null.
 const char* find_environment(StringView name);
 
-// A region of the creator's own address space whose frame capabilities it holds (in consecutive
-// slots of its CNode): what a configuration's shared region can name by its kind alone.
-struct OwnRegion {
-    StringView name;
-    uint64_t address = 0;
-    uint64_t size = 0;    // bytes
-    uint64_t frames = 0;  // first of size / page consecutive frame capabilities
-    abi::RegionKind kind = abi::RegionKind::kShared;
-    pd::PageSize page_size = pd::PageSize::k4K;
-};
+// A region of the creator's own address space whose frames it holds (pd/pd_config.hpp).
+using pd::OwnRegion;
 
 // The regions a PD's startup record lists together with their frames (a directory entry of
 // frame capabilities named like the region, one per page: a region given with give_frames).

@@ -7,15 +7,15 @@
 
 #include "abi/bootinfo.hpp"
 #include "base/result.hpp"
-#include "tessera/pd_loader.hpp"
+#include "tessera/pd_builder.hpp"
 #include "tessera/service_protocol.hpp"
 
 namespace tessera {
 
 struct ServicesOptions {
-    LoaderEnvironment* loader = nullptr;  // the root's: its memory funds the services and the
-                                          // controller's own pool
-    const abi::BootInfo* info = nullptr;  // the archive's frames
+    BuilderEnvironment* builder = nullptr;  // the root's: its memory funds the services and the
+                                            // controller's own pool
+    const abi::BootInfo* info = nullptr;    // the archive's frames
     std::span<const uint8_t> store_image;
     std::span<const uint8_t> controller_image;
     uint64_t parent_endpoint = 0;  // where the services' faults and exits go (root slot)

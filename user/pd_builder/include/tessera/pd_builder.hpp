@@ -1,0 +1,122 @@
+// The PD builder: an ELF image and one configuration object (PdConfig) become a new protection
+// domain — address space, CSpace and thread — carved from untyped budgets, so that destroying
+// the PD is a revoke that returns every byte. User-level code on the kernel's object API.
+//
+// Its parts: the build plan (pd/build_plan.hpp: pure, decides everything before anything is
+// allocated), the budgets (budget.hpp: where every object and capability goes), the image
+// builder (image_builder.hpp: frames, tables and mappings, the ELF's pages in runs planned by
+// pd/image_runs.hpp), the capability staging (capability_staging.hpp) and the lifecycle below
+// (pd_lifecycle.cpp: spawn, exec, destroy). Errors are SpawnError values (pd/build_error.hpp).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "abi/bootinfo.hpp"
+#include "abi/capability_pointer.hpp"
+#include "abi/error.hpp"
+#include "alloc/slot_allocator.hpp"
+#include "base/result.hpp"
+#include "pd/build_error.hpp"
+#include "pd/build_profile.hpp"
+#include "pd/pd_config.hpp"
+#include "pd/pd_layout.hpp"
+#include "tessera/startup.hpp"
+#include "tessera/untyped_allocator.hpp"
+
+namespace tessera {
+
+using pd::BulkGrant;
+using pd::CapGrant;
+using pd::ConfigError;
+using pd::FaultPolicy;
+using pd::PdConfig;
+using pd::SpawnError;
+using pd::SpawnPhase;
+using pd::SpawnProfile;
+using pd::SpawnStep;
+
+// What the parent provides: its own CNode (with a guard so depth 64 addresses any slot),
+// VSpace and TCB (the authority for its children's priorities), an ASID pool, the untyped
+// allocator budgets are taken from, its slot allocator, and a scratch virtual range (with its
+// tables) where it maps pages while filling them. The defaults are the root task's slots; a PD
+// creating PDs passes its self-caps (abi::kPdSlotSelf*).
+struct BuilderEnvironment {
+    abi::CapPtr cnode{abi::kSlotInitThreadCNode};
+    abi::CapPtr vspace{abi::kSlotInitThreadVSpace};
+    abi::CapPtr tcb{abi::kSlotInitThreadTcb};
+    abi::CapPtr asid_pool;
+    // The creator's console and debug capabilities (0: it has none), which a PD receives in
+    // abi::kPdSlotConsole and abi::kPdSlotDebug when its configuration says so.
+    abi::CapPtr console{abi::kSlotConsole};
+    abi::CapPtr debug{abi::kSlotDebug};
+    UntypedAllocator* memory = nullptr;  // the budgets are blocks of it
+    SlotAllocator* slots = nullptr;
+    uint64_t scratch_address = 0x7e00'0000'0000;  // 8 MiB: two small and two large windows
+    SpawnProfile* profile = nullptr;              // null: no profiling
+    std::span<const OwnRegion> own_regions;       // what regions shared by kind resolve to
+};
+
+// Memory a PD's objects come from: one block of the environment's untyped allocator and the
+// root slots holding the capabilities made from it, as ranges freed when the budget is
+// released. Ranges marked `copies` hold capabilities derived from the creator's (shared frames)
+// rather than from the budget, so releasing deletes them one by one.
+struct Budget {
+    uint64_t untyped = 0;
+    unsigned bits = 0;
+    static constexpr unsigned kMaxSlotRanges = 64;
+    struct SlotRange {
+        uint64_t start;
+        uint64_t end;
+        bool copies;
+    };
+    SlotRange slot_ranges[kMaxSlotRanges] = {};
+    unsigned slot_range_count = 0;
+};
+
+// A running PD as the parent sees it. Its identity (TCB and CNode, hence its channels) and its
+// image (VSpace, frames, tables, stack, IPC buffer) have separate budgets, so exec can replace
+// the image and keep the identity.
+struct PdHandle {
+    Budget identity;
+    Budget image;
+    uint64_t tcb = 0;
+    uint64_t cnode = 0;
+    unsigned radix = 0;  // of its CNode
+    uint64_t vspace = 0;
+    uint64_t ipc_frame = 0;
+    uint64_t pages = 0;       // frames mapped for the image, stack, heap, regions and IPC buffer
+    uint64_t tables = 0;      // translation tables made for its VSpace
+    uint64_t fault_slot = 0;  // in the child's CSpace
+    uint64_t fault_endpoint = 0;  // with FaultPolicy::kNewEndpoint: the creator's cap to it
+    uint64_t entry = 0;
+    pd::Layout layout;
+};
+
+// Prepares the scratch mapping; call once before building.
+Result<void, SpawnError> pd_builder_init(BuilderEnvironment& env);
+
+// Checks the configuration against the image without allocating anything.
+Result<void, SpawnError> check_config(const BuilderEnvironment& env, std::span<const uint8_t> elf,
+                                      const PdConfig& config);
+
+Result<PdHandle, SpawnError> spawn_pd(BuilderEnvironment& env, std::span<const uint8_t> elf,
+                                      const PdConfig& config);
+
+// Re-images a running PD (R4, exec): builds a new address space from elf and config whole, then
+// swaps it in and restarts the thread at the new entry with a fresh stack and startup record.
+// The CSpace stays, pruned to what config declares: the parent and fault endpoints, and the
+// slots config's grants name (kept if occupied, installed if empty); every other slot is
+// emptied. Only then is the old image reclaimed. Every step that can be refused (building the
+// image, copying or minting each capability it gets: staged in the creator's slots) comes
+// before the PD is touched, so on failure it is left as it was, running.
+Result<void, SpawnError> exec_pd(BuilderEnvironment& env, PdHandle& pd,
+                                 std::span<const uint8_t> elf, const PdConfig& config);
+
+// Revokes the PD's budgets (destroying every object of the PD) and frees its slots.
+void destroy_pd(BuilderEnvironment& env, PdHandle& pd);
+
+// Bytes the PD holds: its budgets (kernel objects, tables, CNode and pages).
+uint64_t pd_memory(const PdHandle& pd);
+
+}  // namespace tessera

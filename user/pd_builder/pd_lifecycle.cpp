@@ -1,0 +1,242 @@
+// The life of a PD as its creator drives it (tessera/pd_builder.hpp): spawn and exec plan
+// everything first, build the image whole, stage every capability, and only then commit;
+// destroy releases the two budgets. A failed spawn leaves nothing behind; a failed exec leaves
+// the PD as it was, running.
+#include "abi/process.hpp"
+#include "budget.hpp"
+#include "capability_staging.hpp"
+#include "image_builder.hpp"
+#include "pd/build_plan.hpp"
+#include "tessera/invocation.hpp"
+#include "tessera/pd_builder.hpp"
+
+namespace tessera {
+namespace {
+
+using abi::CapPtr;
+using abi::kWordBits;
+using abi::ObjectType;
+using pd::BuildPlan;
+
+// What the creator's capability at slot is (CNodeIdentify on its own CNode: no debug call).
+abi::CapType creator_cap_type(const void* context, uint64_t slot) {
+    const auto* env = static_cast<const BuilderEnvironment*>(context);
+    return cnode_identify(env->cnode, slot, kWordBits).type;
+}
+
+Result<BuildPlan, SpawnError> plan_for(const BuilderEnvironment& env, std::span<const uint8_t> elf,
+                                       const PdConfig& config) {
+    return pd::make_build_plan(elf, config, env.own_regions,
+                               pd::CapTypeLookup{&creator_cap_type, &env});
+}
+
+void start_profile(const BuilderEnvironment& env) {
+    if (env.profile != nullptr) {
+        env.profile->start();
+    }
+}
+
+// Points the thread at its (new) image and starts it.
+Result<void, SpawnError> start_thread(const PdHandle& pd) {
+    constexpr SpawnStep kStep = SpawnStep::kThread;
+    const uint64_t guard_bits = kWordBits - pd.radix;  // single-level CSpace: slot n is CapPtr(n)
+    TRY(checked(tcb_configure(CapPtr(pd.tcb), CapPtr(pd.fault_slot), CapPtr(pd.cnode), guard_bits,
+                              CapPtr(pd.vspace), abi::kPdIpcBuffer, CapPtr(pd.ipc_frame)),
+                kStep));
+    uint64_t regs[abi::kUserRegisterCount] = {};
+    regs[abi::kRegisterIndexPc] = pd.entry;
+    regs[abi::kRegisterIndexSp] = pd.layout.stack_top;
+    regs[abi::kRegisterIndexX0] = abi::kPdStartupRecord;
+    regs[abi::kRegisterIndexTpidr] = abi::kPdIpcBuffer;
+    return checked(tcb_write_registers(CapPtr(pd.tcb), true, regs, abi::kUserRegisterCount), kStep);
+}
+
+void install_image(PdHandle& pd, const BuildPlan& plan, const Image& image) {
+    pd.vspace = image.vspace;
+    pd.ipc_frame = image.ipc_frame;
+    pd.pages = image.pages;
+    pd.tables = image.tables;
+    pd.entry = plan.load.entry;
+    pd.layout = plan.layout;
+}
+
+void set_name(const PdHandle& pd, StringView text) {
+    uint64_t name[3] = {};
+    for (size_t i = 0; i < text.size() && i < 23; ++i) {
+        name[i / 8] |= uint64_t{static_cast<uint8_t>(text[i])} << (8 * (i % 8));
+    }
+    (void)invoke(CapPtr(pd.tcb), abi::InvocationLabel::kTcbSetName, name);
+}
+
+// The parent and fault endpoints of a new PD, in its reserved slots.
+Result<void, SpawnError> give_endpoints(BuilderEnvironment& env, Carver& identity, PdHandle& pd,
+                                        const PdConfig& config) {
+    constexpr uint64_t kSendRights = abi::kRightWrite | abi::kRightGrantReply;
+    if (config.parent_endpoint != 0) {
+        TRY(give(env, pd, abi::kPdSlotParentEndpoint, config.parent_endpoint, kSendRights,
+                 config.badge));
+    }
+    if (config.fault == FaultPolicy::kNewEndpoint) {
+        pd.fault_endpoint = TRY(identity.make(ObjectType::kEndpoint, 0, SpawnStep::kObjects));
+    }
+    if (config.fault != FaultPolicy::kReport) {
+        const uint64_t ep =
+            config.fault == FaultPolicy::kNewEndpoint ? pd.fault_endpoint : config.fault_endpoint;
+        TRY(give(env, pd, abi::kPdSlotFaultEndpoint, ep, kSendRights, config.fault_badge));
+        pd.fault_slot = abi::kPdSlotFaultEndpoint;
+    }
+    return {};
+}
+
+// Empties every slot of the PD's CNode from the self slots up that the plan does not declare,
+// with one DeleteRange per run of undeclared slots.
+void prune_cspace(const PdHandle& pd, const BuildPlan& plan) {
+    const uint64_t slots = uint64_t{1} << pd.radix;
+    for (uint64_t s = abi::kPdSlotSelfCNode; s < slots;) {
+        uint64_t end = s;
+        while (end < slots && !plan.declared.has(end)) {
+            ++end;
+        }
+        if (end > s) {
+            (void)cnode_delete_range(CapPtr(pd.cnode), s, pd.radix, end - s);
+        }
+        s = end + 1;
+    }
+}
+
+}  // namespace
+
+Result<void, SpawnError> pd_builder_init(BuilderEnvironment& env) {
+    // Tables under the scratch range, made from one block kept for the parent's lifetime: one
+    // walk to the small-page window; the large windows need only the level-2 table.
+    const uint64_t block = env.memory->allocate(abi::kPageTableSizeBits + 2);
+    if (block == 0) {
+        return fail(SpawnError::kernel(SpawnStep::kBudget, abi::Error::kNotEnoughMemory));
+    }
+    for (unsigned i = 0; i < 4; ++i) {
+        const uint64_t s = env.slots->allocate();
+        if (s == 0) {
+            return fail(out_of_slots(SpawnStep::kBudget));
+        }
+        TRY(checked(untyped_retype(CapPtr(block), ObjectType::kPageTable, 0, env.cnode, 0, 0, s, 1),
+                    SpawnStep::kBudget));
+        InvocationResult r = page_table_map(CapPtr(s), env.vspace, env.scratch_address);
+        if (r.error == abi::Error::kDeleteFirst) {  // the walk is complete
+            (void)cnode_delete(env.cnode, s, kWordBits);
+            env.slots->free(s);
+            return {};
+        }
+        TRY(checked(r, SpawnStep::kBudget));
+    }
+    return {};
+}
+
+Result<void, SpawnError> check_config(const BuilderEnvironment& env, std::span<const uint8_t> elf,
+                                      const PdConfig& config) {
+    TRY(plan_for(env, elf, config));
+    return {};
+}
+
+Result<PdHandle, SpawnError> spawn_pd(BuilderEnvironment& env, std::span<const uint8_t> elf,
+                                      const PdConfig& config) {
+    start_profile(env);
+    const BuildPlan plan = TRY(plan_for(env, elf, config));
+    mark(env, SpawnPhase::kPlan);
+    PdHandle pd;
+    auto attempt = [&]() -> Result<void, SpawnError> {
+        Carver identity(env, pd.identity);
+        pd.radix = config.cnode_radix;
+        TRY(identity.reserve(plan.identity_bits));
+        pd.cnode = TRY(identity.make(ObjectType::kCNode, config.cnode_radix, SpawnStep::kObjects));
+        pd.tcb = TRY(identity.make(ObjectType::kTcb, 0, SpawnStep::kObjects));
+        mark(env, SpawnPhase::kIdentity);
+        const Image image = TRY(build_image(env, pd.image, plan, elf, config));
+        install_image(pd, plan, image);
+        TRY(give_endpoints(env, identity, pd, config));
+        Staged staged;
+        staged.direct = true;
+        staged.child = CapPtr(pd.cnode);
+        staged.child_radix = pd.radix;
+        TRY(stage_caps(env, pd, plan, image, config, staged));
+        TRY(place_staged(env, pd, plan, image, config, staged));
+        mark(env, SpawnPhase::kCapabilities);
+        TRY(checked(tcb_set_priority(CapPtr(pd.tcb), env.tcb, config.priority, config.max_priority),
+                    SpawnStep::kThread));
+        set_name(pd, config.name);
+        TRY(start_thread(pd));
+        mark(env, SpawnPhase::kThread);
+        return {};
+    };
+    Result<void, SpawnError> built = attempt();
+    if (!built) {
+        destroy_pd(env, pd);  // everything made so far came from the two budgets
+        return fail(built.error());
+    }
+    return pd;
+}
+
+Result<void, SpawnError> exec_pd(BuilderEnvironment& env, PdHandle& pd,
+                                 std::span<const uint8_t> elf, const PdConfig& config) {
+    start_profile(env);
+    const BuildPlan plan = TRY(plan_for(env, elf, config));
+    mark(env, SpawnPhase::kPlan);
+    // Build the new image whole while the old one is untouched.
+    Budget fresh;
+    auto image = build_image(env, fresh, plan, elf, config);
+    if (!image) {
+        release(env, fresh);
+        return fail(image.error());
+    }
+    // Every capability it will get, staged: a refused copy or mint fails the exec here, with
+    // the PD untouched.
+    Staged staged;
+    auto stage = stage_caps(env, pd, plan, image.value(), config, staged);
+    if (!stage) {
+        release(env, fresh);
+        return fail(stage.error());
+    }
+    // Commit: stop the thread (cancelling whatever it was doing), prune the CSpace to what the
+    // configuration declares, install the new image and the staged capabilities, restart.
+    (void)tcb_suspend(CapPtr(pd.tcb));
+    prune_cspace(pd, plan);
+    Budget old = pd.image;
+    const uint64_t old_vspace = pd.vspace;
+    pd.image = fresh;
+    install_image(pd, plan, image.value());
+    mark(env, SpawnPhase::kIdentity);  // suspending and pruning the CSpace
+    // Past the point of no return: a refusal here (a bug of the builder) leaves it suspended.
+    auto placed = place_staged(env, pd, plan, image.value(), config, staged);
+    mark(env, SpawnPhase::kCapabilities);
+    set_name(pd, config.name);
+    auto started = placed ? start_thread(pd) : Result<void, SpawnError>(fail(placed.error()));
+    mark(env, SpawnPhase::kThread);
+    (void)cnode_delete(env.cnode, old_vspace, kWordBits);  // the ASID first: one TLB flush
+    release(env, old);  // the old address space and every page of it
+    mark(env, SpawnPhase::kReclaim);
+    if (!started) {
+        (void)tcb_suspend(CapPtr(pd.tcb));
+        return fail(started.error());
+    }
+    return {};
+}
+
+void destroy_pd(BuilderEnvironment& env, PdHandle& pd) {
+    // Stopped first, so it cannot fault on pages as they go; the VSpace goes before its pages
+    // (retiring the ASID flushes its TLB entries at once, so no page needs its own flush).
+    if (pd.tcb != 0) {
+        (void)tcb_suspend(CapPtr(pd.tcb));
+    }
+    if (pd.vspace != 0) {
+        (void)cnode_delete(env.cnode, pd.vspace, kWordBits);
+    }
+    release(env, pd.image);
+    release(env, pd.identity);
+    pd = PdHandle{};
+}
+
+uint64_t pd_memory(const PdHandle& pd) {
+    auto bytes = [](const Budget& b) { return b.untyped != 0 ? uint64_t{1} << b.bits : 0; };
+    return bytes(pd.identity) + bytes(pd.image);
+}
+
+}  // namespace tessera
