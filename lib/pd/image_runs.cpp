@@ -10,27 +10,29 @@ uint64_t map_rights_key(elf::Rights rights) {
 
 }  // namespace
 
-bool next_image_run(const elf::LoadPlan& plan, uint64_t from, uint64_t limit, ImageRun& run) {
-    elf::PagePlan page;
-    if (limit == 0 || !elf::next_page(plan, from, page)) {
+ImageRunCursor::ImageRunCursor(const elf::LoadPlan& plan, uint64_t from) : plan_(plan) {
+    more_ = elf::next_page(plan_, from, page_);
+}
+
+bool ImageRunCursor::next(uint64_t limit, ImageRun& run) {
+    if (limit == 0 || !more_) {
         return false;
     }
-    const uint64_t start = page.address;
+    const uint64_t start = page_.address;
     const uint64_t in_table = pages_left_in_table(start);
     limit = limit < in_table ? limit : in_table;
-    run = ImageRun{start, 0, page.rights | elf::Rights::kRead, !page.all_zero()};
+    run = ImageRun{start, 0, page_.rights | elf::Rights::kRead, !page_.all_zero()};
     // Whole stretches of one segment at a time; a page-by-page walk elsewhere.
+    elf::PagePlan& page = page_;
     for (;;) {
-        const uint64_t stretch = (elf::uniform_run_end(plan, page) - page.address) / kSmallPage;
+        const uint64_t stretch = (elf::uniform_run_end(plan_, page) - page.address) / kSmallPage;
         run.count += stretch < limit - run.count ? stretch : limit - run.count;
-        elf::PagePlan after;
-        if (run.count == limit || !elf::next_page(plan, run.end(), after) ||
-            after.address != run.end() ||
-            map_rights_key(after.rights | elf::Rights::kRead) != map_rights_key(run.rights) ||
-            after.all_zero() == run.filled) {
+        more_ = elf::next_page(plan_, run.end(), page);  // the next run's first page
+        if (run.count == limit || !more_ || page.address != run.end() ||
+            map_rights_key(page.rights | elf::Rights::kRead) != map_rights_key(run.rights) ||
+            page.all_zero() == run.filled) {
             return true;
         }
-        page = after;
     }
 }
 

@@ -31,9 +31,21 @@ constexpr uint64_t pages_left_in_table(uint64_t address) {
     return (kLargePage - (address & (kLargePage - 1))) / kSmallPage;
 }
 
-// The run that starts at the first page of the image at or above `from`, at most `limit` pages
-// long (limit > 0: the frames left in the builder's current batch). False when no page is left.
-bool next_image_run(const elf::LoadPlan& plan, uint64_t from, uint64_t limit, ImageRun& run);
+// Walks the image's runs in address order: each next() is the run that starts at the first
+// page not yet covered, at most `limit` pages long (limit > 0: the frames left in the builder's
+// current batch). The page after a run is found while the run is measured and kept for the next.
+class ImageRunCursor {
+  public:
+    // From the first page of the image at or above `from`.
+    explicit ImageRunCursor(const elf::LoadPlan& plan, uint64_t from = 0);
+    // False when no page is left (or limit is 0).
+    bool next(uint64_t limit, ImageRun& run);
+
+  private:
+    const elf::LoadPlan& plan_;
+    elf::PagePlan page_;
+    bool more_ = false;
+};
 
 // The copies that fill a filled run's pages, in address order: f(offset in the run, file offset,
 // length). Whole file pages of one segment come as one copy. Bytes no copy covers stay zero.
@@ -86,7 +98,11 @@ class RunGroup {
     [[nodiscard]] std::span<const Member> members() const {
         return std::span<const Member>(members_, count_);
     }
-    void clear() { *this = RunGroup{}; }
+    void clear() {  // only the count: members past it are never read
+        count_ = 0;
+        low_ = 0;
+        high_ = 0;
+    }
 
   private:
     Member members_[kMaxRuns] = {};

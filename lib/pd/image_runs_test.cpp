@@ -44,12 +44,13 @@ std::map<uint64_t, Page> load_in_runs(const elf::LoadPlan& plan, const std::vect
     uint64_t left = batches[0];
     uint64_t previous_end = 0;
     *run_count = 0;
+    ImageRunCursor cursor(plan);
     elf::PagePlan page;
     for (uint64_t at = 0; elf::next_page(plan, at, page);) {
         const uint64_t limit =
             left < RunGroup::kMaxWindowFrames ? left : RunGroup::kMaxWindowFrames;
         ImageRun run;
-        EXPECT_TRUE(next_image_run(plan, page.address, limit, run));
+        EXPECT_TRUE(cursor.next(limit, run));
         ++*run_count;
         EXPECT_EQ(run.address, page.address);
         EXPECT_GE(run.address, previous_end);
@@ -89,6 +90,8 @@ std::map<uint64_t, Page> load_in_runs(const elf::LoadPlan& plan, const std::vect
         previous_end = run.end();
         at = run.end();
     }
+    ImageRun after;
+    EXPECT_FALSE(cursor.next(1, after)) << "a run past the image's last page";
     return memory;
 }
 
@@ -149,20 +152,24 @@ TEST(ImageRuns, LongStretchesAreOneRunUpToTheTableOrTheLimit) {
     auto plan = elf::make_load_plan(file);
     ASSERT_TRUE(plan.ok());
     ImageRun run;
-    ASSERT_TRUE(next_image_run(plan.value(), 0, 10'000, run));
+    ASSERT_TRUE(ImageRunCursor(plan.value()).next(10'000, run));
     EXPECT_EQ(run.address, 0x400000u);
     EXPECT_EQ(run.count, 512u);  // text to the end of its table
     EXPECT_TRUE(run.filled);
     EXPECT_EQ(run.rights, elf::Rights::kRead | elf::Rights::kExecute);
-    ASSERT_TRUE(next_image_run(plan.value(), 0, 7, run));
+    ImageRunCursor limited(plan.value());
+    ASSERT_TRUE(limited.next(7, run));
     EXPECT_EQ(run.count, 7u);
+    ASSERT_TRUE(limited.next(10'000, run));
+    EXPECT_EQ(run.address, 0x407000u);  // the rest of the stretch, to the table's end
+    EXPECT_EQ(run.count, 512u - 7);
     // The .bss of the data segment: zero pages in runs that stop at table boundaries.
-    ASSERT_TRUE(next_image_run(plan.value(), 0x712000, 10'000, run));
+    ASSERT_TRUE(ImageRunCursor(plan.value(), 0x712000).next(10'000, run));
     EXPECT_EQ(run.address, 0x712000u);
     EXPECT_FALSE(run.filled);
     EXPECT_EQ(run.end(), 0x800000u);
-    EXPECT_FALSE(next_image_run(plan.value(), 0x9f3000, 10, run));
-    EXPECT_FALSE(next_image_run(plan.value(), 0, 0, run));
+    EXPECT_FALSE(ImageRunCursor(plan.value(), 0x9f3000).next(10, run));
+    EXPECT_FALSE(ImageRunCursor(plan.value()).next(0, run));
 }
 
 TEST(ImageRuns, GroupsKeepFramesConsecutiveAndTheWindowWithinItsTable) {

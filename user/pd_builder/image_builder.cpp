@@ -131,15 +131,18 @@ class ImageBuilder {
     }
 
     // The ELF's pages, run by run on the current batch of frames, gathered into groups that
-    // share one mapping of the scratch window.
+    // share one mapping of the scratch window. A batch is never empty here: the startup record
+    // and the IPC buffer still need frames after the last page of the image.
     Result<void, SpawnError> load_elf(std::span<const uint8_t> elf) {
         pd::RunGroup group;
-        elf::PagePlan page;
-        for (uint64_t at = 0; elf::next_page(plan_.load, at, page);) {
+        pd::ImageRunCursor runs(plan_.load);
+        ImageRun run;
+        for (;;) {
             uint64_t limit = TRY(frames_in_batch(SpawnStep::kImage));
             limit = limit < pd::RunGroup::kMaxWindowFrames ? limit : pd::RunGroup::kMaxWindowFrames;
-            ImageRun run;
-            (void)pd::next_image_run(plan_.load, page.address, limit, run);  // page is there
+            if (!runs.next(limit, run)) {
+                break;
+            }
             const uint64_t first = take_frames(run.count);
             if (!group.accepts(run, first)) {
                 TRY(flush_group(elf, group));
@@ -150,7 +153,6 @@ class ImageBuilder {
                 TRY(flush_group(elf, group));
                 group.clear();
             }
-            at = run.end();
         }
         return flush_group(elf, group);
     }

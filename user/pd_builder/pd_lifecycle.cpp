@@ -140,7 +140,11 @@ Result<void, SpawnError> check_config(const BuilderEnvironment& env, std::span<c
 Result<PdHandle, SpawnError> spawn_pd(BuilderEnvironment& env, std::span<const uint8_t> elf,
                                       const PdConfig& config) {
     start_profile(env);
-    const BuildPlan plan = TRY(plan_for(env, elf, config));
+    const auto planned = plan_for(env, elf, config);
+    if (!planned) {
+        return fail(planned.error());
+    }
+    const BuildPlan& plan = planned.value();  // not copied: it is a few KiB
     mark(env, SpawnPhase::kPlan);
     PdHandle pd;
     auto attempt = [&]() -> Result<void, SpawnError> {
@@ -178,7 +182,11 @@ Result<PdHandle, SpawnError> spawn_pd(BuilderEnvironment& env, std::span<const u
 Result<void, SpawnError> exec_pd(BuilderEnvironment& env, PdHandle& pd,
                                  std::span<const uint8_t> elf, const PdConfig& config) {
     start_profile(env);
-    const BuildPlan plan = TRY(plan_for(env, elf, config));
+    const auto planned = plan_for(env, elf, config);
+    if (!planned) {
+        return fail(planned.error());
+    }
+    const BuildPlan& plan = planned.value();
     mark(env, SpawnPhase::kPlan);
     // Build the new image whole while the old one is untouched.
     Budget fresh;

@@ -8,7 +8,7 @@
 #include "abi/process.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/invocation.hpp"
-#include "tessera/service_protocol.hpp"
+#include "tessera/service_call.hpp"
 #include "tessera/services.hpp"
 #include "tessera/syscall.hpp"
 #include "tessera/vspace_manager.hpp"
@@ -16,9 +16,7 @@
 namespace tessera {
 namespace {
 
-using service::ControllerLabel;
 using service::StatusCode;
-using service::StoreLabel;
 
 constexpr abi::CapPtr kRoot{abi::kSlotInitThreadCNode};
 constexpr abi::CapPtr kVSpace{abi::kSlotInitThreadVSpace};
@@ -145,9 +143,9 @@ void prompt() {
     print("tessera> ");
 }
 
-ServiceReply ask_controller(ControllerLabel label, uint64_t word0, StringView text = {}) {
-    return service_request(abi::CapPtr(g_env->controller), static_cast<uint64_t>(label), word0,
-                           text);
+template <typename Req>
+auto ask_controller(const Req& request) {
+    return service::call(abi::CapPtr(g_env->controller), request);
 }
 
 // A PD id argument, checked as a number (the controller checks that it exists).
@@ -161,12 +159,11 @@ bool pd_id(StringView text, const char* command, uint64_t& id) {
 
 void command_ls() {
     for (uint64_t i = 0;; ++i) {
-        ServiceReply r =
-            service_request(abi::CapPtr(g_env->store), static_cast<uint64_t>(StoreLabel::kList), i);
-        if (!r.ok()) {
+        auto r = service::call(abi::CapPtr(g_env->store), service::StoreList{i});
+        if (!r) {
             break;
         }
-        println("  {:<16} {:8} bytes", r.text, r.mr[0]);
+        println("  {:<16} {:8} bytes", r.value().name.view(), r.value().size);
     }
 }
 
@@ -181,34 +178,32 @@ void command_run(StringView* words, unsigned n, bool serve) {
     bool background = serve || word_equals(words[n - 1], "&");
     char line[kLineLength];
     StringView command_line = join(words, 1, n - (word_equals(words[n - 1], "&") ? 1 : 0), line);
-    ServiceReply r =
-        ask_controller(ControllerLabel::kSpawn, serve ? service::kSpawnServe : 0, command_line);
-    if (r.status == StatusCode::kNotFound) {
+    auto r = ask_controller(service::Spawn{serve ? service::kSpawnServe : 0, command_line});
+    if (!r && r.error().status == StatusCode::kNoSuchImage) {
         println("{}: no image \"{}\" (try ls)", command, words[1]);
         return;
     }
-    if (!r.ok()) {
-        println("{}: cannot start \"{}\": {}", command, words[1], r.text);
+    if (!r) {
+        println("{}: cannot start \"{}\": {}", command, words[1], r.error().message.view());
         return;
     }
-    uint64_t id = r.mr[0];
+    const uint64_t id = r.value().id;
     println("[{}] {} started{}", id, words[1], serve ? " as a service" : "");
     if (!background) {
-        (void)ask_controller(ControllerLabel::kWait, id);
+        (void)ask_controller(service::Wait{id});
     }
 }
 
 void command_ps() {
-    static const char* const kStates[] = {"running", "serving", "waited-for"};
     println("  ID  NAME             STATE       PRIO  MEMORY");
     for (uint64_t i = 0;; ++i) {
-        ServiceReply r = ask_controller(ControllerLabel::kList, i);
-        if (!r.ok()) {
+        auto r = ask_controller(service::List{i});
+        if (!r) {
             break;
         }
-        uint64_t state = (r.mr[2] >> 8) & 0xff;
-        println("  {:<3} {:<16} {:<11} {:<5} {} KiB", r.mr[0], r.text,
-                state < 3 ? kStates[state] : "?", r.mr[2] & 0xff, r.mr[1] / 1024);
+        const service::ListReply& pd = r.value();
+        println("  {:<3} {:<16} {:<11} {:<5} {} KiB", pd.id, pd.name.view(), to_string(pd.state),
+                pd.priority, pd.bytes / 1024);
     }
 }
 
@@ -221,12 +216,12 @@ void command_kill(StringView* words, unsigned n) {
     if (!pd_id(words[1], "kill", id)) {
         return;
     }
-    ServiceReply r = ask_controller(ControllerLabel::kKill, id);
-    if (!r.ok()) {
+    auto r = ask_controller(service::Kill{id});
+    if (!r) {
         println("kill: no PD with ID {} (see ps)", words[1]);
         return;
     }
-    println("[{}] {} killed", id, r.text);
+    println("[{}] {} killed", id, r.value().name.view());
 }
 
 void command_exec(StringView* words, unsigned n) {
@@ -239,22 +234,26 @@ void command_exec(StringView* words, unsigned n) {
         return;
     }
     char line[kLineLength];
-    ServiceReply r = ask_controller(ControllerLabel::kExec, id, join(words, 2, n, line));
-    if (r.status == StatusCode::kNotFound && r.text.starts_with("no such PD")) {
+    auto r = ask_controller(service::Exec{id, join(words, 2, n, line)});
+    if (r) {
+        println("[{}] now runs {}", id, r.value().name.view());
+    } else if (r.error().status == StatusCode::kNoSuchPd) {
         println("exec: no PD with ID {} (see ps)", words[1]);
-    } else if (r.status == StatusCode::kNotFound) {
+    } else if (r.error().status == StatusCode::kNoSuchImage) {
         println("exec: no image \"{}\" (try ls)", words[2]);
-    } else if (!r.ok()) {
-        println("exec: {}; [{}] keeps its old image", r.text, id);
     } else {
-        println("[{}] now runs {}", id, r.text);
+        println("exec: {}; [{}] keeps its old image", r.error().message.view(), id);
     }
 }
 
 void command_mem() {
-    ServiceReply r = ask_controller(ControllerLabel::kMemory, 0);
-    println("  controller pool: {} KiB, {} KiB held by PDs, {} KiB free", r.mr[0] / 1024,
-            r.mr[1] / 1024, r.mr[2] / 1024);
+    auto r = ask_controller(service::Memory{});
+    if (!r) {
+        println("mem: the controller did not answer: {}", r.error().message.view());
+        return;
+    }
+    println("  controller pool: {} KiB, {} KiB held by PDs, {} KiB free", r.value().pool / 1024,
+            r.value().held / 1024, r.value().free / 1024);
     CapIdentity pool =
         cnode_identify(abi::CapPtr(abi::kSlotInitThreadCNode), g_env->pool.value(), 64);
     uint64_t size = uint64_t{1} << g_env->pool_bits;

@@ -3,6 +3,7 @@
 
 #include "base/format.hpp"
 #include "tessera/invocation.hpp"
+#include "tessera/service_call.hpp"
 
 namespace tessera {
 namespace {
@@ -47,8 +48,9 @@ Result<uint64_t, SpawnError> mint_client(BuilderEnvironment& builder, uint64_t e
     if (slot == 0) {
         return fail(failure(abi::Error::kNotEnoughMemory));  // never slot 0: the null slot
     }
-    InvocationResult r = cnode_mint(builder.cnode, slot, kDepth, builder.cnode, endpoint, kDepth,
-                                    abi::kRightWrite | abi::kRightGrantReply, 1);
+    InvocationResult r =
+        cnode_mint(builder.cnode, slot, kDepth, builder.cnode, endpoint, kDepth,
+                   abi::kRightWrite | abi::kRightGrantReply, service::badge::kRootClient);
     if (!r.ok()) {
         builder.slots->free(slot);
         return fail(failure(r.error));
@@ -120,7 +122,8 @@ Result<Services, SpawnError> start_services(const ServicesOptions& options) {
     const StringView controller_args[] = {"controller", bits.view()};
     const CapGrant controller_caps[] = {
         {"service", controller_ep, 0, abi::kRightsAll, 0, false},
-        {"store", store_ep, 0, abi::kRightWrite | abi::kRightGrantReply, 2, false},
+        {"store", store_ep, 0, abi::kRightWrite | abi::kRightGrantReply,
+         service::badge::kControllerClient, false},
         {"pool", pool, 0, abi::kRightsAll, 0, true},
         {"asid-pool", asid_pool, 0, abi::kRightsAll, 0, true},
     };
@@ -146,27 +149,9 @@ Result<Services, SpawnError> start_services(const ServicesOptions& options) {
     services.controller = TRY(started);
     // Both run below the caller's priority: one request to each lets them finish starting (the
     // controller maps the archive from the store) before the caller goes on.
-    (void)service_request(abi::CapPtr(services.store_client),
-                          static_cast<uint64_t>(service::StoreLabel::kList), 0);
-    (void)service_request(abi::CapPtr(services.controller_client),
-                          static_cast<uint64_t>(service::ControllerLabel::kMemory), 0);
+    (void)service::call(abi::CapPtr(services.store_client), service::StoreList{0});
+    (void)service::call(abi::CapPtr(services.controller_client), service::Memory{});
     return services;
-}
-
-ServiceReply service_request(abi::CapPtr endpoint, uint64_t label, uint64_t word0,
-                             StringView text) {
-    sys::Message m;
-    m.mr[0] = word0;
-    unsigned length = text.empty() ? 1 : service::put_text(m, text);
-    m.info = abi::MessageInfo(label, 0, 0, length);
-    sys::call(endpoint, m);
-    ServiceReply reply;
-    reply.status = static_cast<service::StatusCode>(m.info.label());
-    for (unsigned i = 0; i < 3; ++i) {
-        reply.mr[i] = m.mr[i];
-    }
-    reply.text = service::get_text(m, reply.text_buffer);
-    return reply;
 }
 
 }  // namespace tessera

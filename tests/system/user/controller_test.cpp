@@ -3,17 +3,15 @@
 // (ping-pong) and a PD re-imaging itself; and every byte of the controller's pool back when its
 // PDs are gone.
 #include "tessera/debug_print.hpp"
-#include "tessera/service_protocol.hpp"
+#include "tessera/service_call.hpp"
 #include "tessera/services.hpp"
 #include "user_test.hpp"
 
 namespace tessera::test {
 namespace {
 
-using service::ControllerLabel;
 using service::Ending;
 using service::StatusCode;
-using service::StoreLabel;
 
 constexpr unsigned kServicesPoolBits = 22;
 
@@ -51,7 +49,7 @@ bool services_ready() {
     options.store_image = archive_image("imagestore");
     options.controller_image = archive_image("controller");
     options.parent_endpoint = g_reports;
-    options.store_badge = 1;
+    options.store_badge = 1;  // of the reports the services send to g_reports
     options.controller_badge = 2;
     options.controller_pool_bits = 20;
     auto services = start_services(options);
@@ -65,89 +63,112 @@ bool services_ready() {
     return true;
 }
 
-ServiceReply ask(ControllerLabel label, uint64_t word0, StringView text = {}) {
-    return service_request(abi::CapPtr(g_services.controller_client), static_cast<uint64_t>(label),
-                           word0, text);
+template <typename Req>
+auto ask(const Req& request) {
+    return service::call(abi::CapPtr(g_services.controller_client), request);
+}
+
+// The code a request is refused with (kOk: it was not refused).
+template <typename Req>
+StatusCode refusal(const Req& request) {
+    auto r = ask(request);
+    return r ? StatusCode::kOk : r.error().status;
 }
 
 uint64_t spawn(StringView command_line, uint64_t flags = 0) {
-    ServiceReply r = ask(ControllerLabel::kSpawn, flags, command_line);
-    if (!r.ok()) {
-        println("spawn \"{}\" refused ({}): {}", command_line, static_cast<uint64_t>(r.status),
-                r.text);
+    auto r = ask(service::Spawn{flags, command_line});
+    if (!r) {
+        println("spawn \"{}\" refused ({}): {}", command_line, to_string(r.error().status),
+                r.error().message.view());
+        return ~uint64_t{0};
     }
-    return r.ok() ? r.mr[0] : ~uint64_t{0};
+    return r.value().id;
+}
+
+// How PD id ended (ending kCount: the wait was refused).
+service::WaitReply wait_for(uint64_t id) {
+    auto r = ask(service::Wait{id});
+    return r ? r.value() : service::WaitReply{Ending::kCount, 0};
 }
 
 uint64_t held_by_pds() {
-    ServiceReply r = ask(ControllerLabel::kMemory, 0);
-    return r.mr[1];
+    auto r = ask(service::Memory{});
+    return r ? r.value().held : ~uint64_t{0};
 }
 
 // The controller's pool: all of it free but its own permanent blocks.
 uint64_t pool_free() {
-    return ask(ControllerLabel::kMemory, 0).mr[2];
+    auto r = ask(service::Memory{});
+    return r ? r.value().free : 0;
+}
+
+// A raw message to the controller: its reply's label.
+uint64_t raw_request(uint64_t label, unsigned length, uint64_t word0 = 0, uint64_t word1 = 0) {
+    sys::Message m;
+    m.mr[0] = word0;
+    m.mr[1] = word1;
+    m.info = abi::MessageInfo(label, 0, 0, length);
+    sys::call(abi::CapPtr(g_services.controller_client), m);
+    return m.info.label();
 }
 
 }  // namespace
 
 USER_TEST(controller, store_lists_and_finds_images) {
     CHECK(services_ready());
+    const abi::CapPtr store(g_services.store_client);
     bool saw_hello = false;
     uint64_t count = 0;
     for (uint64_t i = 0;; ++i) {
-        ServiceReply r = service_request(abi::CapPtr(g_services.store_client),
-                                         static_cast<uint64_t>(StoreLabel::kList), i);
-        if (!r.ok()) {
-            CHECK(r.status == StatusCode::kNotFound);
+        auto r = service::call(store, service::StoreList{i});
+        if (!r) {
+            CHECK(r.error().status == StatusCode::kEndOfList);
             break;
         }
         ++count;
-        if (r.text == "hello") {
+        if (r.value().name == "hello") {
             saw_hello = true;
-            CHECK_EQ(r.mr[0], uint64_t{archive_image("hello").size()});
+            CHECK_EQ(r.value().size, uint64_t{archive_image("hello").size()});
         }
     }
     CHECK(saw_hello);
     CHECK(count >= 8);
-    ServiceReply found = service_request(abi::CapPtr(g_services.store_client),
-                                         static_cast<uint64_t>(StoreLabel::kFind), 0, "probe");
+    auto found = service::call(store, service::StoreFind{"probe"});
     CHECK(found.ok());
-    CHECK_EQ(found.mr[1], uint64_t{archive_image("probe").size()});
-    ServiceReply missing = service_request(abi::CapPtr(g_services.store_client),
-                                           static_cast<uint64_t>(StoreLabel::kFind), 0, "nothing");
-    CHECK(missing.status == StatusCode::kNotFound);
+    CHECK_EQ(found.value().size, uint64_t{archive_image("probe").size()});
+    auto missing = service::call(store, service::StoreFind{"nothing"});
+    CHECK(!missing.ok() && missing.error().status == StatusCode::kNoSuchImage);
 }
 
 USER_TEST(controller, spawn_and_wait_for_exit) {
     CHECK(services_ready());
     uint64_t id = spawn("hello 5");
     CHECK(id != ~uint64_t{0});
-    ServiceReply done = ask(ControllerLabel::kWait, id);
-    CHECK(done.ok());
-    CHECK_EQ(done.mr[0], static_cast<uint64_t>(Ending::kExited));
-    CHECK_EQ(done.mr[1], uint64_t{60});  // it greeted with 6, the controller answered 60
+    const service::WaitReply done = wait_for(id);
+    CHECK(done.ending == Ending::kExited);
+    CHECK_EQ(done.status, uint64_t{60});  // it greeted with 6, the controller answered 60
     CHECK_EQ(held_by_pds(), uint64_t{0});
-    CHECK(ask(ControllerLabel::kWait, id).status == StatusCode::kNotFound);  // gone
+    CHECK(refusal(service::Wait{id}) == StatusCode::kNoSuchPd);  // gone
 }
 
 USER_TEST(controller, list_kill_and_memory) {
     CHECK(services_ready());
     uint64_t id = spawn("spinner");
     CHECK(id != ~uint64_t{0});
-    ServiceReply first = ask(ControllerLabel::kList, 0);
+    auto first = ask(service::List{0});
     CHECK(first.ok());
-    CHECK_EQ(first.mr[0], id);
-    CHECK(first.text == "spinner");
-    CHECK(first.mr[1] > 0);
-    CHECK_EQ(first.mr[2], uint64_t{100});  // priority 100, running
-    CHECK_EQ(held_by_pds(), first.mr[1]);
-    CHECK(ask(ControllerLabel::kList, 1).status == StatusCode::kNotFound);
-    ServiceReply killed = ask(ControllerLabel::kKill, id);
+    CHECK_EQ(first.value().id, id);
+    CHECK(first.value().name == "spinner");
+    CHECK(first.value().bytes > 0);
+    CHECK_EQ(first.value().priority, uint64_t{100});
+    CHECK(first.value().state == service::PdState::kRunning);
+    CHECK_EQ(held_by_pds(), first.value().bytes);
+    CHECK(refusal(service::List{1}) == StatusCode::kEndOfList);
+    auto killed = ask(service::Kill{id});
     CHECK(killed.ok());
-    CHECK(killed.text == "spinner");
-    CHECK(ask(ControllerLabel::kList, 0).status == StatusCode::kNotFound);
-    CHECK(ask(ControllerLabel::kKill, id).status == StatusCode::kNotFound);
+    CHECK(killed.value().name == "spinner");
+    CHECK(refusal(service::List{0}) == StatusCode::kEndOfList);
+    CHECK(refusal(service::Kill{id}) == StatusCode::kNoSuchPd);
     CHECK_EQ(held_by_pds(), uint64_t{0});
 }
 
@@ -155,38 +176,42 @@ USER_TEST(controller, exec_then_wait) {
     CHECK(services_ready());
     uint64_t id = spawn("spinner");
     CHECK(id != ~uint64_t{0});
-    CHECK(ask(ControllerLabel::kExec, id, "nosuchimage").status == StatusCode::kNotFound);
-    ServiceReply execed = ask(ControllerLabel::kExec, id, "hello 2");
+    CHECK(refusal(service::Exec{id, "nosuchimage"}) == StatusCode::kNoSuchImage);
+    auto execed = ask(service::Exec{id, "hello 2"});
     CHECK(execed.ok());
-    CHECK(execed.text == "hello");
-    ServiceReply done = ask(ControllerLabel::kWait, id);
-    CHECK_EQ(done.mr[0], static_cast<uint64_t>(Ending::kExited));
-    CHECK_EQ(done.mr[1], uint64_t{30});
+    CHECK(execed.value().name == "hello");
+    const service::WaitReply done = wait_for(id);
+    CHECK(done.ending == Ending::kExited);
+    CHECK_EQ(done.status, uint64_t{30});
     CHECK_EQ(held_by_pds(), uint64_t{0});
 }
 
 USER_TEST(controller, bad_requests_get_errors) {
     CHECK(services_ready());
-    ServiceReply none = ask(ControllerLabel::kSpawn, 0, "nosuchimage");
-    CHECK(none.status == StatusCode::kNotFound);
-    ServiceReply empty = ask(ControllerLabel::kSpawn, 0, "   ");
-    CHECK(empty.status == StatusCode::kBadRequest);
-    ServiceReply junk = service_request(abi::CapPtr(g_services.controller_client), 0x999, 0);
-    CHECK(junk.status == StatusCode::kBadRequest);
-    CHECK(ask(ControllerLabel::kWait, 12345).status == StatusCode::kNotFound);
-    CHECK(ask(ControllerLabel::kExec, 12345, "hello").status == StatusCode::kNotFound);
+    CHECK(refusal(service::Spawn{0, "nosuchimage"}) == StatusCode::kNoSuchImage);
+    CHECK(refusal(service::Spawn{0, "   "}) == StatusCode::kBadRequest);
+    CHECK(refusal(service::Wait{12345}) == StatusCode::kNoSuchPd);
+    CHECK(refusal(service::Exec{12345, "hello"}) == StatusCode::kNoSuchPd);
+    CHECK(refusal(service::Kill{~uint64_t{0}}) == StatusCode::kNoSuchPd);
+    // Malformed messages: an unknown label, too short for its fields, text without its NUL.
+    const auto bad = static_cast<uint64_t>(StatusCode::kBadRequest);
+    CHECK_EQ(raw_request(0x999, 0), bad);
+    CHECK_EQ(raw_request(static_cast<uint64_t>(service::ControllerLabel::kWait), 0), bad);
+    CHECK_EQ(raw_request(static_cast<uint64_t>(service::ControllerLabel::kExec), 2, 0,
+                         0x6f6c6c6568686868),
+             bad);
+    CHECK_EQ(raw_request(static_cast<uint64_t>(service::ControllerLabel::kSpawn), 1), bad);
     // The controller still serves.
     uint64_t id = spawn("hello 0");
     CHECK(id != ~uint64_t{0});
-    CHECK_EQ(ask(ControllerLabel::kWait, id).mr[1], uint64_t{10});
+    CHECK_EQ(wait_for(id).status, uint64_t{10});
 }
 
 USER_TEST(controller, crash_is_reported_to_the_waiter) {
     CHECK(services_ready());
     uint64_t id = spawn("crasher null");
     CHECK(id != ~uint64_t{0});
-    ServiceReply done = ask(ControllerLabel::kWait, id);
-    CHECK_EQ(done.mr[0], static_cast<uint64_t>(Ending::kCrashed));
+    CHECK(wait_for(id).ending == Ending::kCrashed);
     CHECK_EQ(held_by_pds(), uint64_t{0});
 }
 
@@ -194,15 +219,17 @@ USER_TEST(controller, ping_pong_through_the_service_directory) {
     CHECK(services_ready());
     uint64_t pong = spawn("pong", service::kSpawnServe);
     CHECK(pong != ~uint64_t{0});
+    auto listed = ask(service::List{0});
+    CHECK(listed.ok() && listed.value().state == service::PdState::kServing);
     uint64_t ping = spawn("ping 50");
     CHECK(ping != ~uint64_t{0});
-    ServiceReply done = ask(ControllerLabel::kWait, ping);
-    CHECK_EQ(done.mr[0], static_cast<uint64_t>(Ending::kExited));
-    CHECK_EQ(done.mr[1], uint64_t{0});  // no wrong answers
-    CHECK(ask(ControllerLabel::kKill, pong).ok());
+    const service::WaitReply done = wait_for(ping);
+    CHECK(done.ending == Ending::kExited);
+    CHECK_EQ(done.status, uint64_t{0});  // no wrong answers
+    CHECK(ask(service::Kill{pong}).ok());
     // With pong gone its name is no longer in a new PD's directory.
     uint64_t lonely = spawn("ping 1");
-    CHECK_EQ(ask(ControllerLabel::kWait, lonely).mr[1], uint64_t{2});
+    CHECK_EQ(wait_for(lonely).status, uint64_t{2});
     CHECK_EQ(held_by_pds(), uint64_t{0});
 }
 
@@ -210,9 +237,9 @@ USER_TEST(controller, pd_re_images_itself) {
     CHECK(services_ready());
     uint64_t id = spawn("reimage 1");
     CHECK(id != ~uint64_t{0});
-    ServiceReply done = ask(ControllerLabel::kWait, id);
-    CHECK_EQ(done.mr[0], static_cast<uint64_t>(Ending::kExited));
-    CHECK_EQ(done.mr[1], uint64_t{3});
+    const service::WaitReply done = wait_for(id);
+    CHECK(done.ending == Ending::kExited);
+    CHECK_EQ(done.status, uint64_t{3});
     CHECK_EQ(held_by_pds(), uint64_t{0});
 }
 
@@ -225,9 +252,9 @@ USER_TEST(controller, many_spawns_leave_the_pool_whole) {
             t.fail("spawn {} failed", i);
             return;
         }
-        ServiceReply done = ask(ControllerLabel::kWait, id);
-        if (done.mr[0] != static_cast<uint64_t>(Ending::kExited)) {
-            t.fail("PD {} ended as {}", i, done.mr[0]);
+        const service::WaitReply done = wait_for(id);
+        if (done.ending != Ending::kExited) {
+            t.fail("PD {} ended as {}", i, to_string(done.ending));
             return;
         }
     }

@@ -1,14 +1,13 @@
 // The controller: an ordinary PD that creates, re-images and destroys PDs for its clients over
-// IPC (tessera/service_protocol.hpp). Its creator gives it an untyped pool ("pool"), an ASID
+// IPC (service/service_protocol.hpp). Its creator gives it an untyped pool ("pool"), an ASID
 // pool ("asid-pool"), the endpoint it serves ("service"), a client capability to the image
 // store ("store") and its own CNode, VSpace and TCB; argv[1] is log2 of the pool's size. It
 // maps the archive read-only from the store's frames, then serves spawn / wait / kill / exec /
 // list / memory requests. Every PD it makes draws its budgets from a buddy allocator over the
 // pool, so a PD's end is a revoke that returns every byte at once.
 //
-// One endpoint carries everything, told apart by badge: clients (badges below kChildBadge,
-// minted by the creator), its PDs' calls and exit reports (kChildBadge + id), and their faults
-// (kFaultBit | id).
+// One endpoint carries everything, told apart by badge (service::badge): clients, its PDs' calls
+// and exit reports, and their faults.
 #include <optional>
 
 #include "abi/fault.hpp"
@@ -21,7 +20,7 @@
 #include "tessera/fault.hpp"
 #include "tessera/invocation.hpp"
 #include "tessera/pd_builder.hpp"
-#include "tessera/service_protocol.hpp"
+#include "tessera/service_call.hpp"
 #include "tessera/startup.hpp"
 #include "tessera/syscall.hpp"
 #include "tessera/vspace_manager.hpp"
@@ -30,11 +29,10 @@ using namespace tessera;
 using service::ControllerLabel;
 using service::Ending;
 using service::StatusCode;
+namespace badge = service::badge;
 
 namespace {
 
-constexpr uint64_t kChildBadge = 0x1000;
-constexpr uint64_t kFaultBit = uint64_t{1} << 63;
 // The part of its address space the controller manages for its own mappings (the archive),
 // below its PD builder's scratch range.
 constexpr uint64_t kMappingsLow = 0x7d00'0000'0000;
@@ -109,11 +107,6 @@ size_t split(StringView line, StringView (&words)[kMaxArguments]) {
     return n;
 }
 
-void reply_status(sys::Message& m, StatusCode status, StringView text = {}) {
-    unsigned length = text.empty() ? 0 : service::put_text(m, text);
-    m.info = abi::MessageInfo(static_cast<uint64_t>(status), 0, 0, length);
-}
-
 // A new kernel object (a page table or an endpoint) in its own 4 KiB block of the pool, into a
 // fresh slot; block_out receives the block. 0 on failure.
 uint64_t make_object(abi::ObjectType type, uint64_t& block_out) {
@@ -169,17 +162,16 @@ bool map_archive(abi::CapPtr store) {
         buffer->receive_cnode = g_controller.builder.cnode;
         buffer->receive_index = slot;
         buffer->receive_depth = kDepth;
-        sys::Message m;
-        m.info = abi::MessageInfo(static_cast<uint64_t>(service::StoreLabel::kFrame), 0, 0, 1);
-        m.mr[0] = i;
-        sys::call(store, m);
-        if (m.info.label() != 0 || m.info.extra_caps() != 1) {
-            println("controller: the image store gave no frame {} (status {})", i, m.info.label());
+        unsigned caps = 0;
+        auto frame = service::call(store, service::StoreFrame{i}, &caps);
+        if (!frame || caps != 1) {
+            println("controller: the image store gave no frame {} ({})", i,
+                    frame ? StringView("no capability") : frame.error().message.view());
             return false;
         }
-        count = m.mr[0];
-        offset = m.mr[1];
-        size = m.mr[2];
+        count = frame.value().count;
+        offset = frame.value().offset;
+        size = frame.value().size;
         if (i == 0) {
             base = count < (uint64_t{1} << 40) / 4096 ? mappings.reserve_any(count * 4096) : 0;
             if (base == 0 || offset + size > count * 4096) {
@@ -227,10 +219,10 @@ struct Config {
         pd.arguments = std::span<const StringView>(arguments, n);
         pd.environment = kEnvironment;
         pd.parent_endpoint = g_controller.service_ep.value();
-        pd.badge = kChildBadge + id;
+        pd.badge = badge::child(id);
         pd.fault = FaultPolicy::kCreatorEndpoint;
         pd.fault_endpoint = g_controller.service_ep.value();
-        pd.fault_badge = kFaultBit | id;
+        pd.fault_badge = badge::fault(id);
         size_t g = 0;
         for (int s = 0; s < static_cast<int>(kMaxServices); ++s) {
             const Service& service = g_controller.services[s];
@@ -244,7 +236,7 @@ struct Config {
                                        service.endpoint,
                                        0,
                                        abi::kRightWrite | abi::kRightGrantReply,
-                                       id + 1,
+                                       badge::service_client(id),
                                        false};
             }
         }
@@ -288,9 +280,7 @@ void end_pd(unsigned id, Ending how, uint64_t status) {
     }
     if (pd.waiter != 0) {
         sys::Message m;
-        m.info = abi::MessageInfo(0, 0, 0, 2);
-        m.mr[0] = static_cast<uint64_t>(how);
-        m.mr[1] = status;
+        service::reply(m, service::WaitReply{how, status});
         sys::send(abi::CapPtr(pd.waiter), m);
         (void)cnode_delete(g_controller.builder.cnode, pd.waiter, kDepth);
         g_controller.slots.free(pd.waiter);
@@ -298,18 +288,30 @@ void end_pd(unsigned id, Ending how, uint64_t status) {
     pd = Pd{};
 }
 
+// A failed build's reply: out of memory, or refused with the builder's words.
+void refuse_build(sys::Message& m, const SpawnError& error) {
+    char text[160];
+    const bool memory = error.kernel_error == abi::Error::kNotEnoughMemory;
+    service::refuse(m, memory ? StatusCode::kNoMemory : StatusCode::kRefused,
+                    describe(error, text));
+}
+
 void spawn(sys::Message& m) {
-    char line[service::kMaxText + 1];
-    StringView words[kMaxArguments];
-    size_t n = split(service::get_text(m, line), words);
-    if (n == 0) {
-        reply_status(m, StatusCode::kBadRequest, "no image named");
+    auto request = service::request<service::Spawn>(m);
+    if (!request) {
+        service::refuse(m, request.error());
         return;
     }
-    bool serve = (m.mr[0] & service::kSpawnServe) != 0;
+    StringView words[kMaxArguments];
+    const size_t n = split(request.value().line.view(), words);
+    if (n == 0) {
+        service::refuse(m, StatusCode::kBadRequest, "no image named");
+        return;
+    }
+    const bool serve = (request.value().flags & service::kSpawnServe) != 0;
     auto entry = g_controller.archive->find(words[0]);
     if (!entry || !entry->is_regular_file()) {
-        reply_status(m, StatusCode::kNotFound, "no such image (try ls)");
+        service::refuse(m, StatusCode::kNoSuchImage, "no such image (try ls)");
         return;
     }
     unsigned id = 0;
@@ -317,14 +319,14 @@ void spawn(sys::Message& m) {
         ++id;
     }
     if (id == kMaxPds) {
-        reply_status(m, StatusCode::kNoResources, "too many PDs (kill one first)");
+        service::refuse(m, StatusCode::kTooManyPds, "too many PDs (kill one first)");
         return;
     }
     int service = -1;
     if (serve) {
         service = new_service(words[0]);
         if (service < 0) {
-            reply_status(m, StatusCode::kNoResources, "no room for another service");
+            service::refuse(m, StatusCode::kTooManyServices, "no room for another service");
             return;
         }
     }
@@ -334,10 +336,7 @@ void spawn(sys::Message& m) {
         if (service >= 0) {
             end_service(service);
         }
-        char text[160];
-        bool memory = pd.error().kernel_error == abi::Error::kNotEnoughMemory;
-        reply_status(m, memory ? StatusCode::kNoResources : StatusCode::kRefused,
-                     describe(pd.error(), text));
+        refuse_build(m, pd.error());
         return;
     }
     Pd& slot = g_controller.pds[id];
@@ -345,27 +344,31 @@ void spawn(sys::Message& m) {
     slot.handle = pd.value();
     slot.service = service;
     copy_name(slot.name, words[0]);
-    m.mr[0] = id;
-    m.info = abi::MessageInfo(0, 0, 0, 1);
+    service::reply(m, service::SpawnReply{id});
 }
 
 // Returns false when the reply is deferred until the PD ends.
 bool wait(sys::Message& m) {
-    int id = pd_id(m.mr[0]);
+    auto request = service::request<service::Wait>(m);
+    if (!request) {
+        service::refuse(m, request.error());
+        return true;
+    }
+    const int id = pd_id(request.value().id);
     if (id < 0) {
-        reply_status(m, StatusCode::kNotFound, "no such PD");
+        service::refuse(m, StatusCode::kNoSuchPd);
         return true;
     }
     Pd& pd = g_controller.pds[id];
     if (pd.waiter != 0) {
-        reply_status(m, StatusCode::kBadRequest, "someone already waits for it");
+        service::refuse(m, StatusCode::kAlreadyWaitedFor);
         return true;
     }
     uint64_t slot = g_controller.slots.allocate();
     const uint64_t args[] = {slot, kDepth};
     if (slot == 0 ||
         !invoke(g_controller.builder.cnode, abi::InvocationLabel::kCNodeSaveCaller, args).ok()) {
-        reply_status(m, StatusCode::kNoResources, "no slot for the reply");
+        service::refuse(m, StatusCode::kNoSlot);
         return true;
     }
     pd.waiter = slot;
@@ -373,15 +376,19 @@ bool wait(sys::Message& m) {
 }
 
 void kill(sys::Message& m) {
-    int id = pd_id(m.mr[0]);
-    if (id < 0) {
-        reply_status(m, StatusCode::kNotFound, "no such PD");
+    auto request = service::request<service::Kill>(m);
+    if (!request) {
+        service::refuse(m, request.error());
         return;
     }
-    char name[24];
-    copy_name(name, g_controller.pds[id].name);
+    const int id = pd_id(request.value().id);
+    if (id < 0) {
+        service::refuse(m, StatusCode::kNoSuchPd);
+        return;
+    }
+    const service::KillReply reply{StringView(g_controller.pds[id].name)};
     end_pd(static_cast<unsigned>(id), Ending::kKilled, 0);
-    reply_status(m, StatusCode::kOk, name);
+    service::reply(m, reply);
 }
 
 // Re-images PD id with the command line in `line`; the reply (or, for a PD re-imaging itself,
@@ -390,43 +397,44 @@ void exec(unsigned id, StringView line, sys::Message& m) {
     StringView words[kMaxArguments];
     size_t n = split(line, words);
     if (n == 0) {
-        reply_status(m, StatusCode::kBadRequest, "no image named");
+        service::refuse(m, StatusCode::kBadRequest, "no image named");
         return;
     }
     auto entry = g_controller.archive->find(words[0]);
     if (!entry || !entry->is_regular_file()) {
-        reply_status(m, StatusCode::kNotFound, "no such image (try ls)");
+        service::refuse(m, StatusCode::kNoSuchImage, "no such image (try ls)");
         return;
     }
     Pd& pd = g_controller.pds[id];
     Config config(id, std::span<const StringView>(words, n), pd.service);
     auto result = exec_pd(g_controller.builder, pd.handle, entry->data, config.pd);
     if (!result) {
-        char text[160];
-        reply_status(m, StatusCode::kRefused, describe(result.error(), text));
+        refuse_build(m, result.error());
         return;
     }
     copy_name(pd.name, words[0]);
-    reply_status(m, StatusCode::kOk, pd.name);
+    service::reply(m, service::ExecReply{StringView(pd.name)});
 }
 
 void list(sys::Message& m) {
-    uint64_t index = m.mr[0];
+    auto request = service::request<service::List>(m);
+    if (!request) {
+        service::refuse(m, request.error());
+        return;
+    }
+    uint64_t index = request.value().index;
     for (unsigned id = 0; id < kMaxPds; ++id) {
         const Pd& pd = g_controller.pds[id];
         if (pd.used && index-- == 0) {
-            auto state = pd.service >= 0  ? service::PdState::kServing
-                         : pd.waiter != 0 ? service::PdState::kWaitedFor
-                                          : service::PdState::kRunning;
-            m.mr[0] = id;
-            m.mr[1] = pd_memory(pd.handle);
-            m.mr[2] = kChildPriority | (static_cast<uint64_t>(state) << 8);
-            unsigned length = service::put_text(m, pd.name);
-            m.info = abi::MessageInfo(0, 0, 0, length);
+            const auto state = pd.service >= 0  ? service::PdState::kServing
+                               : pd.waiter != 0 ? service::PdState::kWaitedFor
+                                                : service::PdState::kRunning;
+            service::reply(m, service::ListReply{id, pd_memory(pd.handle), kChildPriority, state,
+                                                 StringView(pd.name)});
             return;
         }
     }
-    reply_status(m, StatusCode::kNotFound);
+    service::refuse(m, StatusCode::kEndOfList);
 }
 
 void memory(sys::Message& m) {
@@ -434,10 +442,8 @@ void memory(sys::Message& m) {
     for (const Pd& pd : g_controller.pds) {
         held += pd.used ? pd_memory(pd.handle) : 0;
     }
-    m.mr[0] = g_controller.memory.size();
-    m.mr[1] = held;
-    m.mr[2] = g_controller.memory.free_bytes();
-    m.info = abi::MessageInfo(0, 0, 0, 3);
+    service::reply(m, service::MemoryReply{g_controller.memory.size(), held,
+                                           g_controller.memory.free_bytes()});
 }
 
 // A message from one of its PDs (calls on the parent endpoint). False: no reply.
@@ -450,18 +456,25 @@ bool from_pd(unsigned id, sys::Message& m) {
         return false;
     }
     if (label == static_cast<uint64_t>(ControllerLabel::kExecSelf)) {
-        char line[service::kMaxText + 1];
-        StringView text = service::get_text(m, line);
-        exec(id, text, m);
+        auto request = service::request<service::ExecSelf>(m);
+        if (!request) {
+            service::refuse(m, request.error());
+            return true;
+        }
+        exec(id, request.value().line.view(), m);
         // Re-imaged: it starts afresh and never sees a reply. Refused: it hears why.
-        return m.info.label() != 0;
+        return m.info.label() != static_cast<uint64_t>(StatusCode::kOk);
     }
-    if (label == service::kGreetLabel) {  // hello's greeting: answered with ten times its word
-        m.info = abi::MessageInfo(0, 0, 0, 1);
-        m.mr[0] *= 10;
+    if (label == static_cast<uint64_t>(ControllerLabel::kGreet)) {
+        auto greet = service::request<service::Greet>(m);
+        if (!greet) {
+            service::refuse(m, greet.error());
+        } else {
+            service::reply(m, service::GreetReply{greet.value().number * 10});
+        }
         return true;
     }
-    reply_status(m, StatusCode::kBadRequest, "unknown request");
+    service::refuse(m, StatusCode::kBadRequest, "unknown request");
     return true;
 }
 
@@ -480,16 +493,16 @@ void fault(unsigned id, const sys::Message& m) {
 
 // Handles one message; false when no reply is due.
 bool handle(sys::Message& m) {
-    uint64_t badge = m.badge_or_cap;
-    if ((badge & kFaultBit) != 0) {
-        int id = pd_id(badge & ~kFaultBit);
+    const badge::Classified from = badge::classify(m.badge_or_cap);
+    if (from.sender == badge::Sender::kFault) {
+        const int id = pd_id(from.id);
         if (id >= 0) {
             fault(static_cast<unsigned>(id), m);
         }
         return false;  // a faulting thread is torn down, never resumed
     }
-    if (badge >= kChildBadge) {
-        int id = pd_id(badge - kChildBadge);
+    if (from.sender == badge::Sender::kChild) {
+        const int id = pd_id(from.id);
         return id >= 0 ? from_pd(static_cast<unsigned>(id), m) : false;
     }
     switch (static_cast<ControllerLabel>(m.info.label())) {
@@ -502,13 +515,16 @@ bool handle(sys::Message& m) {
             kill(m);
             return true;
         case ControllerLabel::kExec: {
-            int id = pd_id(m.mr[0]);
-            char line[service::kMaxText + 1];
-            StringView text = service::get_text(m, line);
+            auto request = service::request<service::Exec>(m);
+            if (!request) {
+                service::refuse(m, request.error());
+                return true;
+            }
+            const int id = pd_id(request.value().id);
             if (id < 0) {
-                reply_status(m, StatusCode::kNotFound, "no such PD");
+                service::refuse(m, StatusCode::kNoSuchPd);
             } else {
-                exec(static_cast<unsigned>(id), text, m);
+                exec(static_cast<unsigned>(id), request.value().line.view(), m);
             }
             return true;
         }
@@ -519,7 +535,7 @@ bool handle(sys::Message& m) {
             memory(m);
             return true;
         default:
-            reply_status(m, StatusCode::kBadRequest, "unknown request");
+            service::refuse(m, StatusCode::kBadRequest, "unknown request");
             return true;
     }
 }

@@ -3,6 +3,7 @@
 // from its first argument and its fresh .data and .bss, and exits with the parent's answer.
 #include "abi/process.hpp"
 #include "base/string_view.hpp"
+#include "service/service_protocol.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/process.hpp"
 #include "tessera/startup.hpp"
@@ -26,7 +27,8 @@ int main(int argc, char** argv, char** /*envp*/) {
     }
     println("");
     sys::Message m;
-    m.info = abi::MessageInfo(0x4e110, 0, 0, 3);
+    // The greeting (service::Greet, the number first), with two more words a parent may check.
+    m.info = abi::MessageInfo(static_cast<uint64_t>(service::ControllerLabel::kGreet), 0, 0, 3);
     m.mr[0] = number + 1;
     m.mr[1] = g_counter++;
     m.mr[2] = g_zeroed++;

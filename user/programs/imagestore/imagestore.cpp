@@ -8,21 +8,13 @@
 #include "cpio/cpio_reader.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/invocation.hpp"
-#include "tessera/service_protocol.hpp"
+#include "tessera/service_call.hpp"
 #include "tessera/startup.hpp"
 #include "tessera/syscall.hpp"
 
 using namespace tessera;
 using service::StatusCode;
 using service::StoreLabel;
-
-namespace {
-
-void reply_status(sys::Message& m, StatusCode status) {
-    m.info = abi::MessageInfo(static_cast<uint64_t>(status), 0, 0, 0);
-}
-
-}  // namespace
 
 int main(int argc, char** argv, char** /*envp*/) {
     const abi::StartupRegion* region = find_region("archive");
@@ -48,56 +40,62 @@ int main(int argc, char** argv, char** /*envp*/) {
     println("imagestore: serving {} images ({} bytes in {} frames)", images, size, frames->count);
 
     abi::CapPtr service_ep(endpoint->slot);
+    const uint64_t archive_base = region->address + offset;
     sys::Message m;
     sys::recv(service_ep, m);
     for (;;) {
-        char text[service::kMaxText + 1];
         switch (static_cast<StoreLabel>(m.info.label())) {
             case StoreLabel::kList: {
-                uint64_t index = m.mr[0];
+                auto list = service::request<service::StoreList>(m);
+                if (!list) {
+                    service::refuse(m, list.error());
+                    break;
+                }
                 uint64_t seen = 0;
                 bool found = false;
                 archive.value().for_each_entry([&](const cpio::Entry& e) {
-                    if (!found && e.is_regular_file() && seen++ == index) {
+                    if (!found && e.is_regular_file() && seen++ == list.value().index) {
                         found = true;
-                        m.mr[0] = e.data.size();
-                        unsigned length = service::put_text(m, e.name);
-                        m.info = abi::MessageInfo(0, 0, 0, length);
+                        service::reply(m, service::StoreListReply{e.data.size(), e.name});
                     }
                 });
                 if (!found) {
-                    reply_status(m, StatusCode::kNotFound);
+                    service::refuse(m, StatusCode::kEndOfList);
                 }
                 break;
             }
             case StoreLabel::kFind: {
-                StringView name = service::get_text(m, text);
-                auto entry = archive.value().find(name);
-                if (!entry || !entry->is_regular_file()) {
-                    reply_status(m, StatusCode::kNotFound);
+                auto find = service::request<service::StoreFind>(m);
+                if (!find) {
+                    service::refuse(m, find.error());
                     break;
                 }
-                auto start = reinterpret_cast<uint64_t>(entry->data.data());
-                m.mr[0] = start - (region->address + offset);
-                m.mr[1] = entry->data.size();
-                m.info = abi::MessageInfo(0, 0, 0, 2);
+                auto entry = archive.value().find(find.value().name.view());
+                if (!entry || !entry->is_regular_file()) {
+                    service::refuse(m, StatusCode::kNoSuchImage);
+                    break;
+                }
+                const auto start = reinterpret_cast<uint64_t>(entry->data.data());
+                service::reply(m,
+                               service::StoreFindReply{start - archive_base, entry->data.size()});
                 break;
             }
             case StoreLabel::kFrame: {
-                uint64_t index = m.mr[0];
-                if (index >= frames->count) {
-                    reply_status(m, StatusCode::kNotFound);
+                auto frame = service::request<service::StoreFrame>(m);
+                if (!frame) {
+                    service::refuse(m, frame.error());
                     break;
                 }
-                ipc_buffer()->caps_or_badges[0] = frames->slot + index;
-                m.mr[0] = frames->count;
-                m.mr[1] = offset;
-                m.mr[2] = size;
-                m.info = abi::MessageInfo(0, 0, 1, 3);
+                if (frame.value().index >= frames->count) {
+                    service::refuse(m, StatusCode::kEndOfList);
+                    break;
+                }
+                ipc_buffer()->caps_or_badges[0] = frames->slot + frame.value().index;
+                service::reply(m, service::StoreFrameReply{frames->count, offset, size}, 1);
                 break;
             }
             default:
-                reply_status(m, StatusCode::kBadRequest);
+                service::refuse(m, StatusCode::kBadRequest, "unknown request");
                 break;
         }
         sys::reply_recv(service_ep, m);

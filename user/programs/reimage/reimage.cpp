@@ -4,7 +4,7 @@
 #include "base/format.hpp"
 #include "base/string_view.hpp"
 #include "tessera/debug_print.hpp"
-#include "tessera/service_protocol.hpp"
+#include "tessera/service_call.hpp"
 #include "tessera/startup.hpp"
 #include "tessera/syscall.hpp"
 
@@ -27,13 +27,10 @@ int main(int argc, char** argv, char** /*envp*/) {
     char line[32];
     BufferWriter next(line, sizeof(line));
     next.print("reimage {}", generation + 1);
-    sys::Message m;
-    unsigned length = service::put_text(m, next.view());
-    m.info =
-        abi::MessageInfo(static_cast<uint64_t>(service::ControllerLabel::kExecSelf), 0, 0, length);
-    sys::call(abi::CapPtr(startup_record()->parent_endpoint), m);
+    auto refused = service::call(abi::CapPtr(startup_record()->parent_endpoint),
+                                 service::ExecSelf{next.view()});
     // Only a refusal comes back.
-    char why[service::kMaxText + 1];
-    println("reimage: exec refused: {}", service::get_text(m, why));
+    println("reimage: exec refused: {}",
+            refused ? StringView("a reply to an exec") : refused.error().message.view());
     return 100;
 }

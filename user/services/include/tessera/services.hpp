@@ -1,5 +1,5 @@
 // The system services a root task starts: the image store and the controller, each a PD built
-// from the archive, and the client side of their protocols (tessera/service_protocol.hpp).
+// from the archive; clients talk to them with service::call (tessera/service_call.hpp).
 #pragma once
 
 #include <cstdint>
@@ -7,8 +7,8 @@
 
 #include "abi/bootinfo.hpp"
 #include "base/result.hpp"
+#include "service/service_protocol.hpp"
 #include "tessera/pd_builder.hpp"
-#include "tessera/service_protocol.hpp"
 
 namespace tessera {
 
@@ -34,18 +34,5 @@ struct Services {
 // Starts the image store, then the controller (which maps the archive from the store), and
 // returns once both serve. The controller's pool and ASID pool are moved into it.
 Result<Services, SpawnError> start_services(const ServicesOptions& options);
-
-// One request and its reply.
-struct ServiceReply {
-    service::StatusCode status = service::StatusCode::kOk;
-    uint64_t mr[3] = {};
-    char text_buffer[service::kMaxText + 1] = {};
-    StringView text;
-
-    [[nodiscard]] bool ok() const { return status == service::StatusCode::kOk; }
-};
-
-ServiceReply service_request(abi::CapPtr endpoint, uint64_t label, uint64_t word0,
-                             StringView text = {});
 
 }  // namespace tessera
