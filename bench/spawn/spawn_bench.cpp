@@ -166,7 +166,10 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     g_builder.slots = &g_slots;
     g_builder.profile = &g_profile;
     g_profile.clock = instructions;
-    (void)pd_builder_init(g_builder);
+    if (!pd_builder_init(g_builder).ok()) {
+        println("spawn benchmark: cannot prepare the PD builder");
+        tessera_exit(1);
+    }
 
     auto minimal = archive.value().find("minimal");
     if (!minimal) {

@@ -5,6 +5,11 @@
 // on the target and a fake on the host:
 //   bool split(node, order)  make the two halves of node (order is node's own); false: failed
 //   void merge(node)         undo split(node) (both halves are free and go away)
+//
+// Free blocks of each order are on a list, so allocating and freeing take constant time
+// whatever the tree holds. Freed buddies are merged lazily — when no free block is large enough,
+// or on compact() — so a creator that makes and ends PDs all day reuses the same blocks without
+// re-splitting (and, on the target, re-zeroing) their larger parents each time.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +22,7 @@ class BuddyTree {
   public:
     static constexpr size_t kNodes = (size_t{2} << kMaxDepth) - 1;
     static constexpr size_t kNone = SIZE_MAX;
+    static_assert(kNodes < 0xffff, "links are 16 bits");
 
     // A region of 2^top bytes handed out in blocks of 2^min to 2^top (top - min <= kMaxDepth).
     bool init(unsigned top, unsigned min) {
@@ -28,43 +34,41 @@ class BuddyTree {
         for (auto& s : state_) {
             s = State::kAbsent;
         }
-        state_[0] = State::kFree;
+        for (auto& h : head_) {
+            h = kEnd;
+        }
+        push(0);
         free_bytes_ = uint64_t{1} << top;
         return true;
     }
 
     [[nodiscard]] unsigned order_of(size_t node) const { return top_ - depth_of(node); }
     [[nodiscard]] uint64_t free_bytes() const { return free_bytes_; }
-    // True when nothing is allocated or split: the region is whole again.
+    // True when nothing is allocated or split: the region is whole again (after compact()).
     [[nodiscard]] bool whole() const { return state_[0] == State::kFree; }
 
-    // A free block of exactly 2^order bytes (splitting larger ones), or kNone.
+    // A free block of exactly 2^order bytes (splitting larger ones, merging free buddies when
+    // nothing is large enough), or kNone.
     template <typename Backend>
     size_t allocate(unsigned order, Backend& backend) {
         if (order < min_ || order > top_) {
             return kNone;
         }
-        // The smallest free block that is large enough.
-        size_t best = kNone;
-        for (unsigned o = order; o <= top_ && best == kNone; ++o) {
-            unsigned depth = top_ - o;
-            for (size_t n = first_at(depth); n < first_at(depth + 1); ++n) {
-                if (state_[n] == State::kFree) {
-                    best = n;
-                    break;
-                }
-            }
+        size_t best = smallest_free(order);
+        if (best == kNone && compact(backend)) {
+            best = smallest_free(order);
         }
         if (best == kNone) {
             return kNone;
         }
+        unlink(best);
         while (order_of(best) > order) {
             if (!backend.split(best, order_of(best))) {
+                push(best);
                 return kNone;
             }
             state_[best] = State::kSplit;
-            state_[2 * best + 1] = State::kFree;
-            state_[2 * best + 2] = State::kFree;
+            push(2 * best + 2);  // the right half stays free
             best = 2 * best + 1;
         }
         state_[best] = State::kAllocated;
@@ -72,25 +76,38 @@ class BuddyTree {
         return best;
     }
 
-    // Returns an allocated block, merging free buddies back up.
+    // Returns an allocated block (its buddy is merged with it later, when needed).
     template <typename Backend>
-    void free(size_t node, Backend& backend) {
+    void free(size_t node, Backend& /*backend*/) {
         if (node >= kNodes || state_[node] != State::kAllocated) {
             return;
         }
-        state_[node] = State::kFree;
+        push(node);
         free_bytes_ += uint64_t{1} << order_of(node);
-        while (node != 0) {
-            size_t parent = (node - 1) / 2;
-            if (state_[2 * parent + 1] != State::kFree || state_[2 * parent + 2] != State::kFree) {
-                break;
+    }
+
+    // Merges every pair of free buddies, deepest first, so free blocks are as large as they can
+    // be; true if anything was merged.
+    template <typename Backend>
+    bool compact(Backend& backend) {
+        bool merged = false;
+        const unsigned depth = top_ - min_;
+        for (unsigned d = depth; d > 0; --d) {
+            for (size_t left = first_at(d); left < first_at(d + 1); left += 2) {
+                if (state_[left] != State::kFree || state_[left + 1] != State::kFree) {
+                    continue;
+                }
+                const size_t parent = (left - 1) / 2;
+                unlink(left);
+                unlink(left + 1);
+                backend.merge(parent);
+                state_[left] = State::kAbsent;
+                state_[left + 1] = State::kAbsent;
+                push(parent);
+                merged = true;
             }
-            backend.merge(parent);
-            state_[2 * parent + 1] = State::kAbsent;
-            state_[2 * parent + 2] = State::kAbsent;
-            state_[parent] = State::kFree;
-            node = parent;
         }
+        return merged;
     }
 
     [[nodiscard]] bool is_allocated(size_t node) const {
@@ -99,20 +116,50 @@ class BuddyTree {
 
   private:
     enum class State : uint8_t { kAbsent, kFree, kAllocated, kSplit };
+    static constexpr uint16_t kEnd = 0xffff;
 
     static constexpr size_t first_at(unsigned depth) { return (size_t{1} << depth) - 1; }
     static unsigned depth_of(size_t node) {
-        unsigned d = 0;
-        while (node >= first_at(d + 1)) {
-            ++d;
+        return static_cast<unsigned>(63 - __builtin_clzll(static_cast<uint64_t>(node) + 1));
+    }
+
+    size_t smallest_free(unsigned order) const {
+        for (unsigned o = order; o <= top_; ++o) {
+            if (head_[o] != kEnd) {
+                return head_[o];
+            }
         }
-        return d;
+        return kNone;
+    }
+    void push(size_t node) {
+        const unsigned o = order_of(node);
+        state_[node] = State::kFree;
+        prev_[node] = kEnd;
+        next_[node] = head_[o];
+        if (head_[o] != kEnd) {
+            prev_[head_[o]] = static_cast<uint16_t>(node);
+        }
+        head_[o] = static_cast<uint16_t>(node);
+    }
+    void unlink(size_t node) {
+        const unsigned o = order_of(node);
+        if (prev_[node] != kEnd) {
+            next_[prev_[node]] = next_[node];
+        } else {
+            head_[o] = next_[node];
+        }
+        if (next_[node] != kEnd) {
+            prev_[next_[node]] = prev_[node];
+        }
     }
 
     unsigned top_ = 0;
     unsigned min_ = 0;
     uint64_t free_bytes_ = 0;
     State state_[kNodes] = {};
+    uint16_t head_[64] = {};  // by order
+    uint16_t next_[kNodes] = {};
+    uint16_t prev_[kNodes] = {};
 };
 
 }  // namespace tessera::alloc

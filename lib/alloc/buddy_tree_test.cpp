@@ -1,5 +1,6 @@
-// Host tests for the buddy tree: exact sizes, splitting only as far as needed, merging back to
-// a whole region in any free order, exhaustion, and a backend failure leaving a usable tree.
+// Host tests for the buddy tree: exact sizes, splitting only as far as needed, reuse without
+// re-splitting, merging back to a whole region in any free order (lazily: on demand or on
+// compact), exhaustion, and a backend failure leaving a usable tree.
 #include "alloc/buddy_tree.hpp"
 
 #include <gtest/gtest.h>
@@ -75,6 +76,11 @@ TEST(BuddyTree, FreeingInAnyOrderMakesItWhole) {
         for (size_t b : blocks) {
             tree.free(b, backend);
         }
+        EXPECT_EQ(tree.free_bytes(), 1u << 20);  // all free, merged or not
+        // A block of the whole region's size merges everything on demand.
+        size_t all = tree.allocate(20, backend);
+        EXPECT_EQ(all, 0u);
+        tree.free(all, backend);
         EXPECT_TRUE(tree.whole());
         EXPECT_EQ(tree.free_bytes(), 1u << 20);
         EXPECT_EQ(backend.live, std::set<size_t>{0});
@@ -105,7 +111,57 @@ TEST(BuddyTree, BackendFailureKeepsTheTreeConsistent) {
     size_t b = tree.allocate(14, backend);
     ASSERT_NE(b, Tree::kNone);
     tree.free(b, backend);
+    EXPECT_TRUE(tree.compact(backend));
     EXPECT_TRUE(tree.whole());
+}
+
+// Freed blocks are reused as they are: a make-and-end cycle splits nothing after the first.
+TEST(BuddyTree, CyclesReuseBlocksWithoutSplitting) {
+    Tree tree;
+    FakeBackend backend;
+    ASSERT_TRUE(tree.init(20, 14));
+    size_t pinned = tree.allocate(14, backend);
+    ASSERT_NE(pinned, Tree::kNone);
+    size_t a = tree.allocate(16, backend);
+    size_t b = tree.allocate(14, backend);
+    tree.free(a, backend);
+    tree.free(b, backend);
+    const size_t live = backend.live.size();
+    int splits = 0;
+    backend.splits_left = 0;  // any split now fails
+    for (int i = 0; i < 100; ++i) {
+        size_t x = tree.allocate(16, backend);
+        size_t y = tree.allocate(14, backend);
+        splits += (x == Tree::kNone || y == Tree::kNone);
+        tree.free(x, backend);
+        tree.free(y, backend);
+    }
+    EXPECT_EQ(splits, 0);
+    EXPECT_EQ(backend.live.size(), live);
+    EXPECT_FALSE(tree.whole());  // the pinned block
+    EXPECT_EQ(tree.free_bytes(), (1u << 20) - (1u << 14));
+}
+
+// A tree with thousands of small blocks allocates at once: a free block of each order is found
+// without a search (the same node comes back after a free).
+TEST(BuddyTree, ManyBlocksAllocateFromTheFreeLists) {
+    BuddyTree<14> tree;
+    FakeBackend backend;
+    ASSERT_TRUE(tree.init(26, 12));
+    std::vector<size_t> blocks;
+    for (int i = 0; i < 10000; ++i) {
+        size_t b = tree.allocate(12, backend);
+        ASSERT_NE(b, BuddyTree<14>::kNone);
+        blocks.push_back(b);
+    }
+    tree.free(blocks[5000], backend);
+    EXPECT_EQ(tree.allocate(12, backend), blocks[5000]);
+    for (size_t b : blocks) {
+        tree.free(b, backend);
+    }
+    EXPECT_TRUE(tree.compact(backend));
+    EXPECT_TRUE(tree.whole());
+    EXPECT_EQ(backend.live, std::set<size_t>{0});
 }
 
 }  // namespace

@@ -255,10 +255,32 @@ unsigned identity_budget_bits(unsigned radix) {
                     (uint64_t{1} << abi::kTcbSizeBits) + (uint64_t{1} << abi::kEndpointSizeBits));
 }
 
-unsigned image_budget_bits(const Layout& layout) {
+unsigned image_budget_bits(const Layout& layout, unsigned book_radix) {
     // The extra page is the VSpace (its root table).
     return bits_for(layout.large_frames * kLargePage +
-                    (layout.small_frames + layout.tables + 1) * kSmallPage);
+                    (layout.small_frames + layout.tables + 1) * kSmallPage +
+                    (uint64_t{1} << (book_radix + abi::kSlotSizeBits)));
+}
+
+uint64_t book_caps_for(const BuildPlan& plan) {
+    const Layout& l = plan.layout;
+    uint64_t caps = kIdentitySlots + 1 + l.small_frames + l.large_frames + l.tables;
+    for (size_t i = 0; i < plan.region_count; ++i) {
+        const RegionSpec& r = plan.regions[i];
+        const uint64_t pages = r.size / bytes_of(r.page_size);
+        const bool copied =
+            r.sharing == Sharing::kShared || (r.sharing == Sharing::kDisjoint && r.frames != 0);
+        caps += (copied ? pages : 0) + (r.give_frames ? pages : 0);
+    }
+    for (const OwnSpan& own : plan.own) {
+        caps += own.pages;  // copies of the PD's own frames, moved into it
+    }
+    return caps;
+}
+
+unsigned book_radix_for(uint64_t caps) {
+    const unsigned radix = bits_for(caps < 2 ? 2 : caps);
+    return radix < kMinBookRadix ? kMinBookRadix : radix;
 }
 
 Result<BuildPlan, SpawnError> make_build_plan(std::span<const uint8_t> elf, const PdConfig& config,
@@ -286,8 +308,10 @@ Result<BuildPlan, SpawnError> make_build_plan(std::span<const uint8_t> elf, cons
     }
     TRY(check_scalars(config, plan, cap_type));
     TRY(place_grants(config, cap_type, plan));
+    plan.book_caps = book_caps_for(plan);
+    plan.book_radix = book_radix_for(plan.book_caps);
     plan.identity_bits = identity_budget_bits(config.cnode_radix);
-    plan.image_bits = image_budget_bits(plan.layout);
+    plan.image_bits = image_budget_bits(plan.layout, plan.book_radix);
     return plan;
 }
 

@@ -27,6 +27,11 @@ constexpr size_t kMaxGrants = 32;
 constexpr size_t kMaxBulk = 4;
 constexpr uint64_t kDefaultStack = uint64_t{64} * 1024;
 
+// The image's bookkeeping CNode (in its creator's CSpace) holds every capability of the PD: its
+// identity in the first slots (moved to the new image's CNode by exec), then the image's own.
+enum IdentitySlot : uint64_t { kBookCNode, kBookTcb, kBookFaultEndpoint, kIdentitySlots };
+constexpr unsigned kMinBookRadix = 7;  // 4 KiB: the frames after it stay page-aligned
+
 // A set of child CNode slots (radix up to kMaxCNodeRadix).
 class ChildSlotSet {
   public:
@@ -89,8 +94,12 @@ struct BuildPlan {
     ChildSlotSet declared;                        // slots the grants name explicitly (exec keeps)
     uint64_t first_free = abi::kPdSlotFirstFree;  // after every grant
     size_t listed = 0;                            // directory entries of the startup record
+    // The image's bookkeeping CNode: the capabilities it holds and its radix.
+    uint64_t book_caps = 0;
+    unsigned book_radix = 0;
     // The two budgets, as powers of two: the identity (CNode, TCB, a fault endpoint) and the
-    // image (every frame and table of the address space; large frames first, so it is aligned).
+    // image (the bookkeeping CNode and every frame and table of the address space; large
+    // frames first, so it is aligned).
     unsigned identity_bits = 0;
     unsigned image_bits = 0;
 
@@ -107,6 +116,9 @@ Result<BuildPlan, SpawnError> make_build_plan(std::span<const uint8_t> elf, cons
 
 // The budgets' sizes (exposed for tests): bytes rounded up to a power of two.
 unsigned identity_budget_bits(unsigned radix);
-unsigned image_budget_bits(const Layout& layout);
+unsigned image_budget_bits(const Layout& layout, unsigned book_radix);
+// Capabilities the image's bookkeeping CNode holds for this plan, and the radix that fits them.
+uint64_t book_caps_for(const BuildPlan& plan);
+unsigned book_radix_for(uint64_t caps);
 
 }  // namespace tessera::pd

@@ -73,7 +73,10 @@ TEST(BuildPlan, MinimalConfigurationPlansBudgetsThatHoldEverything) {
                               (uint64_t{1} << abi::kEndpointSizeBits);
     EXPECT_GE(uint64_t{1} << b.identity_bits, identity);
     EXPECT_LT(uint64_t{1} << (b.identity_bits - 1), identity);  // the smallest power of two
-    const uint64_t image = (b.layout.small_frames + b.layout.tables + 1) * kSmallPage;
+    EXPECT_EQ(b.book_caps, kIdentitySlots + 1 + b.layout.small_frames + b.layout.tables);
+    EXPECT_EQ(b.book_radix, kMinBookRadix);
+    const uint64_t image = (b.layout.small_frames + b.layout.tables + 1) * kSmallPage +
+                           (uint64_t{1} << (kMinBookRadix + abi::kSlotSizeBits));
     EXPECT_GE(uint64_t{1} << b.image_bits, image);
     EXPECT_LT(uint64_t{1} << (b.image_bits - 1), image);
     // Image (4 pages), stack (16), heap (16), startup record and IPC buffer.
@@ -85,9 +88,15 @@ TEST(BuildPlan, LargeFramesAreCountedInTheImageBudget) {
     layout.large_frames = 2;
     layout.small_frames = 3;
     layout.tables = 4;
-    EXPECT_EQ(image_budget_bits(layout), 23u);  // 4 MiB + 8 pages rounds up to 8 MiB
+    EXPECT_EQ(image_budget_bits(layout, 7), 23u);  // 4 MiB + 9 pages rounds up to 8 MiB
     layout.large_frames = 0;
-    EXPECT_EQ(image_budget_bits(layout), 15u);  // 8 pages
+    EXPECT_EQ(image_budget_bits(layout, 7), 16u);  // 9 pages
+    layout.small_frames = 2;
+    EXPECT_EQ(image_budget_bits(layout, 7), 15u);  // 8 pages
+    EXPECT_EQ(book_radix_for(1), kMinBookRadix);
+    EXPECT_EQ(book_radix_for(128), 7u);
+    EXPECT_EQ(book_radix_for(129), 8u);
+    EXPECT_EQ(book_radix_for(2100), 12u);
 }
 
 TEST(BuildPlan, MalformedImageIsAParseError) {
@@ -341,6 +350,10 @@ TEST(BuildPlan, GivenFramesTakeRunsOfSlotsAboveTheGrants) {
         next += b.own[k].pages;
     }
     EXPECT_EQ(b.first_free, next);
+    // The bookkeeping CNode holds the copies given to the child too.
+    const uint64_t own_pages = next - (abi::kPdSlotFirstFree + 1 + 3);
+    EXPECT_EQ(b.book_caps,
+              kIdentitySlots + 1 + b.layout.small_frames + b.layout.tables + 3 + own_pages);
 }
 
 TEST(BuildPlan, OwnFramesNeedOneRunOfCodeAndOfData) {

@@ -1,7 +1,8 @@
 // A PD's memory budgets as the builder fills them: a Carver makes objects from one budget (one
-// block of the creator's untyped allocator) into creator slots it records in the budget, and
-// release takes everything back. Invariant: every capability a build creates is in a slot some
-// budget records, so releasing the budgets leaves nothing of the PD behind.
+// block of the creator's untyped allocator) into the next slots of the image's bookkeeping
+// CNode (tessera/bookkeeping_space.hpp), and release takes a budget back. Invariant: every
+// capability a build creates lies in the bookkeeping CNode or is a descendant of a budget, so
+// releasing the budgets leaves nothing of the PD behind and no creator slot in use.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include "abi/object_type.hpp"
 #include "base/result.hpp"
 #include "pd/build_error.hpp"
+#include "tessera/bookkeeping_space.hpp"
 #include "tessera/invocation.hpp"
 #include "tessera/pd_builder.hpp"
 
@@ -29,52 +31,50 @@ inline void mark(const BuilderEnvironment& env, SpawnPhase phase) {
     }
 }
 
-inline SpawnError out_of_slots(SpawnStep step) {
+inline SpawnError out_of_memory(SpawnStep step) {
     return SpawnError::kernel(step, abi::Error::kNotEnoughMemory);
+}
+
+// The root for CNode operations on the creator's slots and bookkeeping slots alike.
+inline abi::CapPtr root_of(const BuilderEnvironment& env) {
+    return env.book->root();
 }
 
 class Carver {
   public:
-    Carver(BuilderEnvironment& env, Budget& budget) : env_(env), budget_(budget) {}
+    // Objects from `budget`'s memory, their capabilities in `book`'s bookkeeping CNode (the
+    // image's: the identity budget has none of its own).
+    Carver(BuilderEnvironment& env, Budget& budget, Budget& book)
+        : env_(env), budget_(budget), book_(book) {}
 
-    // Takes the budget itself, a block of the environment's untyped memory.
+    // Takes the budget's memory, a block of the environment's untyped allocator.
     Result<void, SpawnError> reserve(unsigned bits);
+    // Makes the budget's bookkeeping CNode (of 2^radix slots) from its memory; its slots from
+    // `first` on are handed out.
+    Result<void, SpawnError> make_book(unsigned radix, uint64_t first);
 
-    // A root slot recorded in this budget; `copies` marks a slot for a capability derived from
-    // the creator's rather than from the budget (0: no slot).
-    uint64_t slot(bool copies = false);
-    // Records creator slots [start, end) in the budget (false: no room to record them).
-    bool record(uint64_t start, uint64_t end, bool copies);
-
-    // `count` objects in consecutive slots with one retype; returns the first slot.
-    Result<uint64_t, SpawnError> make_many(abi::ObjectType type, uint64_t size_bits, uint64_t count,
-                                           SpawnStep step);
-    Result<uint64_t, SpawnError> make(abi::ObjectType type, uint64_t size_bits, SpawnStep step) {
+    // `count` objects in consecutive bookkeeping slots with one retype; returns the first.
+    Result<abi::CapPtr, SpawnError> make_many(abi::ObjectType type, uint64_t size_bits,
+                                              uint64_t count, SpawnStep step);
+    Result<abi::CapPtr, SpawnError> make(abi::ObjectType type, uint64_t size_bits, SpawnStep step) {
         return make_many(type, size_bits, 1, step);
     }
-
-    struct Run {
-        uint64_t first;
-        uint64_t count;
-    };
-    // Up to `most` objects of a fixed-size type with one retype: as many as the longest run of
-    // free slots up to `most` allows.
-    Result<Run, SpawnError> make_run(abi::ObjectType type, uint64_t most, SpawnStep step);
-
-    // A copy of the creator's capability at source, in a recorded slot.
-    Result<uint64_t, SpawnError> copy(uint64_t source, SpawnStep step);
+    // One object into a given bookkeeping slot (the identity's fixed slots).
+    Result<void, SpawnError> make_at(abi::ObjectType type, uint64_t size_bits, uint64_t index,
+                                     SpawnStep step);
+    // `count` empty consecutive bookkeeping slots; returns the first.
+    Result<abi::CapPtr, SpawnError> reserve_slots(uint64_t count, SpawnStep step);
+    // A copy of the creator's capability at source (with rights), in a bookkeeping slot.
+    Result<abi::CapPtr, SpawnError> copy(abi::CapPtr source, uint64_t rights, SpawnStep step);
 
   private:
-    // Retypes count objects into the allocated slots first.. (recorded, or freed on failure).
-    Result<uint64_t, SpawnError> retype_into(abi::ObjectType type, uint64_t size_bits,
-                                             uint64_t first, uint64_t count, SpawnStep step);
-
     BuilderEnvironment& env_;
     Budget& budget_;
+    Budget& book_;
 };
 
-// Deletes the budget's copies, revokes its untyped (destroying every object made from it) and
-// frees its slots; the budget is empty afterwards.
+// Revokes the budget's untyped (destroying every object made from it, its bookkeeping CNode
+// with every capability in it among them) and returns its memory; the budget is empty after.
 void release(BuilderEnvironment& env, Budget& budget);
 
 }  // namespace tessera

@@ -15,12 +15,12 @@ constexpr SpawnStep kStep = SpawnStep::kCapabilities;
 // Deletes every staged copy and frees its slot (a failed exec, or one a kept slot made moot).
 void unstage(const BuilderEnvironment& env, Staged& staged) {
     for (size_t i = 0; i < staged.count; ++i) {
-        (void)cnode_delete(env.cnode, staged.ones[i].from, kWordBits);
+        (void)cnode_delete(root_of(env), staged.ones[i].from, kWordBits);
         env.slots->free(staged.ones[i].from);
     }
     for (size_t r = 0; r < staged.run_count; ++r) {
         for (uint64_t k = 0; k < staged.runs[r].count; ++k) {
-            (void)cnode_delete(env.cnode, staged.runs[r].from + k, kWordBits);
+            (void)cnode_delete(root_of(env), staged.runs[r].from + k, kWordBits);
             env.slots->free(staged.runs[r].from + k);
         }
     }
@@ -36,19 +36,19 @@ InvocationResult copy_or_mint(CapPtr dest_root, uint64_t dest, uint64_t dest_dep
 Result<void, SpawnError> stage_one(const BuilderEnvironment& env, Staged& staged, uint64_t to,
                                    uint64_t src, uint64_t rights, uint64_t data, bool mint) {
     if (staged.direct) {
-        return checked(
-            copy_or_mint(staged.child, to, staged.child_radix, env.cnode, src, rights, data, mint),
-            kStep);
+        return checked(copy_or_mint(staged.child, to, staged.child_radix, root_of(env), src, rights,
+                                    data, mint),
+                       kStep);
     }
     if (staged.count == Staged::kMaxOnes) {
-        return fail(out_of_slots(kStep));
+        return fail(out_of_memory(kStep));
     }
     const uint64_t from = env.slots->allocate();
     if (from == 0) {
-        return fail(out_of_slots(kStep));
+        return fail(out_of_memory(kStep));
     }
     auto made = checked(
-        copy_or_mint(env.cnode, from, kWordBits, env.cnode, src, rights, data, mint), kStep);
+        copy_or_mint(root_of(env), from, kWordBits, root_of(env), src, rights, data, mint), kStep);
     if (!made) {
         env.slots->free(from);
         return made;
@@ -65,7 +65,7 @@ Result<void, SpawnError> stage_bulk(const BuilderEnvironment& env, const BulkGra
     if (!staged.direct && wanted != 0) {
         run.from = env.slots->allocate_run(wanted);
         if (run.from == 0) {
-            return fail(out_of_slots(kStep));
+            return fail(out_of_memory(kStep));
         }
     }
     Staged::Run* recorded = nullptr;
@@ -75,15 +75,15 @@ Result<void, SpawnError> stage_bulk(const BuilderEnvironment& env, const BulkGra
     }
     Result<void, SpawnError> copied;
     for (uint64_t s = g.first; s < g.end && run.count < wanted && copied.ok(); ++s) {
-        if (cnode_identify(env.cnode, s, kWordBits).type != g.type) {
+        if (cnode_identify(root_of(env), s, kWordBits).type != g.type) {
             continue;
         }
         copied = staged.direct
                      ? checked(cnode_copy(staged.child, run.to + run.count, staged.child_radix,
-                                          env.cnode, s, kWordBits, g.rights),
+                                          root_of(env), s, kWordBits, g.rights),
                                kStep)
-                     : checked(cnode_copy(env.cnode, run.from + run.count, kWordBits, env.cnode, s,
-                                          kWordBits, g.rights),
+                     : checked(cnode_copy(root_of(env), run.from + run.count, kWordBits,
+                                          root_of(env), s, kWordBits, g.rights),
                                kStep);
         if (copied.ok()) {
             ++run.count;
@@ -102,9 +102,9 @@ Result<void, SpawnError> stage_bulk(const BuilderEnvironment& env, const BulkGra
 
 Result<void, SpawnError> give(const BuilderEnvironment& env, const PdHandle& pd, uint64_t slot,
                               uint64_t src, uint64_t rights, uint64_t badge) {
-    return checked(
-        copy_or_mint(CapPtr(pd.cnode), slot, pd.radix, env.cnode, src, rights, badge, badge != 0),
-        kStep);
+    return checked(copy_or_mint(CapPtr(pd.cnode), slot, pd.radix, root_of(env), src, rights, badge,
+                                badge != 0),
+                   kStep);
 }
 
 Result<void, SpawnError> stage_caps(const BuilderEnvironment& env, const PdHandle& pd,
@@ -156,11 +156,11 @@ Result<void, SpawnError> place_staged(const BuilderEnvironment& env, const PdHan
         return r.ok();
     };
     auto move = [&](uint64_t from, uint64_t to) {
-        return cnode_move(CapPtr(pd.cnode), to, pd.radix, env.cnode, from, kWordBits);
+        return cnode_move(CapPtr(pd.cnode), to, pd.radix, root_of(env), from, kWordBits);
     };
     auto place = [&](uint64_t from, uint64_t to) {
         if (!note(move(from, to))) {
-            (void)cnode_delete(env.cnode, from, kWordBits);
+            (void)cnode_delete(root_of(env), from, kWordBits);
         }
         env.slots->free(from);
     };

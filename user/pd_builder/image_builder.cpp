@@ -45,18 +45,14 @@ uint64_t frame_cap_rights(uint64_t map) {
 
 class ImageBuilder {
   public:
-    ImageBuilder(BuilderEnvironment& env, Carver& carver, const BuildPlan& plan,
+    ImageBuilder(BuilderEnvironment& env, Carver& carver, Budget& budget, const BuildPlan& plan,
                  const PdConfig& config)
-        : env_(env), carver_(carver), plan_(plan), config_(config) {}
+        : env_(env), carver_(carver), budget_(budget), plan_(plan), config_(config) {}
 
     Result<Image, SpawnError> build(std::span<const uint8_t> elf) {
         const pd::Layout& layout = plan_.layout;
-        // Large frames first: the budget's start is aligned for them.
-        if (layout.large_frames > 0) {
-            next_large_ = TRY(carver_.make_many(ObjectType::kFrame2M, 0, layout.large_frames,
-                                                SpawnStep::kRegions));
-        }
-        image_.vspace = TRY(carver_.make(ObjectType::kVSpace, 0, SpawnStep::kObjects));
+        TRY(large_frames_and_book());
+        image_.vspace = TRY(carver_.make(ObjectType::kVSpace, 0, SpawnStep::kObjects)).value();
         small_left_ = layout.small_frames;
         TRY(refill());
         TRY(checked(asid_pool_assign(env_.asid_pool, CapPtr(image_.vspace)), SpawnStep::kObjects));
@@ -81,6 +77,38 @@ class ImageBuilder {
     }
 
   private:
+    // The bookkeeping CNode first, so every capability has its place; but large frames need the
+    // budget's 2 MiB alignment, so they come before it, in creator slots they leave for it.
+    Result<void, SpawnError> large_frames_and_book() {
+        constexpr SpawnStep kStep = SpawnStep::kRegions;
+        const uint64_t large = plan_.layout.large_frames;
+        if (large == 0) {
+            return carver_.make_book(plan_.book_radix, pd::kIdentitySlots);
+        }
+        const uint64_t temp = env_.slots->allocate_run(large);
+        if (temp == 0) {
+            return fail(out_of_memory(kStep));
+        }
+        const CapPtr root = root_of(env_);
+        auto moved = [&]() -> Result<void, SpawnError> {
+            TRY(checked(untyped_retype(CapPtr(budget_.untyped), ObjectType::kFrame2M, 0, env_.cnode,
+                                       0, 0, temp, large),
+                        kStep));
+            TRY(carver_.make_book(plan_.book_radix, pd::kIdentitySlots));
+            next_large_ = TRY(carver_.reserve_slots(large, kStep)).value();
+            for (uint64_t i = 0; i < large; ++i) {
+                TRY(checked(cnode_move(root, next_large_ + i, kWordBits, root, temp + i, kWordBits),
+                            kStep));
+            }
+            return {};
+        }();
+        for (uint64_t i = 0; i < large; ++i) {
+            (void)cnode_delete(root, temp + i, kWordBits);  // empty unless it failed
+            env_.slots->free(temp + i);
+        }
+        return moved;
+    }
+
     uint64_t scratch_small(unsigned n) const { return env_.scratch_address + n * kPage; }
     uint64_t scratch_large(unsigned n) const { return env_.scratch_address + (n + 1) * kLargePage; }
 
@@ -95,16 +123,10 @@ class ImageBuilder {
         return {};
     }
 
-    // A run of creator slots for copies of `pages` frames that go to child slots from `to`,
-    // recorded in the budget so whatever is not moved to the child goes with the image.
+    // Bookkeeping slots for copies of `pages` frames that go to child slots from `to` (what is
+    // not moved to the child goes with the image).
     Result<uint64_t, SpawnError> reserve_given(uint64_t pages, uint64_t to) {
-        const uint64_t run = env_.slots->allocate_run(pages);
-        if (run == 0 || !carver_.record(run, run + pages, true)) {
-            for (uint64_t s = run; run != 0 && s < run + pages; ++s) {
-                env_.slots->free(s);
-            }
-            return fail(out_of_slots(SpawnStep::kRegions));
-        }
+        const uint64_t run = TRY(carver_.reserve_slots(pages, SpawnStep::kRegions)).value();
         image_.given[image_.given_count++] = Image::GivenRun{run, to, pages};
         return run;
     }
@@ -120,8 +142,9 @@ class ImageBuilder {
             for (size_t k = 0; k < pd::kOwnKinds; ++k) {
                 const OwnSpan& own = plan_.own[k];
                 if (own.holds(at)) {
-                    TRY(checked(cnode_copy(env_.cnode, image_.own_given[k] + (at - own.low) / kPage,
-                                           kWordBits, env_.cnode, first + i, kWordBits,
+                    const CapPtr root = root_of(env_);
+                    TRY(checked(cnode_copy(root, image_.own_given[k] + (at - own.low) / kPage,
+                                           kWordBits, root, first + i, kWordBits,
                                            frame_cap_rights(pd::kOwnKindInfo[k].rights)),
                                 SpawnStep::kRegions));
                 }
@@ -232,7 +255,8 @@ class ImageBuilder {
             uint64_t frame = 0;
             if (r.sharing == Sharing::kShared ||
                 (r.sharing == Sharing::kDisjoint && r.frames != 0)) {
-                frame = TRY(carver_.copy(r.frames + i, kStep));  // the creator's own page
+                // The creator's own page.
+                frame = TRY(carver_.copy(CapPtr(r.frames + i), abi::kRightsAll, kStep)).value();
             } else {
                 frame = large ? next_large_++ : TRY(next_small(kStep));
                 if (r.sharing == Sharing::kDeepCopy) {
@@ -242,8 +266,9 @@ class ImageBuilder {
             TRY(map_run(frame, 1, address + off, r.rights, attributes, kStep, large));
             ++image_.pages;
             if (given != 0) {
-                TRY(checked(cnode_copy(env_.cnode, given + i, kWordBits, env_.cnode, frame,
-                                       kWordBits, frame_cap_rights(r.rights)),
+                const CapPtr root = root_of(env_);
+                TRY(checked(cnode_copy(root, given + i, kWordBits, root, frame, kWordBits,
+                                       frame_cap_rights(r.rights)),
                             kStep));
             }
         }
@@ -257,11 +282,11 @@ class ImageBuilder {
         const uint64_t size = large ? kLargePage : kPage;
         const uint64_t temp = env_.slots->allocate();
         if (temp == 0) {
-            return fail(out_of_slots(kStep));
+            return fail(out_of_memory(kStep));
         }
+        const CapPtr root = root_of(env_);
         auto copied = [&]() -> Result<void, SpawnError> {
-            TRY(checked(cnode_copy(env_.cnode, temp, kWordBits, env_.cnode, source, kWordBits,
-                                   abi::kRightRead),
+            TRY(checked(cnode_copy(root, temp, kWordBits, root, source, kWordBits, abi::kRightRead),
                         kStep));
             uint8_t* from = TRY(map_scratch(temp, large ? scratch_large(1) : scratch_small(1),
                                             kStep, abi::kMapRead));
@@ -275,7 +300,7 @@ class ImageBuilder {
             unmap_scratch(frame, rights, size);
             return {};
         }();
-        (void)cnode_delete(env_.cnode, temp, kWordBits);
+        (void)cnode_delete(root, temp, kWordBits);
         env_.slots->free(temp);
         return copied;
     }
@@ -401,7 +426,7 @@ class ImageBuilder {
             self->table_error_ = tables.error().kernel_error;
             return 0;
         }
-        return tables.value();
+        return tables.value().value();
     }
 
     // Frames left in the current batch of consecutive frames (a new batch when it is empty).
@@ -428,11 +453,9 @@ class ImageBuilder {
         if (n == 0) {
             return {};
         }
-        // A shorter batch where the creator's CSpace has no run of free slots that long.
-        auto [first, count] = TRY(carver_.make_run(ObjectType::kFrame4K, n, SpawnStep::kImage));
-        next_small_ = first;
-        end_small_ = first + count;
-        small_left_ -= count;
+        next_small_ = TRY(carver_.make_many(ObjectType::kFrame4K, 0, n, SpawnStep::kImage)).value();
+        end_small_ = next_small_ + n;
+        small_left_ -= n;
         return {};
     }
 
@@ -443,6 +466,7 @@ class ImageBuilder {
 
     BuilderEnvironment& env_;
     Carver& carver_;
+    Budget& budget_;
     const BuildPlan& plan_;
     const PdConfig& config_;
     Image image_;
@@ -459,9 +483,9 @@ class ImageBuilder {
 Result<Image, SpawnError> build_image(BuilderEnvironment& env, Budget& budget,
                                       const BuildPlan& plan, std::span<const uint8_t> elf,
                                       const PdConfig& config) {
-    Carver carver(env, budget);
+    Carver carver(env, budget, budget);
     TRY(carver.reserve(plan.image_bits));
-    ImageBuilder builder(env, carver, plan, config);
+    ImageBuilder builder(env, carver, budget, plan, config);
     return builder.build(elf);
 }
 

@@ -51,7 +51,17 @@ Result<void, SpawnError> start_thread(const PdHandle& pd) {
     return checked(tcb_write_registers(CapPtr(pd.tcb), true, regs, abi::kUserRegisterCount), kStep);
 }
 
+// The identity's place in an image's bookkeeping CNode.
+uint64_t identity_slot(const Budget& image, uint64_t which) {
+    return BookkeepingSpace::slot(image.node, which).value();
+}
+
 void install_image(PdHandle& pd, const BuildPlan& plan, const Image& image) {
+    pd.cnode = identity_slot(pd.image, pd::kBookCNode);
+    pd.tcb = identity_slot(pd.image, pd::kBookTcb);
+    if (pd.fault_endpoint != 0) {
+        pd.fault_endpoint = identity_slot(pd.image, pd::kBookFaultEndpoint);
+    }
     pd.vspace = image.vspace;
     pd.ipc_frame = image.ipc_frame;
     pd.pages = image.pages;
@@ -77,7 +87,9 @@ Result<void, SpawnError> give_endpoints(BuilderEnvironment& env, Carver& identit
                  config.badge));
     }
     if (config.fault == FaultPolicy::kNewEndpoint) {
-        pd.fault_endpoint = TRY(identity.make(ObjectType::kEndpoint, 0, SpawnStep::kObjects));
+        TRY(identity.make_at(ObjectType::kEndpoint, 0, pd::kBookFaultEndpoint,
+                             SpawnStep::kObjects));
+        pd.fault_endpoint = identity_slot(pd.image, pd::kBookFaultEndpoint);
     }
     if (config.fault != FaultPolicy::kReport) {
         const uint64_t ep =
@@ -86,6 +98,16 @@ Result<void, SpawnError> give_endpoints(BuilderEnvironment& env, Carver& identit
         pd.fault_slot = abi::kPdSlotFaultEndpoint;
     }
     return {};
+}
+
+// Moves the identity (CNode, TCB, fault endpoint) from the old image's bookkeeping CNode to the
+// new one's (exec): the slots are empty there, so nothing can refuse.
+void move_identity(const BuilderEnvironment& env, const Budget& from, const Budget& to) {
+    const CapPtr root = root_of(env);
+    for (uint64_t which = 0; which < pd::kIdentitySlots; ++which) {
+        (void)cnode_move(root, identity_slot(to, which), kWordBits, root,
+                         identity_slot(from, which), kWordBits);
+    }
 }
 
 // Empties every slot of the PD's CNode from the self slots up that the plan does not declare,
@@ -106,27 +128,55 @@ void prune_cspace(const PdHandle& pd, const BuildPlan& plan) {
 
 }  // namespace
 
+BookkeepingSpace& bookkeeping_space() {
+    static BookkeepingSpace space;
+    return space;
+}
+
 Result<void, SpawnError> pd_builder_init(BuilderEnvironment& env) {
+    constexpr SpawnStep kStep = SpawnStep::kBudget;
+    if (env.book == nullptr) {
+        env.book = &bookkeeping_space();
+    }
+    if (!env.book->adopted()) {
+        // The top CNode comes from a block kept for the creator's lifetime.
+        BookkeepingSpace::Adoption a;
+        a.tcb = env.tcb;
+        a.cnode = env.cnode;
+        a.radix = env.cnode_radix;
+        a.vspace = env.vspace;
+        a.fault_endpoint = env.fault_endpoint;
+        a.top_untyped = env.memory->allocate(BookkeepingSpace::kTopBits);
+        a.slots = env.slots;
+        if (a.top_untyped == 0) {
+            return fail(out_of_memory(kStep));
+        }
+        auto adopted = env.book->adopt(a);
+        if (!adopted) {
+            env.memory->free(a.top_untyped);
+            return fail(SpawnError::kernel(kStep, adopted.error()));
+        }
+    }
     // Tables under the scratch range, made from one block kept for the parent's lifetime: one
     // walk to the small-page window; the large windows need only the level-2 table.
     const uint64_t block = env.memory->allocate(abi::kPageTableSizeBits + 2);
     if (block == 0) {
-        return fail(SpawnError::kernel(SpawnStep::kBudget, abi::Error::kNotEnoughMemory));
+        return fail(out_of_memory(kStep));
     }
     for (unsigned i = 0; i < 4; ++i) {
         const uint64_t s = env.slots->allocate();
         if (s == 0) {
-            return fail(out_of_slots(SpawnStep::kBudget));
+            return fail(out_of_memory(kStep));
         }
         TRY(checked(untyped_retype(CapPtr(block), ObjectType::kPageTable, 0, env.cnode, 0, 0, s, 1),
-                    SpawnStep::kBudget));
+                    kStep));
         InvocationResult r = page_table_map(CapPtr(s), env.vspace, env.scratch_address);
         if (r.error == abi::Error::kDeleteFirst) {  // the walk is complete
             (void)cnode_delete(env.cnode, s, kWordBits);
             env.slots->free(s);
             return {};
         }
-        TRY(checked(r, SpawnStep::kBudget));
+        TRY(checked(r, kStep));
     }
     return {};
 }
@@ -148,13 +198,15 @@ Result<PdHandle, SpawnError> spawn_pd(BuilderEnvironment& env, std::span<const u
     mark(env, SpawnPhase::kPlan);
     PdHandle pd;
     auto attempt = [&]() -> Result<void, SpawnError> {
-        Carver identity(env, pd.identity);
+        // The image first: its bookkeeping CNode holds the identity too.
+        const Image image = TRY(build_image(env, pd.image, plan, elf, config));
+        Carver identity(env, pd.identity, pd.image);
         pd.radix = config.cnode_radix;
         TRY(identity.reserve(plan.identity_bits));
-        pd.cnode = TRY(identity.make(ObjectType::kCNode, config.cnode_radix, SpawnStep::kObjects));
-        pd.tcb = TRY(identity.make(ObjectType::kTcb, 0, SpawnStep::kObjects));
+        TRY(identity.make_at(ObjectType::kCNode, config.cnode_radix, pd::kBookCNode,
+                             SpawnStep::kObjects));
+        TRY(identity.make_at(ObjectType::kTcb, 0, pd::kBookTcb, SpawnStep::kObjects));
         mark(env, SpawnPhase::kIdentity);
-        const Image image = TRY(build_image(env, pd.image, plan, elf, config));
         install_image(pd, plan, image);
         TRY(give_endpoints(env, identity, pd, config));
         Staged staged;
@@ -209,6 +261,7 @@ Result<void, SpawnError> exec_pd(BuilderEnvironment& env, PdHandle& pd,
     prune_cspace(pd, plan);
     Budget old = pd.image;
     const uint64_t old_vspace = pd.vspace;
+    move_identity(env, old, fresh);
     pd.image = fresh;
     install_image(pd, plan, image.value());
     mark(env, SpawnPhase::kIdentity);  // suspending and pruning the CSpace
@@ -218,7 +271,7 @@ Result<void, SpawnError> exec_pd(BuilderEnvironment& env, PdHandle& pd,
     set_name(pd, config.name);
     auto started = placed ? start_thread(pd) : Result<void, SpawnError>(fail(placed.error()));
     mark(env, SpawnPhase::kThread);
-    (void)cnode_delete(env.cnode, old_vspace, kWordBits);  // the ASID first: one TLB flush
+    (void)cnode_delete(root_of(env), old_vspace, kWordBits);  // the ASID first: one TLB flush
     release(env, old);  // the old address space and every page of it
     mark(env, SpawnPhase::kReclaim);
     if (!started) {
@@ -235,7 +288,7 @@ void destroy_pd(BuilderEnvironment& env, PdHandle& pd) {
         (void)tcb_suspend(CapPtr(pd.tcb));
     }
     if (pd.vspace != 0) {
-        (void)cnode_delete(env.cnode, pd.vspace, kWordBits);
+        (void)cnode_delete(root_of(env), pd.vspace, kWordBits);
     }
     release(env, pd.image);
     release(env, pd.identity);

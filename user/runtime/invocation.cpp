@@ -121,6 +121,13 @@ InvocationResult tcb_configure(CapPtr tcb, CapPtr fault_ep, CapPtr cspace, uint6
     return invoke(tcb, InvocationLabel::kTcbConfigure, args, caps);
 }
 
+InvocationResult tcb_set_space(CapPtr tcb, CapPtr fault_ep, CapPtr cspace, uint64_t cspace_data,
+                               CapPtr vspace) {
+    const uint64_t args[] = {fault_ep.value(), cspace_data, 0};
+    const CapPtr caps[] = {cspace, vspace};
+    return invoke(tcb, InvocationLabel::kTcbSetSpace, args, caps);
+}
+
 InvocationResult tcb_set_priority(CapPtr tcb, CapPtr authority, uint64_t priority,
                                   uint64_t max_controlled_priority) {
     const uint64_t args[] = {priority, max_controlled_priority};

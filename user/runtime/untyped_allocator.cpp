@@ -75,6 +75,12 @@ uint64_t UntypedAllocator::allocate(unsigned bits) {
     return slot;
 }
 
+bool UntypedAllocator::whole() {
+    UntypedBackend backend{*this};
+    (void)tree_.compact(backend);
+    return tree_.whole();
+}
+
 void UntypedAllocator::free(uint64_t slot) {
     if (slot == 0 || slot >= SlotAllocator::kMaxSlots) {
         return;

@@ -259,16 +259,19 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     }
     g_loader.asid_pool = CapPtr(asid_pool);
     g_loader.slots = &g_slots;
-    // The builder's scratch tables come from an allocator of their own, so the budgets' is
-    // whole whenever no PD is alive.
+    // What the builder keeps (its scratch tables and bookkeeping space) comes from an allocator
+    // of its own, so the budgets' is whole whenever no PD is alive.
     static UntypedAllocator scratch;
-    uint64_t scratch_memory = make(CapPtr(pool), ObjectType::kUntyped, 16);
-    if (!scratch.init(kRoot, scratch_memory, 16, &g_slots)) {
+    uint64_t scratch_memory = make(CapPtr(pool), ObjectType::kUntyped, 19);
+    if (!scratch.init(kRoot, scratch_memory, 19, &g_slots)) {
         println("syscall-fuzz: cannot set up");
         tessera_exit(1);
     }
     g_loader.memory = &scratch;
-    (void)pd_builder_init(g_loader);
+    if (!pd_builder_init(g_loader).ok()) {
+        println("syscall-fuzz: cannot prepare the PD builder");
+        tessera_exit(1);
+    }
     g_loader.memory = &g_memory;
     // The fuzzer's priority: round robin with it, so this thread runs between its timeslices.
     (void)tcb_set_priority(CapPtr(abi::kSlotInitThreadTcb), CapPtr(abi::kSlotInitThreadTcb), 100,

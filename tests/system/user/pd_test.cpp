@@ -29,8 +29,9 @@ bool loader_ready() {
         return false;
     }
     g_loader.asid_pool = abi::CapPtr(pool);
-    static UntypedAllocator scratch;  // only for the scratch tables
-    if (!scratch.init(kRootCNode, new_untyped(16), 16, &env().slots)) {
+    // Only for what the builder keeps: the scratch tables and the bookkeeping space.
+    static UntypedAllocator scratch;
+    if (!scratch.init(kRootCNode, new_untyped(19), 19, &env().slots)) {
         return false;
     }
     g_loader.memory = &scratch;
@@ -65,6 +66,13 @@ uint64_t pd_pool() {
     uint64_t pool = test::shared_pool();
     g_pool_bits[pool] = static_cast<uint8_t>(kSharedPoolBits);
     return pool;
+}
+
+// Free root slots once the budgets' allocator has merged its free blocks (it merges lazily; a
+// split holds two slots).
+uint64_t settled_free_slots() {
+    (void)g_memory.whole();
+    return env().slots.free_count();
 }
 
 bool pool_is_whole(uint64_t pool, unsigned bits) {
@@ -227,7 +235,7 @@ USER_TEST(pd, out_of_memory_half_way_rolls_back) {
     auto pd = spawn_pd(g_loader, archive_image("hello"), options);
     CHECK(!pd.ok());
     CHECK(pd.error().step == SpawnStep::kBudget);
-    CHECK_EQ(env().slots.free_count(), slots_before);
+    CHECK_EQ(settled_free_slots(), slots_before);
     CHECK(pool_is_whole(pool, 14));
 }
 
@@ -253,7 +261,48 @@ USER_TEST(pd, thousand_spawn_and_kill_cycles_return_all_memory) {
         PdHandle handle = pd.value();
         destroy_pd(g_loader, handle);
     }
-    CHECK_EQ(env().slots.free_count(), slots_before);
+    CHECK_EQ(settled_free_slots(), slots_before);
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+}
+
+// The creator's own slots hold a PD's memory blocks, not its pages: a PD with a 2 MiB heap
+// (512 frames and their tables) costs the creator no more slots than one with none, and the
+// bookkeeping space reaches every capability of it.
+USER_TEST(pd, creator_slots_do_not_grow_with_the_pd) {
+    CHECK(loader_ready());
+    uint64_t pool = pd_pool();
+    use_pool(pool);
+    uint64_t ep = new_endpoint();
+    uint64_t used[2] = {};
+    for (unsigned big = 0; big < 2; ++big) {
+        const StringView arguments[] = {"probe", "args"};
+        PdConfig config;
+        config.name = "probe";
+        config.arguments = arguments;
+        config.parent_endpoint = ep;
+        config.heap_size = big != 0 ? uint64_t{2} << 20 : 0;
+        const uint64_t before = settled_free_slots();
+        auto pd = spawn_pd(g_loader, archive_image("probe"), config);
+        if (!pd.ok()) {
+            t.fail("spawn failed while {}: {}", to_string(pd.error().step), detail(pd.error()));
+            return;
+        }
+        PdHandle handle = pd.value();
+        used[big] = before - env().slots.free_count();
+        CHECK(handle.pages >= (big != 0 ? 512u : 1u));
+        const abi::CapPtr root = bookkeeping_space().root();
+        CHECK(cnode_identify(root, handle.tcb, kRootDepth).type == abi::CapType::kTcb);
+        CHECK(cnode_identify(root, handle.cnode, kRootDepth).type == abi::CapType::kCNode);
+        CHECK(cnode_identify(root, handle.vspace, kRootDepth).type == abi::CapType::kVSpace);
+        CHECK(cnode_identify(root, handle.ipc_frame, kRootDepth).type == abi::CapType::kFrame);
+        sys::Message m;
+        sys::recv(abi::CapPtr(ep), m);  // the probe's first report: leave it and end the PD
+        const uint64_t tcb = handle.tcb;
+        destroy_pd(g_loader, handle);
+        CHECK(cnode_identify(root, tcb, kRootDepth).type == abi::CapType::kNull);
+    }
+    // Budget blocks and the buddy allocator's splits only: a few slots, not a thousand.
+    CHECK(used[1] <= used[0] + 4);
     CHECK(pool_is_whole(pool, kSharedPoolBits));
 }
 
@@ -861,7 +910,7 @@ USER_TEST(pd, bad_configurations_are_refused_before_allocating) {
     config.name = "probe";
     config.fault = FaultPolicy::kCreatorEndpoint;  // no endpoint given
     CHECK(refused(config, ConfigError::kNoFaultEndpoint, -1));
-    CHECK_EQ(env().slots.free_count(), slots_before);
+    CHECK_EQ(settled_free_slots(), slots_before);
     CHECK(pool_is_whole(pool, kSharedPoolBits));  // nothing was ever allocated
 }
 
@@ -884,7 +933,9 @@ USER_TEST(pd, large_page_region_and_new_fault_endpoint) {
     auto pd = spawn_pd(g_loader, archive_image("probe"), config);
     CHECK(pd.ok());
     PdHandle handle = pd.value();
-    CHECK(identify(abi::CapPtr(handle.fault_endpoint)).type == abi::CapType::kEndpoint);
+    // The PD's capabilities are in the builder's bookkeeping space, not the root CNode.
+    CHECK(cnode_identify(bookkeeping_space().root(), handle.fault_endpoint, kRootDepth).type ==
+          abi::CapType::kEndpoint);
     sys::Message m;
     sys::recv(abi::CapPtr(ep), m);
     CHECK_EQ(m.info.label(), uint64_t{2});

@@ -566,6 +566,8 @@ int main(int argc, char** argv, char** /*envp*/) {
     c.pool = abi::CapPtr(pool->slot);
     c.pool_bits = static_cast<unsigned>(pool_bits);
     c.builder.cnode = abi::CapPtr(cnode->slot);
+    c.builder.cnode_radix = static_cast<unsigned>(record->cnode_radix);
+    c.builder.fault_endpoint = abi::CapPtr(record->fault_endpoint);
     c.builder.vspace = abi::CapPtr(vspace->slot);
     c.builder.tcb = abi::CapPtr(tcb->slot);
     c.builder.asid_pool = abi::CapPtr(asid_pool->slot);

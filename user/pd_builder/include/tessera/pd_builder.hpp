@@ -21,6 +21,7 @@
 #include "pd/build_profile.hpp"
 #include "pd/pd_config.hpp"
 #include "pd/pd_layout.hpp"
+#include "tessera/bookkeeping_space.hpp"
 #include "tessera/startup.hpp"
 #include "tessera/untyped_allocator.hpp"
 
@@ -36,15 +37,19 @@ using pd::SpawnPhase;
 using pd::SpawnProfile;
 using pd::SpawnStep;
 
-// What the parent provides: its own CNode (with a guard so depth 64 addresses any slot),
-// VSpace and TCB (the authority for its children's priorities), an ASID pool, the untyped
-// allocator budgets are taken from, its slot allocator, and a scratch virtual range (with its
-// tables) where it maps pages while filling them. The defaults are the root task's slots; a PD
-// creating PDs passes its self-caps (abi::kPdSlotSelf*).
+// What the parent provides: its own CNode (with a guard so depth 64 addresses any slot) and its
+// radix, VSpace and TCB (the authority for its children's priorities), its fault endpoint, an
+// ASID pool, the untyped allocator budgets are taken from, its slot allocator, and a scratch
+// virtual range (with its tables) where it maps pages while filling them. The defaults are the
+// root task's slots; a PD creating PDs passes its self-caps (abi::kPdSlotSelf*). Its CSpace
+// becomes two-level (tessera/bookkeeping_space.hpp) when the builder is first prepared: the
+// PDs' capabilities live there, not in its own slots.
 struct BuilderEnvironment {
     abi::CapPtr cnode{abi::kSlotInitThreadCNode};
+    unsigned cnode_radix = abi::kRootCNodeRadix;
     abi::CapPtr vspace{abi::kSlotInitThreadVSpace};
     abi::CapPtr tcb{abi::kSlotInitThreadTcb};
+    abi::CapPtr fault_endpoint;  // the creator's own (kept when its CSpace changes; 0: none)
     abi::CapPtr asid_pool;
     // The creator's console and debug capabilities (0: it has none), which a PD receives in
     // abi::kPdSlotConsole and abi::kPdSlotDebug when its configuration says so.
@@ -55,28 +60,25 @@ struct BuilderEnvironment {
     uint64_t scratch_address = 0x7e00'0000'0000;  // 8 MiB: two small and two large windows
     SpawnProfile* profile = nullptr;              // null: no profiling
     std::span<const OwnRegion> own_regions;       // what regions shared by kind resolve to
+    // The creator thread's bookkeeping space (null: the process's own, bookkeeping_space()).
+    BookkeepingSpace* book = nullptr;
 };
 
-// Memory a PD's objects come from: one block of the environment's untyped allocator and the
-// root slots holding the capabilities made from it, as ranges freed when the budget is
-// released. Ranges marked `copies` hold capabilities derived from the creator's (shared frames)
-// rather than from the budget, so releasing deletes them one by one.
+// Memory a PD's objects come from: one block of the environment's untyped allocator; for an
+// image also its bookkeeping CNode (a node of the creator's bookkeeping space), which holds
+// every capability of the PD, and the next free slot of it.
 struct Budget {
-    uint64_t untyped = 0;
+    uint64_t untyped = 0;  // the block's slot in the creator's CNode (0: none)
     unsigned bits = 0;
-    static constexpr unsigned kMaxSlotRanges = 64;
-    struct SlotRange {
-        uint64_t start;
-        uint64_t end;
-        bool copies;
-    };
-    SlotRange slot_ranges[kMaxSlotRanges] = {};
-    unsigned slot_range_count = 0;
+    uint64_t node = 0;  // bookkeeping CNode (0: none)
+    unsigned radix = 0;
+    uint64_t next = 0;
 };
 
 // A running PD as the parent sees it. Its identity (TCB and CNode, hence its channels) and its
 // image (VSpace, frames, tables, stack, IPC buffer) have separate budgets, so exec can replace
-// the image and keep the identity.
+// the image and keep the identity. Its capabilities are all in the image's bookkeeping CNode;
+// the fields below are capability pointers into it.
 struct PdHandle {
     Budget identity;
     Budget image;
@@ -93,7 +95,11 @@ struct PdHandle {
     pd::Layout layout;
 };
 
-// Prepares the scratch mapping; call once before building.
+// The process's bookkeeping space, shared by every builder environment of its thread.
+BookkeepingSpace& bookkeeping_space();
+
+// Makes the creator's CSpace two-level (once per process) and prepares the scratch mapping;
+// call once per environment before building.
 Result<void, SpawnError> pd_builder_init(BuilderEnvironment& env);
 
 // Checks the configuration against the image without allocating anything.
@@ -116,7 +122,7 @@ Result<void, SpawnError> exec_pd(BuilderEnvironment& env, PdHandle& pd,
 // Revokes the PD's budgets (destroying every object of the PD) and frees its slots.
 void destroy_pd(BuilderEnvironment& env, PdHandle& pd);
 
-// Bytes the PD holds: its budgets (kernel objects, tables, CNode and pages).
+// Bytes the PD holds: its budgets (kernel objects, tables, CNodes and pages).
 uint64_t pd_memory(const PdHandle& pd);
 
 }  // namespace tessera

@@ -55,6 +55,10 @@ InvocationResult tcb_resume(abi::CapPtr tcb);
 InvocationResult tcb_configure(abi::CapPtr tcb, abi::CapPtr fault_ep, abi::CapPtr cspace,
                                uint64_t cspace_data, abi::CapPtr vspace, uint64_t buffer,
                                abi::CapPtr buffer_frame);
+// Replaces the thread's CSpace root (cspace_data: a new guard, 0 keeps the capability's) and
+// VSpace; its fault endpoint becomes fault_ep.
+InvocationResult tcb_set_space(abi::CapPtr tcb, abi::CapPtr fault_ep, abi::CapPtr cspace,
+                               uint64_t cspace_data, abi::CapPtr vspace);
 InvocationResult tcb_set_priority(abi::CapPtr tcb, abi::CapPtr authority, uint64_t priority,
                                   uint64_t max_controlled_priority);
 // Registers in abi order (pc, sp, spsr, x0..x30, tpidr); count <= kUserRegisterCount.

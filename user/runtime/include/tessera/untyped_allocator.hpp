@@ -16,7 +16,7 @@ namespace tessera {
 class UntypedAllocator {
   public:
     static constexpr unsigned kMinBits = 12;
-    static constexpr unsigned kMaxDepth = 12;  // 4096 blocks: 16 MiB in 4 KiB blocks, or more
+    static constexpr unsigned kMaxDepth = 14;  // 16,384 blocks: 64 MiB in 4 KiB blocks, or more
                                                // in larger ones
 
     // pool: an untyped of 2^bits with no children, in cnode (addressed with depth 64), handed
@@ -32,8 +32,9 @@ class UntypedAllocator {
 
     [[nodiscard]] uint64_t free_bytes() const { return tree_.free_bytes(); }
     [[nodiscard]] uint64_t size() const { return uint64_t{1} << bits_; }
-    // True when every block has come back (the pool has no children).
-    [[nodiscard]] bool whole() const { return tree_.whole(); }
+    // True when every block has come back: the free blocks are merged (freed blocks are merged
+    // lazily, when a larger one is wanted) and the pool has no children.
+    [[nodiscard]] bool whole();
     [[nodiscard]] abi::CapPtr cnode() const { return cnode_; }
 
   private:
