@@ -58,6 +58,7 @@ struct Figures {
     uint64_t pages = 0;
     uint64_t tables = 0;
     uint64_t budget = 0;
+    uint64_t used = 0;
     uint64_t phases[static_cast<size_t>(SpawnPhase::kCount)] = {};
     uint64_t exec_phases[static_cast<size_t>(SpawnPhase::kCount)] = {};
 };
@@ -99,6 +100,7 @@ bool measure(std::span<const uint8_t> image, std::span<const uint8_t> minimal, S
         f.pages = handle.pages;
         f.tables = handle.tables;
         f.budget = pd_memory(handle);
+        f.used = pd_used(handle);
         uint64_t t0 = instructions();
         destroy_pd(g_builder, handle);
         f.teardown += instructions() - t0;
@@ -223,13 +225,10 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
                 rows[5].f.phases[p] / rows[5].runs, rows[5].f.exec_phases[p] / rows[5].runs);
     }
     const Figures& m = rows[0].f;
-    uint64_t kernel_bytes = 4096 + m.tables * 4096 +
-                            (uint64_t{1} << (abi::kPdCNodeRadix + abi::kSlotSizeBits)) +
-                            (uint64_t{1} << abi::kTcbSizeBits);
     println("");
     println(
-        "memory per minimal PD beyond its {} pages: {} bytes (VSpace, {} tables, CNode, TCB); "
-        "budgets reserved: {} bytes",
-        m.pages, kernel_bytes, m.tables, m.budget);
+        "memory of a minimal PD: {} pages, {} tables; objects {} bytes, budgets reserved {} "
+        "bytes ({}.{:02}x)",
+        m.pages, m.tables, m.used, m.budget, m.budget / m.used, m.budget * 100 / m.used % 100);
     tessera_exit(0);
 }

@@ -250,16 +250,16 @@ Result<void, SpawnError> place_grants(const PdConfig& config, CapTypeLookup cap_
 
 }  // namespace
 
-unsigned identity_budget_bits(unsigned radix) {
-    return bits_for((uint64_t{1} << (radix + abi::kSlotSizeBits)) +
-                    (uint64_t{1} << abi::kTcbSizeBits) + (uint64_t{1} << abi::kEndpointSizeBits));
+uint64_t identity_budget_bytes(unsigned radix) {
+    return (uint64_t{1} << (radix + abi::kSlotSizeBits)) + (uint64_t{1} << abi::kTcbSizeBits) +
+           (uint64_t{1} << abi::kEndpointSizeBits);
 }
 
-unsigned image_budget_bits(const Layout& layout, unsigned book_radix) {
+uint64_t image_budget_bytes(const Layout& layout, unsigned book_radix) {
     // The extra page is the VSpace (its root table).
-    return bits_for(layout.large_frames * kLargePage +
-                    (layout.small_frames + layout.tables + 1) * kSmallPage +
-                    (uint64_t{1} << (book_radix + abi::kSlotSizeBits)));
+    return layout.large_frames * kLargePage +
+           (layout.small_frames + layout.tables + 1) * kSmallPage +
+           (uint64_t{1} << (book_radix + abi::kSlotSizeBits));
 }
 
 uint64_t book_caps_for(const BuildPlan& plan) {
@@ -310,8 +310,8 @@ Result<BuildPlan, SpawnError> make_build_plan(std::span<const uint8_t> elf, cons
     TRY(place_grants(config, cap_type, plan));
     plan.book_caps = book_caps_for(plan);
     plan.book_radix = book_radix_for(plan.book_caps);
-    plan.identity_bits = identity_budget_bits(config.cnode_radix);
-    plan.image_bits = image_budget_bits(plan.layout, plan.book_radix);
+    plan.identity_bytes = identity_budget_bytes(config.cnode_radix);
+    plan.image_bytes = image_budget_bytes(plan.layout, plan.book_radix);
     return plan;
 }
 

@@ -97,11 +97,10 @@ struct BuildPlan {
     // The image's bookkeeping CNode: the capabilities it holds and its radix.
     uint64_t book_caps = 0;
     unsigned book_radix = 0;
-    // The two budgets, as powers of two: the identity (CNode, TCB, a fault endpoint) and the
-    // image (the bookkeeping CNode and every frame and table of the address space; large
-    // frames first, so it is aligned).
-    unsigned identity_bits = 0;
-    unsigned image_bits = 0;
+    // The two budgets' bytes: the identity (CNode, TCB, a fault endpoint) and the image (the
+    // bookkeeping CNode and every frame and table of the address space).
+    uint64_t identity_bytes = 0;
+    uint64_t image_bytes = 0;
 
     [[nodiscard]] std::span<const RegionSpec> region_list() const {
         return std::span<const RegionSpec>(regions, region_count);
@@ -114,9 +113,9 @@ Result<BuildPlan, SpawnError> make_build_plan(std::span<const uint8_t> elf, cons
                                               std::span<const OwnRegion> own_regions,
                                               CapTypeLookup cap_type);
 
-// The budgets' sizes (exposed for tests): bytes rounded up to a power of two.
-unsigned identity_budget_bits(unsigned radix);
-unsigned image_budget_bits(const Layout& layout, unsigned book_radix);
+// The budgets' sizes in bytes (exposed for tests).
+uint64_t identity_budget_bytes(unsigned radix);
+uint64_t image_budget_bytes(const Layout& layout, unsigned book_radix);
 // Capabilities the image's bookkeeping CNode holds for this plan, and the radix that fits them.
 uint64_t book_caps_for(const BuildPlan& plan);
 unsigned book_radix_for(uint64_t caps);

@@ -71,14 +71,12 @@ TEST(BuildPlan, MinimalConfigurationPlansBudgetsThatHoldEverything) {
     const uint64_t identity = (uint64_t{1} << (8 + abi::kSlotSizeBits)) +
                               (uint64_t{1} << abi::kTcbSizeBits) +
                               (uint64_t{1} << abi::kEndpointSizeBits);
-    EXPECT_GE(uint64_t{1} << b.identity_bits, identity);
-    EXPECT_LT(uint64_t{1} << (b.identity_bits - 1), identity);  // the smallest power of two
+    EXPECT_EQ(b.identity_bytes, identity);
     EXPECT_EQ(b.book_caps, kIdentitySlots + 1 + b.layout.small_frames + b.layout.tables);
     EXPECT_EQ(b.book_radix, kMinBookRadix);
     const uint64_t image = (b.layout.small_frames + b.layout.tables + 1) * kSmallPage +
                            (uint64_t{1} << (kMinBookRadix + abi::kSlotSizeBits));
-    EXPECT_GE(uint64_t{1} << b.image_bits, image);
-    EXPECT_LT(uint64_t{1} << (b.image_bits - 1), image);
+    EXPECT_EQ(b.image_bytes, image);
     // Image (4 pages), stack (16), heap (16), startup record and IPC buffer.
     EXPECT_EQ(b.layout.small_frames, 4u + 16 + 16 + 2);
 }
@@ -88,11 +86,11 @@ TEST(BuildPlan, LargeFramesAreCountedInTheImageBudget) {
     layout.large_frames = 2;
     layout.small_frames = 3;
     layout.tables = 4;
-    EXPECT_EQ(image_budget_bits(layout, 7), 23u);  // 4 MiB + 9 pages rounds up to 8 MiB
+    // Two large frames, the frames, tables and VSpace, and the bookkeeping CNode's page.
+    EXPECT_EQ(image_budget_bytes(layout, 7), (uint64_t{4} << 20) + 9 * kSmallPage);
     layout.large_frames = 0;
-    EXPECT_EQ(image_budget_bits(layout, 7), 16u);  // 9 pages
-    layout.small_frames = 2;
-    EXPECT_EQ(image_budget_bits(layout, 7), 15u);  // 8 pages
+    EXPECT_EQ(image_budget_bytes(layout, 7), 9 * kSmallPage);
+    EXPECT_EQ(image_budget_bytes(layout, 9), 8 * kSmallPage + 16 * 1024);
     EXPECT_EQ(book_radix_for(1), kMinBookRadix);
     EXPECT_EQ(book_radix_for(128), 7u);
     EXPECT_EQ(book_radix_for(129), 8u);

@@ -53,17 +53,61 @@ class Ranges {
     size_t count_ = 0;
 };
 
-// Tables to map [low, high) with pages of `page` bytes: one level-3 table per 2 MiB window (small
-// pages only), one level-2 per 1 GiB, one level-1 per 512 GiB touched. Shared windows are
-// counted again per range, so the sum is an upper bound.
-uint64_t tables_for(uint64_t low, uint64_t high, uint64_t page) {
-    auto windows = [&](unsigned shift) { return ((high - 1) >> shift) - (low >> shift) + 1; };
-    uint64_t n = windows(30) + windows(39);
-    if (page == kSmallPage) {
-        n += windows(21);
+// The translation tables a set of mapped ranges needs, exactly: one level-3 table per 2 MiB
+// window holding small pages, one level-2 per 1 GiB and one level-1 per 512 GiB window holding
+// any page; windows shared by several ranges count once.
+class TableCount {
+  public:
+    void add(uint64_t low, uint64_t high, uint64_t page) {
+        if (count_ < kCapacity && high > low) {
+            ranges_[count_++] = Mapped{low, high, page == kSmallPage};
+        }
     }
-    return n;
-}
+    [[nodiscard]] uint64_t tables() const {
+        return windows(39, false) + windows(30, false) + windows(21, true);
+    }
+
+  private:
+    struct Mapped {
+        uint64_t low;
+        uint64_t high;
+        bool small;
+    };
+    // Distinct windows of 2^shift bytes the ranges touch (only small-page ranges if asked).
+    [[nodiscard]] uint64_t windows(unsigned shift, bool small_only) const {
+        struct Span {
+            uint64_t first;
+            uint64_t last;
+        };
+        Span spans[kCapacity];
+        size_t n = 0;
+        for (size_t i = 0; i < count_; ++i) {
+            if (small_only && !ranges_[i].small) {
+                continue;
+            }
+            Span s{ranges_[i].low >> shift, (ranges_[i].high - 1) >> shift};
+            size_t at = n++;
+            for (; at > 0 && spans[at - 1].first > s.first; --at) {
+                spans[at] = spans[at - 1];  // insertion sort: a few dozen ranges at most
+            }
+            spans[at] = s;
+        }
+        uint64_t total = 0;
+        uint64_t covered = 0;  // windows below this one are counted
+        for (size_t i = 0; i < n; ++i) {
+            const uint64_t first = spans[i].first > covered ? spans[i].first : covered;
+            if (spans[i].last + 1 > first) {
+                total += spans[i].last + 1 - first;
+                covered = spans[i].last + 1;
+            }
+        }
+        return total;
+    }
+
+    static constexpr size_t kCapacity = elf::kMaxSegments + kMaxRegions + 4;
+    Mapped ranges_[kCapacity] = {};
+    size_t count_ = 0;
+};
 
 Result<void, LayoutFailure> check_spec(const RegionSpec& r, int index) {
     auto failure = [index](LayoutError e) { return fail(LayoutFailure{e, index}); };
@@ -155,6 +199,7 @@ Result<Layout, LayoutFailure> plan_layout(const LayoutRequest& request) {
     constexpr int kBuiltIn = LayoutFailure::kBuiltIn;
     Layout layout;
     Ranges taken;
+    TableCount mapped;
     const elf::LoadPlan& plan = *request.plan;
     if (request.regions.size() > kMaxRegions) {
         return fail(LayoutFailure{LayoutError::kTooManyRegions, kBuiltIn});
@@ -168,7 +213,7 @@ Result<Layout, LayoutFailure> plan_layout(const LayoutRequest& request) {
         layout.image_low = low < layout.image_low ? low : layout.image_low;
         layout.image_end = high > layout.image_end ? high : layout.image_end;
         (void)taken.add(low, high, kBuiltIn);
-        layout.tables += tables_for(low, high, kSmallPage);
+        mapped.add(low, high, kSmallPage);
     }
     if (plan.segment_count == 0) {
         layout.image_low = layout.image_end = abi::kPdStackTop;  // nothing to place above
@@ -188,7 +233,7 @@ Result<Layout, LayoutFailure> plan_layout(const LayoutRequest& request) {
     }
     (void)taken.add(guard_low, abi::kPdIpcBuffer + kSmallPage, kBuiltIn);
     layout.small_frames += stack / kSmallPage + 2;
-    layout.tables += tables_for(layout.stack_low, abi::kPdIpcBuffer + kSmallPage, kSmallPage);
+    mapped.add(layout.stack_low, abi::kPdIpcBuffer + kSmallPage, kSmallPage);
 
     // Requested regions at fixed addresses first, so address-0 ones fit around them.
     for (size_t i = 0; i < request.regions.size(); ++i) {
@@ -224,7 +269,7 @@ Result<Layout, LayoutFailure> plan_layout(const LayoutRequest& request) {
         if (r.address == 0) {
             layout.addresses[i] = TRY(place(r.size, page, static_cast<int>(i)));
         }
-        layout.tables += tables_for(layout.addresses[i], layout.addresses[i] + r.size, page);
+        mapped.add(layout.addresses[i], layout.addresses[i] + r.size, page);
         if (r.sharing == Sharing::kShared || (r.sharing == Sharing::kDisjoint && r.frames != 0)) {
             continue;  // the creator's frames, not new ones
         }
@@ -237,9 +282,9 @@ Result<Layout, LayoutFailure> plan_layout(const LayoutRequest& request) {
         layout.heap_size = request.heap_size;
         layout.heap_base = TRY(place(request.heap_size, kSmallPage, kBuiltIn));
         layout.small_frames += request.heap_size / kSmallPage;
-        layout.tables +=
-            tables_for(layout.heap_base, layout.heap_base + layout.heap_size, kSmallPage);
+        mapped.add(layout.heap_base, layout.heap_base + layout.heap_size, kSmallPage);
     }
+    layout.tables = mapped.tables();
     return layout;
 }
 

@@ -107,7 +107,7 @@ struct Layout {
     uint64_t addresses[kMaxRegions] = {};  // where each requested region goes
     uint64_t small_frames = 0;  // fresh 4 KiB frames: image, stack, heap, startup, IPC, regions
     uint64_t large_frames = 0;  // fresh 2 MiB frames
-    uint64_t tables = 0;        // an upper bound on the translation tables the VSpace needs
+    uint64_t tables = 0;        // the translation tables the VSpace needs (exactly)
 };
 
 Result<Layout, LayoutFailure> plan_layout(const LayoutRequest& request);

@@ -71,7 +71,23 @@ TEST(PdLayout, FixedPartsAndCounts) {
     // 4 image pages + 16 stack + startup record + IPC buffer + 4 heap pages.
     EXPECT_EQ(l.small_frames, 4u + 16 + 2 + 4);
     EXPECT_EQ(l.large_frames, 0u);
-    EXPECT_GE(l.tables, 4u);  // an upper bound; a minimal PD needs four
+    // One level-1 and one level-2 table for the first GiB, a level-3 table for the image and
+    // heap's 2 MiB window and one for the stack's: exactly four.
+    EXPECT_EQ(l.tables, 4u);
+}
+
+TEST(PdLayout, TablesAreCountedOncePerWindow) {
+    // A region in the image's window adds nothing; one in another window of the first GiB adds
+    // a level-3 table; one in the second GiB a level-2 and a level-3; 2 MiB pages need no
+    // level-3 table.
+    EXPECT_EQ(layout_of({region(0x500000, 0x1000)}).value().tables, 4u);
+    EXPECT_EQ(layout_of({region(0x800000, 0x1000)}).value().tables, 5u);
+    EXPECT_EQ(layout_of({region(0x4000'0000, 0x1000)}).value().tables, 6u);
+    RegionSpec large = region(0x8000'0000, 0x400000);
+    large.page_size = PageSize::k2M;
+    EXPECT_EQ(layout_of({large}).value().tables, 5u);
+    // A region across a 2 MiB boundary needs two level-3 tables.
+    EXPECT_EQ(layout_of({region(0x9ff000, 0x2000)}).value().tables, 6u);
 }
 
 TEST(PdLayout, FixedRegionsKeepTheirAddressAndOthersFitAround) {

@@ -7,17 +7,25 @@ using abi::CapPtr;
 using abi::kWordBits;
 using abi::ObjectType;
 
-Result<void, SpawnError> Carver::reserve(unsigned bits) {
-    budget_.bits = bits;
-    budget_.untyped = env_.memory->allocate(bits);
-    if (budget_.untyped == 0) {
-        return fail(SpawnError::kernel(SpawnStep::kBudget, abi::Error::kNotEnoughMemory));
+Result<void, SpawnError> Carver::reserve(uint64_t bytes) {
+    budget_.blocks = pd::budget_blocks(bytes, env_.memory->min_bits());
+    for (unsigned i = 0; i < budget_.blocks.count; ++i) {
+        budget_.untyped[i] = env_.memory->allocate(budget_.blocks.bits[i]);
+        if (budget_.untyped[i] == 0) {
+            return fail(SpawnError::kernel(SpawnStep::kBudget, abi::Error::kNotEnoughMemory));
+        }
     }
+    budget_.fill = pd::BlockFill(budget_.blocks);
     return {};
 }
 
 Result<void, SpawnError> Carver::make_book(unsigned radix, uint64_t first) {
-    auto node = env_.book->make_node(budget_.untyped, radix);
+    // The first (largest) block with room for it: a node is made from one untyped.
+    const auto at = budget_.fill.place(abi::object_bytes_bits(ObjectType::kCNode, radix), 1);
+    if (at.chunk_count != 1) {
+        return fail(out_of_memory(SpawnStep::kBudget));
+    }
+    auto node = env_.book->make_node(budget_.untyped[at.chunks[0].block], radix);
     if (!node) {
         return fail(SpawnError::kernel(SpawnStep::kBudget, node.error()));
     }
@@ -36,23 +44,34 @@ Result<CapPtr, SpawnError> Carver::reserve_slots(uint64_t count, SpawnStep step)
     return BookkeepingSpace::slot(book_.node, first);
 }
 
+Result<void, SpawnError> Carver::retype(ObjectType type, uint64_t size_bits, uint64_t index,
+                                        uint64_t count, SpawnStep step) {
+    const auto placed = budget_.fill.place(abi::object_bytes_bits(type, size_bits), count);
+    if (placed.chunk_count == 0) {
+        return fail(out_of_memory(step));  // the plan counted less: a bug of the builder
+    }
+    for (unsigned c = 0; c < placed.chunk_count; ++c) {
+        const auto& chunk = placed.chunks[c];
+        TRY(checked(untyped_retype(CapPtr(budget_.untyped[chunk.block]), type, size_bits,
+                                   root_of(env_), BookkeepingSpace::node_index(book_.node),
+                                   BookkeepingSpace::kNodeDepth, index, chunk.count),
+                    step));
+        index += chunk.count;
+    }
+    return {};
+}
+
 Result<CapPtr, SpawnError> Carver::make_many(ObjectType type, uint64_t size_bits, uint64_t count,
                                              SpawnStep step) {
     const CapPtr first = TRY(reserve_slots(count, step));
     const uint64_t index = first.value() & ((uint64_t{1} << book_.radix) - 1);
-    TRY(checked(untyped_retype(CapPtr(budget_.untyped), type, size_bits, root_of(env_),
-                               BookkeepingSpace::node_index(book_.node),
-                               BookkeepingSpace::kNodeDepth, index, count),
-                step));
+    TRY(retype(type, size_bits, index, count, step));
     return first;
 }
 
 Result<void, SpawnError> Carver::make_at(ObjectType type, uint64_t size_bits, uint64_t index,
                                          SpawnStep step) {
-    return checked(untyped_retype(CapPtr(budget_.untyped), type, size_bits, root_of(env_),
-                                  BookkeepingSpace::node_index(book_.node),
-                                  BookkeepingSpace::kNodeDepth, index, 1),
-                   step);
+    return retype(type, size_bits, index, 1, step);
 }
 
 Result<CapPtr, SpawnError> Carver::copy(CapPtr source, uint64_t rights, SpawnStep step) {
@@ -64,7 +83,9 @@ Result<CapPtr, SpawnError> Carver::copy(CapPtr source, uint64_t rights, SpawnSte
 }
 
 void release(BuilderEnvironment& env, Budget& budget) {
-    env.memory->free(budget.untyped);  // revokes every object of the budget
+    for (uint64_t block : budget.untyped) {
+        env.memory->free(block);  // revokes every object of the block (0: none)
+    }
     if (budget.node != 0) {
         env.book->free_node(budget.node);  // its CNode went with the revoke
     }

@@ -47,8 +47,8 @@ class Carver {
     Carver(BuilderEnvironment& env, Budget& budget, Budget& book)
         : env_(env), budget_(budget), book_(book) {}
 
-    // Takes the budget's memory, a block of the environment's untyped allocator.
-    Result<void, SpawnError> reserve(unsigned bits);
+    // Takes the budget's memory: blocks of the environment's untyped allocator for `bytes`.
+    Result<void, SpawnError> reserve(uint64_t bytes);
     // Makes the budget's bookkeeping CNode (of 2^radix slots) from its memory; its slots from
     // `first` on are handed out.
     Result<void, SpawnError> make_book(unsigned radix, uint64_t first);
@@ -68,12 +68,17 @@ class Carver {
     Result<abi::CapPtr, SpawnError> copy(abi::CapPtr source, uint64_t rights, SpawnStep step);
 
   private:
+    // Retypes count objects into bookkeeping slots from `index` on, from whichever blocks have
+    // room (largest objects first keep the fill exact).
+    Result<void, SpawnError> retype(abi::ObjectType type, uint64_t size_bits, uint64_t index,
+                                    uint64_t count, SpawnStep step);
+
     BuilderEnvironment& env_;
     Budget& budget_;
     Budget& book_;
 };
 
-// Revokes the budget's untyped (destroying every object made from it, its bookkeeping CNode
+// Revokes the budget's blocks (destroying every object made from them, its bookkeeping CNode
 // with every capability in it among them) and returns its memory; the budget is empty after.
 void release(BuilderEnvironment& env, Budget& budget);
 

@@ -91,9 +91,16 @@ class ImageBuilder {
         }
         const CapPtr root = root_of(env_);
         auto moved = [&]() -> Result<void, SpawnError> {
-            TRY(checked(untyped_retype(CapPtr(budget_.untyped), ObjectType::kFrame2M, 0, env_.cnode,
-                                       0, 0, temp, large),
-                        kStep));
+            const auto at = budget_.fill.place(abi::kLargePageSizeBits, large);
+            if (at.chunk_count == 0) {
+                return fail(out_of_memory(kStep));
+            }
+            for (unsigned c = 0, done = 0; c < at.chunk_count; done += at.chunks[c++].count) {
+                TRY(checked(untyped_retype(CapPtr(budget_.untyped[at.chunks[c].block]),
+                                           ObjectType::kFrame2M, 0, env_.cnode, 0, 0, temp + done,
+                                           at.chunks[c].count),
+                            kStep));
+            }
             TRY(carver_.make_book(plan_.book_radix, pd::kIdentitySlots));
             next_large_ = TRY(carver_.reserve_slots(large, kStep)).value();
             for (uint64_t i = 0; i < large; ++i) {
@@ -484,7 +491,7 @@ Result<Image, SpawnError> build_image(BuilderEnvironment& env, Budget& budget,
                                       const BuildPlan& plan, std::span<const uint8_t> elf,
                                       const PdConfig& config) {
     Carver carver(env, budget, budget);
-    TRY(carver.reserve(plan.image_bits));
+    TRY(carver.reserve(plan.image_bytes));
     ImageBuilder builder(env, carver, budget, plan, config);
     return builder.build(elf);
 }

@@ -202,7 +202,7 @@ Result<PdHandle, SpawnError> spawn_pd(BuilderEnvironment& env, std::span<const u
         const Image image = TRY(build_image(env, pd.image, plan, elf, config));
         Carver identity(env, pd.identity, pd.image);
         pd.radix = config.cnode_radix;
-        TRY(identity.reserve(plan.identity_bits));
+        TRY(identity.reserve(plan.identity_bytes));
         TRY(identity.make_at(ObjectType::kCNode, config.cnode_radix, pd::kBookCNode,
                              SpawnStep::kObjects));
         TRY(identity.make_at(ObjectType::kTcb, 0, pd::kBookTcb, SpawnStep::kObjects));
@@ -296,8 +296,11 @@ void destroy_pd(BuilderEnvironment& env, PdHandle& pd) {
 }
 
 uint64_t pd_memory(const PdHandle& pd) {
-    auto bytes = [](const Budget& b) { return b.untyped != 0 ? uint64_t{1} << b.bits : 0; };
-    return bytes(pd.identity) + bytes(pd.image);
+    return pd.identity.blocks.total() + pd.image.blocks.total();
+}
+
+uint64_t pd_used(const PdHandle& pd) {
+    return pd.identity.fill.objects() + pd.image.fill.objects();
 }
 
 }  // namespace tessera

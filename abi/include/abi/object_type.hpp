@@ -56,6 +56,33 @@ constexpr unsigned kMaxUntypedSizeBits = 47;
 constexpr unsigned kMinCNodeRadix = 1;
 constexpr unsigned kMaxCNodeRadix = 24;
 
+// log2 of the bytes one object of `type` takes (size_bits as the retype argument); the kernel
+// checks the range, this only computes.
+constexpr unsigned object_bytes_bits(ObjectType type, uint64_t size_bits) {
+    switch (type) {
+        case ObjectType::kUntyped:
+            return static_cast<unsigned>(size_bits);
+        case ObjectType::kTcb:
+            return kTcbSizeBits;
+        case ObjectType::kEndpoint:
+            return kEndpointSizeBits;
+        case ObjectType::kNotification:
+            return kNotificationSizeBits;
+        case ObjectType::kCNode:
+            return static_cast<unsigned>(size_bits) + kSlotSizeBits;
+        case ObjectType::kFrame4K:
+            return kPageSizeBits;
+        case ObjectType::kFrame2M:
+            return kLargePageSizeBits;
+        case ObjectType::kPageTable:
+            return kPageTableSizeBits;
+        case ObjectType::kVSpace:
+        case ObjectType::kCount:
+            break;
+    }
+    return kVSpaceSizeBits;
+}
+
 // Capability rights; a capability's rights can only ever be diminished.
 enum Rights : uint64_t {
     kRightWrite = 1u << 0,       // send on an endpoint; write a frame

@@ -306,6 +306,36 @@ USER_TEST(pd, creator_slots_do_not_grow_with_the_pd) {
     CHECK(pool_is_whole(pool, kSharedPoolBits));
 }
 
+// What a PD's budgets reserve is at most 1.5 times what its objects take, for small and large
+// PDs alike (budgets are one or two buddy blocks, not one rounded up to a power of two).
+USER_TEST(pd, budgets_reserve_at_most_one_and_a_half_times_the_objects) {
+    CHECK(loader_ready());
+    uint64_t pool = pd_pool();
+    use_pool(pool);
+    uint64_t ep = new_endpoint();
+    for (uint64_t heap :
+         {uint64_t{0}, uint64_t{64} << 10, uint64_t{200} << 10, uint64_t{1} << 20}) {
+        const StringView arguments[] = {"probe", "args"};
+        PdConfig config;
+        config.name = "probe";
+        config.arguments = arguments;
+        config.parent_endpoint = ep;
+        config.heap_size = heap;
+        auto pd = spawn_pd(g_loader, archive_image("probe"), config);
+        CHECK(pd.ok());
+        PdHandle handle = pd.value();
+        const uint64_t used = pd_used(handle);
+        const uint64_t reserved = pd_memory(handle);
+        if (used == 0 || reserved * 2 > used * 3) {
+            t.fail("heap {}: {} bytes reserved for {} bytes of objects", heap, reserved, used);
+        }
+        sys::Message m;
+        sys::recv(abi::CapPtr(ep), m);
+        destroy_pd(g_loader, handle);
+    }
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+}
+
 USER_TEST(pd, crashing_pd_is_contained) {
     CHECK(loader_ready());
     uint64_t pool = pd_pool();

@@ -17,6 +17,7 @@
 #include "abi/error.hpp"
 #include "alloc/slot_allocator.hpp"
 #include "base/result.hpp"
+#include "pd/budget_blocks.hpp"
 #include "pd/build_error.hpp"
 #include "pd/build_profile.hpp"
 #include "pd/pd_config.hpp"
@@ -64,12 +65,14 @@ struct BuilderEnvironment {
     BookkeepingSpace* book = nullptr;
 };
 
-// Memory a PD's objects come from: one block of the environment's untyped allocator; for an
+// Memory a PD's objects come from: one or two blocks of the environment's untyped allocator
+// (pd/budget_blocks.hpp: at most 4/3 of what the plan needs) and how full they are; for an
 // image also its bookkeeping CNode (a node of the creator's bookkeeping space), which holds
 // every capability of the PD, and the next free slot of it.
 struct Budget {
-    uint64_t untyped = 0;  // the block's slot in the creator's CNode (0: none)
-    unsigned bits = 0;
+    uint64_t untyped[pd::kMaxBudgetBlocks] = {};  // the blocks' slots in the creator's CNode
+    pd::BudgetBlocks blocks;
+    pd::BlockFill fill;
     uint64_t node = 0;  // bookkeeping CNode (0: none)
     unsigned radix = 0;
     uint64_t next = 0;
@@ -124,5 +127,7 @@ void destroy_pd(BuilderEnvironment& env, PdHandle& pd);
 
 // Bytes the PD holds: its budgets (kernel objects, tables, CNodes and pages).
 uint64_t pd_memory(const PdHandle& pd);
+// Bytes of the objects made in them (what it uses of what it holds).
+uint64_t pd_used(const PdHandle& pd);
 
 }  // namespace tessera

@@ -32,6 +32,7 @@ class UntypedAllocator {
 
     [[nodiscard]] uint64_t free_bytes() const { return tree_.free_bytes(); }
     [[nodiscard]] uint64_t size() const { return uint64_t{1} << bits_; }
+    [[nodiscard]] unsigned min_bits() const { return min_bits_; }
     // True when every block has come back: the free blocks are merged (freed blocks are merged
     // lazily, when a larger one is wanted) and the pool has no children.
     [[nodiscard]] bool whole();
