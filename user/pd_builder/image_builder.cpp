@@ -43,6 +43,43 @@ uint64_t frame_cap_rights(uint64_t map) {
     return abi::kRightRead | ((map & abi::kMapWrite) != 0 ? abi::kRightWrite : 0);
 }
 
+// An ASID for the VSpace from the first pool with one free, making a new pool (from the
+// creator's memory, with its ASID control capability) when every pool is full.
+Result<void, SpawnError> assign_asid(BuilderEnvironment& env, CapPtr vspace) {
+    constexpr SpawnStep kStep = SpawnStep::kObjects;
+    InvocationResult r = asid_pool_assign(env.asid_pool, vspace);
+    for (unsigned i = 0; r.error == abi::Error::kNotEnoughMemory && i < env.more_asid_pool_count;
+         ++i) {
+        r = asid_pool_assign(CapPtr(env.more_asid_pools[i]), vspace);
+    }
+    if (r.error != abi::Error::kNotEnoughMemory || env.asid_control.value() == 0 ||
+        env.more_asid_pool_count == BuilderEnvironment::kMaxAsidPools) {
+        return checked(r, kStep);
+    }
+    // A pool is made from an untyped of exactly one page: one carved from a block of the
+    // creator's memory (blocks may be larger), both kept while the pool is.
+    const uint64_t block = env.memory->allocate(abi::kPageSizeBits);
+    const uint64_t page = env.slots->allocate();
+    const uint64_t slot = env.slots->allocate();
+    InvocationResult made{abi::Error::kNotEnoughMemory, {}};
+    if (block != 0 && page != 0 && slot != 0) {
+        made = untyped_retype(CapPtr(block), abi::ObjectType::kUntyped, abi::kPageSizeBits,
+                              env.cnode, 0, 0, page, 1);
+        if (made.ok()) {
+            made =
+                asid_control_make_pool(env.asid_control, CapPtr(page), env.cnode, slot, kWordBits);
+        }
+    }
+    if (!made.ok()) {             // no memory, or every ASID the CPU has is in a pool
+        env.memory->free(block);  // revokes the page's untyped too
+        env.slots->free(page);
+        env.slots->free(slot);
+        return checked(r, kStep);
+    }
+    env.more_asid_pools[env.more_asid_pool_count++] = slot;
+    return checked(asid_pool_assign(CapPtr(slot), vspace), kStep);
+}
+
 class ImageBuilder {
   public:
     ImageBuilder(BuilderEnvironment& env, Carver& carver, Budget& budget, const BuildPlan& plan,
@@ -55,7 +92,7 @@ class ImageBuilder {
         image_.vspace = TRY(carver_.make(ObjectType::kVSpace, 0, SpawnStep::kObjects)).value();
         small_left_ = layout.small_frames;
         TRY(refill());
-        TRY(checked(asid_pool_assign(env_.asid_pool, CapPtr(image_.vspace)), SpawnStep::kObjects));
+        TRY(assign_asid(env_, CapPtr(image_.vspace)));
         mark(env_, SpawnPhase::kImageObjects);
         TRY(reserve_own_frames());
         TRY(load_elf(elf));

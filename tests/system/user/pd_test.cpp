@@ -336,6 +336,56 @@ USER_TEST(pd, budgets_reserve_at_most_one_and_a_half_times_the_objects) {
     CHECK(pool_is_whole(pool, kSharedPoolBits));
 }
 
+// A creator with the ASID control capability gets a new ASID pool when its pools are full;
+// without it, a PD it cannot give an ASID is refused (and leaves nothing behind).
+USER_TEST(pd, asid_pools_are_made_when_full) {
+    CHECK(loader_ready());
+    // A pool of its own: the new ASID pool's page stays allocated from it.
+    use_pool(budget_pool(22));
+    uint64_t ep = new_endpoint();
+    // A pool with every ASID taken by bare VSpaces.
+    uint64_t full = new_slot();
+    CHECK(asid_control_make_pool(abi::CapPtr(abi::kSlotAsidControl), abi::CapPtr(new_untyped(12)),
+                                 kRootCNode, full, kRootDepth)
+              .ok());
+    const uint64_t untyped = new_untyped(21);
+    unsigned assigned = 0;
+    for (unsigned batch = 0; batch < 2; ++batch) {  // 256 objects per retype at most
+        const uint64_t vspaces = make_objects(untyped, ObjectType::kVSpace, 0, 256);
+        CHECK(vspaces != 0);
+        for (unsigned i = 0; i < 256; ++i) {
+            assigned += asid_pool_assign(abi::CapPtr(full), abi::CapPtr(vspaces + i)).ok() ? 1 : 0;
+        }
+    }
+    CHECK(assigned >= 255u);  // 511 with 16-bit ASIDs (ASID 0 is never given), fewer with 8
+    const abi::CapPtr saved_pool = g_loader.asid_pool;
+    g_loader.asid_pool = abi::CapPtr(full);
+    const StringView arguments[] = {"probe", "args"};
+    PdConfig config;
+    config.name = "probe";
+    config.arguments = arguments;
+    config.parent_endpoint = ep;
+    auto refused = spawn_pd(g_loader, archive_image("probe"), config);
+    CHECK(!refused.ok() && refused.error().step == SpawnStep::kObjects &&
+          refused.error().kernel_error == abi::Error::kNotEnoughMemory);
+    g_loader.asid_control = abi::CapPtr(abi::kSlotAsidControl);
+    auto pd = spawn_pd(g_loader, archive_image("probe"), config);
+    CHECK(pd.ok());
+    CHECK_EQ(g_loader.more_asid_pool_count, 1u);
+    if (pd.ok()) {
+        PdHandle handle = pd.value();
+        sys::Message m;
+        sys::recv(abi::CapPtr(ep), m);  // it runs in the new pool's address space
+        CHECK_EQ(m.info.label(), uint64_t{1});
+        destroy_pd(g_loader, handle);
+    }
+    g_loader.asid_pool = saved_pool;
+    g_loader.asid_control = abi::CapPtr();
+    g_loader.more_asid_pool_count = 0;
+    // Every byte back but the new ASID pool's page.
+    CHECK_EQ(g_memory.free_bytes(), g_memory.size() - (uint64_t{1} << g_memory.min_bits()));
+}
+
 USER_TEST(pd, crashing_pd_is_contained) {
     CHECK(loader_ready());
     uint64_t pool = pd_pool();

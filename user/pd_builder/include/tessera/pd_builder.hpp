@@ -51,7 +51,13 @@ struct BuilderEnvironment {
     abi::CapPtr vspace{abi::kSlotInitThreadVSpace};
     abi::CapPtr tcb{abi::kSlotInitThreadTcb};
     abi::CapPtr fault_endpoint;  // the creator's own (kept when its CSpace changes; 0: none)
+    // ASID pools its PDs' VSpaces get ASIDs from (512 each): the first is given; with the ASID
+    // control capability (0: none) the builder makes another from its memory when all are full.
     abi::CapPtr asid_pool;
+    abi::CapPtr asid_control;
+    static constexpr unsigned kMaxAsidPools = 128;  // every ASID a 16-bit CPU has
+    uint64_t more_asid_pools[kMaxAsidPools] = {};
+    unsigned more_asid_pool_count = 0;
     // The creator's console and debug capabilities (0: it has none), which a PD receives in
     // abi::kPdSlotConsole and abi::kPdSlotDebug when its configuration says so.
     abi::CapPtr console{abi::kSlotConsole};
