@@ -18,17 +18,17 @@ unsigned ceil_log2(uint64_t n) {
 BudgetBlocks budget_blocks(uint64_t bytes, unsigned min_bits) {
     BudgetBlocks b;
     const uint64_t minimum = uint64_t{1} << min_bits;
-    if (bytes <= minimum) {
-        b.count = 1;
-        b.bits[0] = min_bits;
-        return b;
-    }
-    const unsigned high = floor_log2(bytes);
-    const uint64_t rest = bytes - (uint64_t{1} << high);
-    b.bits[b.count++] = high;
-    if (rest != 0) {
-        const unsigned low = ceil_log2(rest);
-        b.bits[b.count++] = low < min_bits ? min_bits : low;
+    uint64_t rest = bytes == 0 ? 1 : bytes;
+    while (rest != 0) {
+        unsigned bits = 0;
+        if (b.count + 1 == kMaxBudgetBlocks || rest <= minimum) {
+            bits = ceil_log2(rest);  // the last block holds whatever is left
+            rest = 0;
+        } else {
+            bits = floor_log2(rest);
+            rest -= uint64_t{1} << bits;
+        }
+        b.bits[b.count++] = bits < min_bits ? min_bits : bits;
     }
     return b;
 }

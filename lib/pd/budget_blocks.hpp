@@ -1,9 +1,9 @@
-// A PD's budget as buddy blocks, and where its objects go in them. A budget of n bytes is one
-// block when n is a power of two, else two: the largest power of two below n and the smallest
-// that holds the rest, so what is reserved is at most 4/3 of what is used (or one block of the
-// allocator's minimum). Objects go largest first into the first block with room, as the kernel
-// places them (each at its own alignment above the block's watermark), so the fill here mirrors
-// the kernel's exactly. Pure arithmetic, host-tested.
+// A PD's budget as buddy blocks, and where its objects go in them. A budget of n bytes is the
+// largest powers of two that fit in n, at most three, the last rounded up to hold the rest, so
+// what is reserved is at most 8/7 of what is used (or one block of the allocator's minimum more).
+// Objects go largest first into the first block with room, as the kernel places them (each at its
+// own alignment above the block's watermark), so the fill here mirrors the kernel's exactly. Pure
+// arithmetic, host-tested.
 #pragma once
 
 #include <cstddef>
@@ -11,7 +11,7 @@
 
 namespace tessera::pd {
 
-constexpr size_t kMaxBudgetBlocks = 2;
+constexpr size_t kMaxBudgetBlocks = 3;
 
 struct BudgetBlocks {
     unsigned count = 0;

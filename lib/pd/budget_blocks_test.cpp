@@ -13,16 +13,22 @@ TEST(BudgetBlocks, AtMostFourThirdsOfTheBudget) {
         const BudgetBlocks b = budget_blocks(bytes, 12);
         ASSERT_GE(b.count, 1u);
         EXPECT_GE(b.total(), bytes) << bytes;
-        // 4/3 at most, or one minimum block more than asked (the rest rounded up).
-        EXPECT_TRUE(b.total() * 3 <= bytes * 4 || b.total() <= bytes + 4096) << bytes;
-        EXPECT_GE(b.bits[0], b.count > 1 ? b.bits[1] : 0u) << "largest first";
+        // 8/7 at most, or one minimum block more than asked (the rest rounded up).
+        EXPECT_TRUE(b.total() * 7 <= bytes * 8 || b.total() <= bytes + 4096) << bytes;
+        for (unsigned i = 1; i < b.count; ++i) {
+            EXPECT_GE(b.bits[i - 1], b.bits[i]) << "largest first";
+        }
     }
     EXPECT_EQ(budget_blocks(uint64_t{1} << 16, 12).count, 1u);  // a power of two: one block
     const BudgetBlocks small = budget_blocks(100, 14);          // below the minimum
     EXPECT_EQ(small.count, 1u);
     EXPECT_EQ(small.bits[0], 14u);
     const BudgetBlocks minimum = budget_blocks((uint64_t{1} << 16) + 10, 14);
+    EXPECT_EQ(minimum.count, 2u);
     EXPECT_EQ(minimum.bits[1], 14u);  // the rest rounded up to the minimum block
+    const BudgetBlocks three = budget_blocks(52 * 1024, 12);  // 32 + 16 + 4 KiB exactly
+    EXPECT_EQ(three.count, 3u);
+    EXPECT_EQ(three.total(), 52u * 1024);
 }
 
 TEST(BudgetBlocks, FillMirrorsTheKernelsPlacement) {

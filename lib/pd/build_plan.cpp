@@ -93,7 +93,7 @@ Result<void, SpawnError> check_scalars(const PdConfig& config, const BuildPlan& 
     if (config.name.size() >= abi::kStartupNameLength) {
         return fail(SpawnError::config(ConfigError::kNameTooLong));
     }
-    if (config.cnode_radix < abi::kPdCNodeRadix || config.cnode_radix > kMaxCNodeRadix ||
+    if (config.cnode_radix < abi::kPdMinCNodeRadix || config.cnode_radix > kMaxCNodeRadix ||
         config.max_priority > 255 || config.priority > 255) {
         return fail(SpawnError::config(ConfigError::kBadNumber));
     }

@@ -113,11 +113,13 @@ TEST(BuildPlan, NumbersAndNamesOutOfRangeAreRefused) {
     expect_config_error(p.refusal(config), ConfigError::kNameTooLong);
     config.name = "a-name-of-twenty-three-";
     EXPECT_TRUE(p.plan(config).ok());
-    for (unsigned radix : {7u, 13u, 64u}) {
+    for (unsigned radix : {5u, 13u, 64u}) {
         config.cnode_radix = radix;
         expect_config_error(p.refusal(config), ConfigError::kBadNumber);
     }
     config.cnode_radix = 12;
+    EXPECT_TRUE(p.plan(config).ok());
+    config.cnode_radix = abi::kPdMinCNodeRadix;  // a tiny PD: 64 slots
     EXPECT_TRUE(p.plan(config).ok());
     config.priority = 256;
     expect_config_error(p.refusal(config), ConfigError::kBadNumber);

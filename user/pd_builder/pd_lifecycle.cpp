@@ -203,9 +203,19 @@ Result<PdHandle, SpawnError> spawn_pd(BuilderEnvironment& env, std::span<const u
         Carver identity(env, pd.identity, pd.image);
         pd.radix = config.cnode_radix;
         TRY(identity.reserve(plan.identity_bytes));
-        TRY(identity.make_at(ObjectType::kCNode, config.cnode_radix, pd::kBookCNode,
-                             SpawnStep::kObjects));
+        // Largest first, so the budget's fill has no gaps (a tiny PD's CNode is smaller than
+        // its TCB).
+        const bool cnode_first =
+            abi::object_bytes_bits(ObjectType::kCNode, config.cnode_radix) >= abi::kTcbSizeBits;
+        if (cnode_first) {
+            TRY(identity.make_at(ObjectType::kCNode, config.cnode_radix, pd::kBookCNode,
+                                 SpawnStep::kObjects));
+        }
         TRY(identity.make_at(ObjectType::kTcb, 0, pd::kBookTcb, SpawnStep::kObjects));
+        if (!cnode_first) {
+            TRY(identity.make_at(ObjectType::kCNode, config.cnode_radix, pd::kBookCNode,
+                                 SpawnStep::kObjects));
+        }
         mark(env, SpawnPhase::kIdentity);
         install_image(pd, plan, image);
         TRY(give_endpoints(env, identity, pd, config));

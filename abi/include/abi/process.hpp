@@ -8,9 +8,10 @@ namespace tessera::abi {
 
 // At entry: x0 = address of its startup record (abi/startup.hpp: arguments, environment, where
 // its capabilities and regions are), sp = top of its stack, TPIDR_EL0 = its IPC buffer. Its
-// CSpace is one CNode of radix kPdCNodeRadix (or more, up to 12, if its creator says so) with a
-// guard filling the rest of the 64 bits, so slot n is CapPtr(n).
+// CSpace is one CNode of radix kPdCNodeRadix (or another from kPdMinCNodeRadix to 12, if its
+// creator says so) with a guard filling the rest of the 64 bits, so slot n is CapPtr(n).
 constexpr unsigned kPdCNodeRadix = 8;
+constexpr unsigned kPdMinCNodeRadix = 6;       // 64 slots (a tiny PD); the guard is at most 58 bits
 constexpr uint64_t kPdSlotParentEndpoint = 1;  // badged endpoint to its parent
 constexpr uint64_t kPdSlotFaultEndpoint = 2;   // where its faults go (the parent, badged)
 // Its own objects, when its creator gives them (configuration `self_caps`): with them a PD can

@@ -313,16 +313,25 @@ USER_TEST(pd, budgets_reserve_at_most_one_and_a_half_times_the_objects) {
     uint64_t pool = pd_pool();
     use_pool(pool);
     uint64_t ep = new_endpoint();
-    for (uint64_t heap :
-         {uint64_t{0}, uint64_t{64} << 10, uint64_t{200} << 10, uint64_t{1} << 20}) {
+    // The last: a tiny PD (one stack page, no heap, a 64-slot CNode).
+    const uint64_t heaps[] = {0, uint64_t{64} << 10, uint64_t{200} << 10, uint64_t{1} << 20, 0};
+    for (size_t i = 0; i < 5; ++i) {
+        const uint64_t heap = heaps[i];
         const StringView arguments[] = {"probe", "args"};
         PdConfig config;
         config.name = "probe";
         config.arguments = arguments;
         config.parent_endpoint = ep;
         config.heap_size = heap;
+        if (i == 4) {
+            config.stack_size = 4096;
+            config.cnode_radix = abi::kPdMinCNodeRadix;
+        }
         auto pd = spawn_pd(g_loader, archive_image("probe"), config);
-        CHECK(pd.ok());
+        if (!pd.ok()) {
+            t.fail("PD {} failed while {}: {}", i, to_string(pd.error().step), detail(pd.error()));
+            return;
+        }
         PdHandle handle = pd.value();
         const uint64_t used = pd_used(handle);
         const uint64_t reserved = pd_memory(handle);
@@ -331,6 +340,7 @@ USER_TEST(pd, budgets_reserve_at_most_one_and_a_half_times_the_objects) {
         }
         sys::Message m;
         sys::recv(abi::CapPtr(ep), m);
+        CHECK_EQ(m.info.label(), uint64_t{1});  // it ran and reported its arguments
         destroy_pd(g_loader, handle);
     }
     CHECK(pool_is_whole(pool, kSharedPoolBits));
