@@ -48,7 +48,7 @@ const char* to_string(ConfigError error) {
         case ConfigError::kNoFaultEndpoint:
             return "fault endpoint is not an endpoint";
         case ConfigError::kBadNumber:
-            return "CNode radix (6 to 12) or priority (0 to 255) out of range";
+            return "CNode radix (6 to 14) or priority (0 to 255) out of range";
         case ConfigError::kNoOwnRegion:
             return "no region of the creator's has that kind to share";
         case ConfigError::kOwnFramesSplit:

@@ -250,9 +250,9 @@ Result<void, SpawnError> place_grants(const PdConfig& config, CapTypeLookup cap_
 
 }  // namespace
 
-uint64_t identity_budget_bytes(unsigned radix) {
+uint64_t identity_budget_bytes(unsigned radix, bool new_fault_endpoint) {
     return (uint64_t{1} << (radix + abi::kSlotSizeBits)) + (uint64_t{1} << abi::kTcbSizeBits) +
-           (uint64_t{1} << abi::kEndpointSizeBits);
+           (new_fault_endpoint ? uint64_t{1} << abi::kEndpointSizeBits : 0);
 }
 
 uint64_t image_budget_bytes(const Layout& layout, unsigned book_radix) {
@@ -310,7 +310,8 @@ Result<BuildPlan, SpawnError> make_build_plan(std::span<const uint8_t> elf, cons
     TRY(place_grants(config, cap_type, plan));
     plan.book_caps = book_caps_for(plan);
     plan.book_radix = book_radix_for(plan.book_caps);
-    plan.identity_bytes = identity_budget_bytes(config.cnode_radix);
+    plan.identity_bytes =
+        identity_budget_bytes(config.cnode_radix, config.fault == FaultPolicy::kNewEndpoint);
     plan.image_bytes = image_budget_bytes(plan.layout, plan.book_radix);
     return plan;
 }

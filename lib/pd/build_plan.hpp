@@ -21,7 +21,7 @@
 
 namespace tessera::pd {
 
-constexpr unsigned kMaxCNodeRadix = 12;
+constexpr unsigned kMaxCNodeRadix = 14;  // a creator of a thousand PDs needs 16,384 slots
 constexpr uint64_t kMaxChildSlots = uint64_t{1} << kMaxCNodeRadix;
 constexpr size_t kMaxGrants = 32;
 constexpr size_t kMaxBulk = 4;
@@ -114,7 +114,7 @@ Result<BuildPlan, SpawnError> make_build_plan(std::span<const uint8_t> elf, cons
                                               CapTypeLookup cap_type);
 
 // The budgets' sizes in bytes (exposed for tests).
-uint64_t identity_budget_bytes(unsigned radix);
+uint64_t identity_budget_bytes(unsigned radix, bool new_fault_endpoint);
 uint64_t image_budget_bytes(const Layout& layout, unsigned book_radix);
 // Capabilities the image's bookkeeping CNode holds for this plan, and the radix that fits them.
 uint64_t book_caps_for(const BuildPlan& plan);

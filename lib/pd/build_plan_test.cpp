@@ -68,9 +68,9 @@ TEST(BuildPlan, MinimalConfigurationPlansBudgetsThatHoldEverything) {
     const BuildPlan& b = plan.value();
     EXPECT_EQ(b.load.entry, 0x400000u);
     EXPECT_EQ(b.first_free, abi::kPdSlotFirstFree);
-    const uint64_t identity = (uint64_t{1} << (8 + abi::kSlotSizeBits)) +
-                              (uint64_t{1} << abi::kTcbSizeBits) +
-                              (uint64_t{1} << abi::kEndpointSizeBits);
+    // No fault endpoint is made for it (the policy is kReport).
+    const uint64_t identity =
+        (uint64_t{1} << (8 + abi::kSlotSizeBits)) + (uint64_t{1} << abi::kTcbSizeBits);
     EXPECT_EQ(b.identity_bytes, identity);
     EXPECT_EQ(b.book_caps, kIdentitySlots + 1 + b.layout.small_frames + b.layout.tables);
     EXPECT_EQ(b.book_radix, kMinBookRadix);
@@ -113,11 +113,11 @@ TEST(BuildPlan, NumbersAndNamesOutOfRangeAreRefused) {
     expect_config_error(p.refusal(config), ConfigError::kNameTooLong);
     config.name = "a-name-of-twenty-three-";
     EXPECT_TRUE(p.plan(config).ok());
-    for (unsigned radix : {5u, 13u, 64u}) {
+    for (unsigned radix : {5u, 15u, 64u}) {
         config.cnode_radix = radix;
         expect_config_error(p.refusal(config), ConfigError::kBadNumber);
     }
-    config.cnode_radix = 12;
+    config.cnode_radix = 14;
     EXPECT_TRUE(p.plan(config).ok());
     config.cnode_radix = abi::kPdMinCNodeRadix;  // a tiny PD: 64 slots
     EXPECT_TRUE(p.plan(config).ok());

@@ -56,7 +56,7 @@ struct PdConfig {
     StringView name;
     uint64_t priority = 100;
     uint64_t max_priority = 0;                // highest priority it may give threads (its MCP)
-    unsigned cnode_radix = 8;                 // its CSpace: 2^radix slots (8 to 12)
+    unsigned cnode_radix = 8;                 // its CSpace: 2^radix slots (6 to 14)
     std::span<const StringView> arguments;    // argv; by convention argv[0] is the name
     std::span<const StringView> environment;  // "NAME=value"
     // Root-CNode slot of the endpoint minted (with badge) into the child as its parent endpoint.

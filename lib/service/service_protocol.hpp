@@ -104,7 +104,8 @@ enum class ControllerLabel : uint64_t {
     kList = 0xc705,
     kMemory = 0xc706,
     kExecSelf = 0xc707,  // from a PD on its parent endpoint
-    kGreet = 0x4e110,    // from hello on its parent endpoint
+    kKillAll = 0xc708,
+    kGreet = 0x4e110,  // from hello on its parent endpoint
 };
 
 // The controller's one endpoint carries everything, told apart by badge: its clients (badges
@@ -146,6 +147,8 @@ constexpr Classified classify(uint64_t value) {
 // Spawn flags.
 constexpr uint64_t kSpawnServe = 1;  // the PD serves an endpoint named after its image: it gets
                                      // it as "service", and PDs spawned later find it by name
+constexpr uint64_t kSpawnTiny = 2;   // as small as a PD can be: two stack pages, no heap, a
+                                     // 64-slot CNode (a thousand of them fit in 64 MiB)
 
 // Lists a message's fields once, for the encoder and the decoder alike.
 #define TESSERA_MESSAGE_FIELDS(...)                       \
@@ -283,6 +286,19 @@ struct MemoryReply {
 struct Memory : NoFields {
     static constexpr ControllerLabel kLabel = ControllerLabel::kMemory;
     using Reply = MemoryReply;
+};
+
+struct KillAllReply {
+    uint64_t count = 0;          // PDs ended
+    uint64_t free = 0;           // bytes of the pool free now
+    uint64_t free_at_start = 0;  // when the controller started
+    uint64_t kept = 0;           // since kept for good (ASID pools made on demand)
+    // Every byte back: free == free_at_start - kept.
+    TESSERA_MESSAGE_FIELDS(count, free, free_at_start, kept)
+};
+struct KillAll : NoFields {
+    static constexpr ControllerLabel kLabel = ControllerLabel::kKillAll;
+    using Reply = KillAllReply;
 };
 
 // A PD re-imaging itself: on success it starts afresh and never sees a reply.

@@ -39,6 +39,9 @@ TEST(ServiceProtocol, RequestsRoundTripWithTheirLabels) {
     unsigned length = 99;
     (void)round_trip(Memory{}, &length);
     EXPECT_EQ(length, 0u);
+    Words all;
+    encode(KillAll{}, all);
+    EXPECT_EQ(all.label, static_cast<uint64_t>(ControllerLabel::kKillAll));
     EXPECT_TRUE(round_trip(ExecSelf{Text("reimage 2")}).line == "reimage 2");
     EXPECT_EQ(round_trip(Greet{42}).number, 42u);
     EXPECT_EQ(round_trip(StoreList{5}).index, 5u);
@@ -70,6 +73,9 @@ TEST(ServiceProtocol, RepliesRoundTripWithLabelOk) {
     EXPECT_EQ(memory.held, 4096u);
     EXPECT_EQ(memory.free, (1u << 24) - 4096);
     EXPECT_EQ(round_trip(GreetReply{420}).number, 420u);
+    const KillAllReply all = round_trip(KillAllReply{1000, 5, 9, 4});
+    EXPECT_EQ(all.count, 1000u);
+    EXPECT_EQ(all.free, all.free_at_start - all.kept);
     const StoreListReply entry = round_trip(StoreListReply{22096, Text("minimal")});
     EXPECT_EQ(entry.size, 22096u);
     EXPECT_TRUE(entry.name == "minimal");

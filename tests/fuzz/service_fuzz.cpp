@@ -92,6 +92,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     round_trip<List>(words);
     round_trip<ListReply>(words);
     round_trip<Memory>(words);
+    round_trip<KillAll>(words);
+    round_trip<KillAllReply>(words);
     round_trip<MemoryReply>(words);
     round_trip<ExecSelf>(words);
     round_trip<Greet>(words);

@@ -77,6 +77,9 @@ Result<void, SpawnError> assign_asid(BuilderEnvironment& env, CapPtr vspace) {
         return checked(r, kStep);
     }
     env.more_asid_pools[env.more_asid_pool_count++] = slot;
+    env.kept_bytes +=
+        uint64_t{1} << (env.memory->min_bits() > abi::kPageSizeBits ? env.memory->min_bits()
+                                                                    : abi::kPageSizeBits);
     return checked(asid_pool_assign(CapPtr(slot), vspace), kStep);
 }
 

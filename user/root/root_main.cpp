@@ -2,6 +2,8 @@
 // at work (programs of the image archive started in new protection domains, answered, seen to
 // exit or crash, torn down), then starts the image store and the controller as PDs and runs the
 // interactive shell on the serial console as their client.
+#include <utility>
+
 #include "abi/bootinfo.hpp"
 #include "abi/fault.hpp"
 #include "abi/process.hpp"
@@ -115,20 +117,38 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     g_slots.init(info->empty.start, info->empty.end);
     uint64_t ram = 0;
     uint64_t device = 0;
-    abi::CapPtr pool;
-    unsigned best = 0;
+    // The three largest RAM untypeds: with enough RAM the controller gets the two largest as
+    // its pools and the root task keeps the third; else the root keeps the largest and lends the
+    // controller a part of it.
+    uint64_t largest[3] = {};
+    unsigned largest_bits[3] = {};
     for (uint64_t i = 0; i < info->untyped_count; ++i) {
         const abi::UntypedDescriptor& d = info->untyped_list[i];
         uint64_t size = uint64_t{1} << d.size_bits;
         (d.is_device != 0 ? device : ram) += size;
-        if (d.is_device == 0 && d.size_bits > best) {
-            best = d.size_bits;
-            pool = abi::CapPtr(info->untyped.start + i);
+        if (d.is_device != 0) {
+            continue;
+        }
+        uint64_t slot = info->untyped.start + i;
+        unsigned bits = d.size_bits;
+        for (unsigned k = 0; k < 3; ++k) {
+            if (bits > largest_bits[k]) {
+                std::swap(bits, largest_bits[k]);
+                std::swap(slot, largest[k]);
+            }
         }
     }
+    constexpr unsigned kRootNeedsBits = 23;  // 8 MiB: its own tables, the services, the demo
+    const bool lend_largest = largest_bits[2] >= kRootNeedsBits;
+    abi::CapPtr pool(lend_largest ? largest[2] : largest[0]);
+    unsigned best = lend_largest ? largest_bits[2] : largest_bits[0];
     println("root: running at EL0; {} KiB of RAM and {} MiB of device memory in {} untypeds",
             ram / 1024, device / (uint64_t{1024} * 1024), info->untyped_count);
 
+    // PDs' budgets come from a buddy allocator over half the pool, made first so it sits at the
+    // pool's start (aligned) and the rest of the pool stays usable for small objects.
+    const unsigned memory_bits = best - 1 > 24 ? 24 : best - 1;
+    uint64_t memory_ut = make(pool, abi::ObjectType::kUntyped, memory_bits);
     std::span<const uint8_t> archive_bytes = map_archive(*info, pool);
     auto archive = cpio::Archive::parse(archive_bytes);
     if (!archive) {
@@ -141,11 +161,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         BuilderEnvironment builder;
         builder.asid_pool = abi::CapPtr(asid_pool);
         uint64_t ep = make(pool, abi::ObjectType::kEndpoint, 0);  // before the pool's second half
-        // PDs' budgets come from a buddy allocator over half the pool, so every block a PD
-        // returns can be used again at once.
-        const unsigned memory_bits = best - 1 > 24 ? 24 : best - 1;
         static UntypedAllocator memory;
-        uint64_t memory_ut = make(pool, abi::ObjectType::kUntyped, memory_bits);
         (void)memory.init(kRoot, memory_ut, memory_bits, &g_slots);
         builder.memory = &memory;
         builder.slots = &g_slots;
@@ -172,6 +188,13 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
             options.store_badge = kFaultBadge | 1;
             options.controller_badge = kFaultBadge | 2;
             options.controller_pool_bits = memory_bits - 1;
+            options.controller_asid_control = true;
+            if (lend_largest) {
+                for (unsigned k = 0; k < 2; ++k) {
+                    options.controller_pools[k] = largest[k];
+                    options.controller_pools_bits[k] = largest_bits[k];
+                }
+            }
             auto services = start_services(options);
             if (!services) {
                 println("root: cannot start the services: failed while {}: {}",

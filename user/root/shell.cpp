@@ -196,6 +196,8 @@ void command_run(StringView* words, unsigned n, bool serve) {
 
 void command_ps() {
     println("  ID  NAME             STATE       PRIO  MEMORY");
+    uint64_t count = 0;
+    uint64_t bytes = 0;
     for (uint64_t i = 0;; ++i) {
         auto r = ask_controller(service::List{i});
         if (!r) {
@@ -204,13 +206,65 @@ void command_ps() {
         const service::ListReply& pd = r.value();
         println("  {:<3} {:<16} {:<11} {:<5} {} KiB", pd.id, pd.name.view(), to_string(pd.state),
                 pd.priority, pd.bytes / 1024);
+        ++count;
+        bytes += pd.bytes;
+    }
+    println("  {} PDs, {} KiB", count, bytes / 1024);
+}
+
+// spawn N IMAGE [ARGS]: N tiny PDs in the background, as many as memory allows.
+void command_spawn(StringView* words, unsigned n) {
+    uint64_t count = 0;
+    if (n < 3 || !parse_u64(words[1], count) || count == 0) {
+        println("usage: spawn N IMAGE [ARGUMENTS...] (N a number above 0)");
+        return;
+    }
+    char line[kLineLength];
+    const StringView command_line = join(words, 2, n, line);
+    uint64_t started = 0;
+    uint64_t first = 0;
+    uint64_t last = 0;
+    for (; started < count; ++started) {
+        auto r = ask_controller(service::Spawn{service::kSpawnTiny, command_line});
+        if (!r) {
+            println("spawn: {} of {} started; the next was refused: {}", started, count,
+                    r.error().message.view());
+            break;
+        }
+        first = started == 0 ? r.value().id : first;
+        last = r.value().id;
+    }
+    if (started == count) {
+        println("[{}-{}] {} PDs of {} started", first, last, started, words[2]);
+    }
+}
+
+void command_kill_all() {
+    auto r = ask_controller(service::KillAll{});
+    if (!r) {
+        println("kill all: {}", r.error().message.view());
+        return;
+    }
+    const service::KillAllReply& all = r.value();
+    if (all.free + all.kept == all.free_at_start) {
+        println(
+            "{} PDs killed; the pool has {} KiB free: every byte back ({} KiB kept for ASID "
+            "pools)",
+            all.count, all.free / 1024, all.kept / 1024);
+    } else {
+        println("{} PDs killed; the pool has {} KiB free, {} KiB missing", all.count,
+                all.free / 1024, (all.free_at_start - all.kept - all.free) / 1024);
     }
 }
 
 void command_kill(StringView* words, unsigned n) {
     uint64_t id = 0;
+    if (n == 2 && word_equals(words[1], "all")) {
+        command_kill_all();
+        return;
+    }
     if (n != 2) {
-        println("usage: kill ID (see ps)");
+        println("usage: kill ID (see ps) | kill all");
         return;
     }
     if (!pd_id(words[1], "kill", id)) {
@@ -273,8 +327,10 @@ void execute(char* line) {
         println("  ls                      images in the archive (from the image store)");
         println("  run IMAGE [ARG...] [&]  start IMAGE in a new PD (& = in the background)");
         println("  serve IMAGE [ARG...]    start IMAGE as a service later PDs can call by name");
+        println("  spawn N IMAGE [ARG...]  start N tiny PDs of IMAGE in the background (two stack");
+        println("                          pages, no heap): `spawn 1000 spinner quiet`");
         println("  ps                      running PDs (the controller's)");
-        println("  kill ID                 tear a PD down");
+        println("  kill ID | kill all      tear a PD down, or every PD of the controller");
         println("  exec ID IMAGE [ARG...]  re-image a PD, keeping its channels");
         println("  mem                     memory in the pools");
     } else if (word_equals(words[0], "ls")) {
@@ -283,6 +339,8 @@ void execute(char* line) {
         command_run(words, n, false);
     } else if (word_equals(words[0], "serve")) {
         command_run(words, n, true);
+    } else if (word_equals(words[0], "spawn")) {
+        command_spawn(words, n);
     } else if (word_equals(words[0], "ps")) {
         command_ps();
     } else if (word_equals(words[0], "kill")) {

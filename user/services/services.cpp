@@ -106,8 +106,14 @@ Result<Services, SpawnError> start_services(const ServicesOptions& options) {
 
     // The controller: its own pool and ASID pool (moved in), the endpoint it serves, a client
     // capability to the store, and its own CNode, VSpace and TCB to build PDs with.
-    uint64_t pool = TRY(make(builder, abi::ObjectType::kUntyped, options.controller_pool_bits,
-                             options.controller_pool_bits));
+    uint64_t pools[2] = {options.controller_pools[0], options.controller_pools[1]};
+    unsigned pools_bits[2] = {options.controller_pools_bits[0], options.controller_pools_bits[1]};
+    if (pools[0] == 0) {
+        pools[0] = TRY(make(builder, abi::ObjectType::kUntyped, options.controller_pool_bits,
+                            options.controller_pool_bits));
+        pools_bits[0] = options.controller_pool_bits;
+        pools[1] = 0;
+    }
     uint64_t asid_untyped = TRY(make(builder, abi::ObjectType::kUntyped, 12, 12));
     uint64_t asid_pool = builder.slots->allocate();
     InvocationResult a =
@@ -116,35 +122,47 @@ Result<Services, SpawnError> start_services(const ServicesOptions& options) {
     if (asid_pool == 0 || !a.ok()) {
         return fail(failure(asid_pool == 0 ? abi::Error::kNotEnoughMemory : a.error));
     }
-    char bits_text[8];
-    BufferWriter bits(bits_text, sizeof(bits_text));
-    bits.print("{}", options.controller_pool_bits);
-    const StringView controller_args[] = {"controller", bits.view()};
-    const CapGrant controller_caps[] = {
+    char bits_text[2][8];
+    BufferWriter bits(bits_text[0], sizeof(bits_text[0]));
+    bits.print("{}", pools_bits[0]);
+    BufferWriter bits2(bits_text[1], sizeof(bits_text[1]));
+    bits2.print("{}", pools_bits[1]);
+    const StringView controller_args[] = {"controller", bits.view(), bits2.view()};
+    CapGrant controller_caps[6] = {
         {"service", controller_ep, 0, abi::kRightsAll, 0, false},
         {"store", store_ep, 0, abi::kRightWrite | abi::kRightGrantReply,
          service::badge::kControllerClient, false},
-        {"pool", pool, 0, abi::kRightsAll, 0, true},
+        {"pool", pools[0], 0, abi::kRightsAll, 0, true},
         {"asid-pool", asid_pool, 0, abi::kRightsAll, 0, true},
     };
+    size_t grants = 4;
+    if (pools[1] != 0) {
+        controller_caps[grants++] = CapGrant{"pool-2", pools[1], 0, abi::kRightsAll, 0, true};
+    }
+    if (options.controller_asid_control) {
+        controller_caps[grants++] =
+            CapGrant{"asid-control", abi::kSlotAsidControl, 0, abi::kRightsAll, 0, false};
+    }
     PdConfig controller;
     controller.name = "controller";
     controller.priority = kControllerPriority;
     controller.max_priority = kControllerMaxPriority;
-    controller.cnode_radix = 12;
-    controller.arguments = controller_args;
+    controller.cnode_radix = 14;  // room for the budget blocks of a thousand PDs
+    controller.arguments = std::span<const StringView>(controller_args, pools[1] != 0 ? 3 : 2);
     controller.parent_endpoint = options.parent_endpoint;
     controller.badge = options.controller_badge;
     controller.fault = FaultPolicy::kCreatorEndpoint;
     controller.fault_endpoint = options.parent_endpoint;
     controller.fault_badge = options.controller_badge;
     controller.self_caps = true;
-    controller.caps = controller_caps;
+    controller.caps = std::span<const CapGrant>(controller_caps, grants);
     controller.stack_size = uint64_t{128} * 1024;
     controller.heap_size = 0;
     auto started = spawn_pd(builder, options.controller_image, controller);
     // Moved into the controller (or gone with it): their root slots are empty either way.
-    builder.slots->free(pool);
+    for (uint64_t p : pools) {
+        builder.slots->free(p);
+    }
     builder.slots->free(asid_pool);
     services.controller = TRY(started);
     // Both run below the caller's priority: one request to each lets them finish starting (the

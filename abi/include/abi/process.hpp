@@ -8,7 +8,7 @@ namespace tessera::abi {
 
 // At entry: x0 = address of its startup record (abi/startup.hpp: arguments, environment, where
 // its capabilities and regions are), sp = top of its stack, TPIDR_EL0 = its IPC buffer. Its
-// CSpace is one CNode of radix kPdCNodeRadix (or another from kPdMinCNodeRadix to 12, if its
+// CSpace is one CNode of radix kPdCNodeRadix (or another from kPdMinCNodeRadix to 14, if its
 // creator says so) with a guard filling the rest of the 64 bits, so slot n is CapPtr(n).
 constexpr unsigned kPdCNodeRadix = 8;
 constexpr unsigned kPdMinCNodeRadix = 6;       // 64 slots (a tiny PD); the guard is at most 58 bits

@@ -38,7 +38,7 @@ namespace {
 constexpr uint64_t kMappingsLow = 0x7d00'0000'0000;
 constexpr uint64_t kMappingsHigh = 0x7e00'0000'0000;
 constexpr uint64_t kDepth = abi::kWordBits;  // every slot of a single-level CSpace
-constexpr unsigned kMaxPds = 16;
+constexpr unsigned kMaxPds = 1536;           // its CNode (16,384 slots) holds their budgets' blocks
 constexpr unsigned kMaxServices = 4;
 constexpr unsigned kMaxArguments = 16;
 constexpr uint64_t kChildPriority = 100;
@@ -47,8 +47,10 @@ struct Pd {
     bool used = false;
     char name[24] = {};
     PdHandle handle;
-    uint64_t waiter = 0;  // slot of the reply capability of a client waiting for its end
-    int service = -1;     // the service it serves, if any
+    uint64_t waiter = 0;       // slot of the reply capability of a client waiting for its end
+    int service_plus_one = 0;  // the service it serves plus one (0: none): all-zero is unused
+
+    [[nodiscard]] int service() const { return service_plus_one - 1; }
 };
 
 struct Service {
@@ -61,17 +63,19 @@ struct Service {
 struct Controller {
     BuilderEnvironment builder;
     SlotAllocator slots;
-    UntypedAllocator memory;
     abi::CapPtr service_ep;
     abi::CapPtr pool;
     unsigned pool_bits = 0;
     std::optional<cpio::Archive> archive;  // once mapped
     VSpaceManager mappings;
-    Pd pds[kMaxPds];
+    uint64_t free_at_start = 0;  // the pool's free bytes once ready: what every teardown returns to
     Service services[kMaxServices];
 };
 
 Controller g_controller;
+// Zero-initialized, so in .bss (not in the image file): the PD table and the allocator.
+Pd g_pds[kMaxPds];
+UntypedAllocator g_memory;
 
 void copy_name(char (&dest)[24], StringView name) {
     size_t i = 0;
@@ -110,12 +114,12 @@ size_t split(StringView line, StringView (&words)[kMaxArguments]) {
 // A new kernel object (a page table or an endpoint) in its own 4 KiB block of the pool, into a
 // fresh slot; block_out receives the block. 0 on failure.
 uint64_t make_object(abi::ObjectType type, uint64_t& block_out) {
-    uint64_t block = g_controller.memory.allocate(12);
+    uint64_t block = g_memory.allocate(12);
     uint64_t slot = g_controller.slots.allocate();
     if (block == 0 || slot == 0 ||
         !untyped_retype(abi::CapPtr(block), type, 0, g_controller.builder.cnode, 0, 0, slot, 1)
              .ok()) {
-        g_controller.memory.free(block);
+        g_memory.free(block);
         g_controller.slots.free(slot);
         return 0;
     }
@@ -130,13 +134,13 @@ uint64_t make_tables(void* /*context*/, uint64_t count) {
     while ((uint64_t{1} << (bits - 12)) < count) {
         ++bits;
     }
-    uint64_t block = g_controller.memory.allocate(bits);
+    uint64_t block = g_memory.allocate(bits);
     uint64_t first = g_controller.slots.allocate_run(count);
     if (block == 0 || first == 0 ||
         !untyped_retype(abi::CapPtr(block), abi::ObjectType::kPageTable, 0,
                         g_controller.builder.cnode, 0, 0, first, count)
              .ok()) {
-        g_controller.memory.free(block);
+        g_memory.free(block);
         for (uint64_t s = first; first != 0 && s < first + count; ++s) {
             g_controller.slots.free(s);
         }
@@ -198,7 +202,7 @@ bool map_archive(abi::CapPtr store) {
 // --- PDs --------------------------------------------------------------------------------
 
 int pd_id(uint64_t id) {
-    return id < kMaxPds && g_controller.pds[id].used ? static_cast<int>(id) : -1;
+    return id < kMaxPds && g_pds[id].used ? static_cast<int>(id) : -1;
 }
 
 // The configuration of every PD the controller makes: argv from the command line, its parent
@@ -208,7 +212,7 @@ struct Config {
     CapGrant grants[kMaxServices + 1];
     PdConfig pd;
 
-    Config(unsigned id, std::span<const StringView> argv, int own_service) {
+    Config(unsigned id, std::span<const StringView> argv, int own_service, bool tiny = false) {
         static const StringView kEnvironment[] = {"CONTROLLER=tessera"};
         size_t n = 0;
         for (StringView a : argv) {
@@ -216,6 +220,11 @@ struct Config {
         }
         pd.name = arguments[0];
         pd.priority = kChildPriority;
+        if (tiny) {
+            pd.stack_size = uint64_t{8} * 1024;
+            pd.heap_size = 0;
+            pd.cnode_radix = abi::kPdMinCNodeRadix;
+        }
         pd.arguments = std::span<const StringView>(arguments, n);
         pd.environment = kEnvironment;
         pd.parent_endpoint = g_controller.service_ep.value();
@@ -267,16 +276,16 @@ void end_service(int s) {
     }
     (void)cnode_delete(g_controller.builder.cnode, service.endpoint, kDepth);
     g_controller.slots.free(service.endpoint);
-    g_controller.memory.free(service.block);
+    g_memory.free(service.block);
     service = Service{};
 }
 
 // Tears PD id down and tells a waiting client how it ended.
 void end_pd(unsigned id, Ending how, uint64_t status) {
-    Pd& pd = g_controller.pds[id];
+    Pd& pd = g_pds[id];
     destroy_pd(g_controller.builder, pd.handle);
-    if (pd.service >= 0) {
-        end_service(pd.service);
+    if (pd.service() >= 0) {
+        end_service(pd.service());
     }
     if (pd.waiter != 0) {
         sys::Message m;
@@ -315,7 +324,7 @@ void spawn(sys::Message& m) {
         return;
     }
     unsigned id = 0;
-    while (id < kMaxPds && g_controller.pds[id].used) {
+    while (id < kMaxPds && g_pds[id].used) {
         ++id;
     }
     if (id == kMaxPds) {
@@ -330,7 +339,8 @@ void spawn(sys::Message& m) {
             return;
         }
     }
-    Config config(id, std::span<const StringView>(words, n), service);
+    const bool tiny = (request.value().flags & service::kSpawnTiny) != 0;
+    Config config(id, std::span<const StringView>(words, n), service, tiny);
     auto pd = spawn_pd(g_controller.builder, entry->data, config.pd);
     if (!pd) {
         if (service >= 0) {
@@ -339,10 +349,10 @@ void spawn(sys::Message& m) {
         refuse_build(m, pd.error());
         return;
     }
-    Pd& slot = g_controller.pds[id];
+    Pd& slot = g_pds[id];
     slot.used = true;
     slot.handle = pd.value();
-    slot.service = service;
+    slot.service_plus_one = service + 1;
     copy_name(slot.name, words[0]);
     service::reply(m, service::SpawnReply{id});
 }
@@ -359,7 +369,7 @@ bool wait(sys::Message& m) {
         service::refuse(m, StatusCode::kNoSuchPd);
         return true;
     }
-    Pd& pd = g_controller.pds[id];
+    Pd& pd = g_pds[id];
     if (pd.waiter != 0) {
         service::refuse(m, StatusCode::kAlreadyWaitedFor);
         return true;
@@ -386,7 +396,7 @@ void kill(sys::Message& m) {
         service::refuse(m, StatusCode::kNoSuchPd);
         return;
     }
-    const service::KillReply reply{StringView(g_controller.pds[id].name)};
+    const service::KillReply reply{StringView(g_pds[id].name)};
     end_pd(static_cast<unsigned>(id), Ending::kKilled, 0);
     service::reply(m, reply);
 }
@@ -405,8 +415,8 @@ void exec(unsigned id, StringView line, sys::Message& m) {
         service::refuse(m, StatusCode::kNoSuchImage, "no such image (try ls)");
         return;
     }
-    Pd& pd = g_controller.pds[id];
-    Config config(id, std::span<const StringView>(words, n), pd.service);
+    Pd& pd = g_pds[id];
+    Config config(id, std::span<const StringView>(words, n), pd.service());
     auto result = exec_pd(g_controller.builder, pd.handle, entry->data, config.pd);
     if (!result) {
         refuse_build(m, result.error());
@@ -424,11 +434,11 @@ void list(sys::Message& m) {
     }
     uint64_t index = request.value().index;
     for (unsigned id = 0; id < kMaxPds; ++id) {
-        const Pd& pd = g_controller.pds[id];
+        const Pd& pd = g_pds[id];
         if (pd.used && index-- == 0) {
-            const auto state = pd.service >= 0  ? service::PdState::kServing
-                               : pd.waiter != 0 ? service::PdState::kWaitedFor
-                                                : service::PdState::kRunning;
+            const auto state = pd.service() >= 0 ? service::PdState::kServing
+                               : pd.waiter != 0  ? service::PdState::kWaitedFor
+                                                 : service::PdState::kRunning;
             service::reply(m, service::ListReply{id, pd_memory(pd.handle), kChildPriority, state,
                                                  StringView(pd.name)});
             return;
@@ -437,18 +447,31 @@ void list(sys::Message& m) {
     service::refuse(m, StatusCode::kEndOfList);
 }
 
+void kill_all(sys::Message& m) {
+    uint64_t count = 0;
+    for (unsigned id = 0; id < kMaxPds; ++id) {
+        if (g_pds[id].used) {
+            end_pd(id, Ending::kKilled, 0);
+            ++count;
+        }
+    }
+    (void)g_memory.whole();  // merge what came back
+    service::reply(m,
+                   service::KillAllReply{count, g_memory.free_bytes(), g_controller.free_at_start,
+                                         g_controller.builder.kept_bytes});
+}
+
 void memory(sys::Message& m) {
     uint64_t held = 0;
-    for (const Pd& pd : g_controller.pds) {
+    for (const Pd& pd : g_pds) {
         held += pd.used ? pd_memory(pd.handle) : 0;
     }
-    service::reply(m, service::MemoryReply{g_controller.memory.size(), held,
-                                           g_controller.memory.free_bytes()});
+    service::reply(m, service::MemoryReply{g_memory.size(), held, g_memory.free_bytes()});
 }
 
 // A message from one of its PDs (calls on the parent endpoint). False: no reply.
 bool from_pd(unsigned id, sys::Message& m) {
-    Pd& pd = g_controller.pds[id];
+    Pd& pd = g_pds[id];
     auto label = m.info.label();
     if (label == static_cast<uint64_t>(abi::ProcessLabel::kExit)) {
         println("[{}] {} exited with status {}", id, pd.name, m.mr[0]);
@@ -479,7 +502,7 @@ bool from_pd(unsigned id, sys::Message& m) {
 }
 
 void fault(unsigned id, const sys::Message& m) {
-    Pd& pd = g_controller.pds[id];
+    Pd& pd = g_pds[id];
     abi::FaultMessage f = received_fault(m);
     if (f.type == abi::FaultType::kVmFault) {
         println("[{}] {} crashed: {} of {:#x} at pc {:#x}; torn down", id, pd.name,
@@ -534,6 +557,9 @@ bool handle(sys::Message& m) {
         case ControllerLabel::kMemory:
             memory(m);
             return true;
+        case ControllerLabel::kKillAll:
+            kill_all(m);
+            return true;
         default:
             service::refuse(m, StatusCode::kBadRequest, "unknown request");
             return true;
@@ -550,13 +576,18 @@ int main(int argc, char** argv, char** /*envp*/) {
     const abi::StartupCap* cnode = find_cap("self-cnode");
     const abi::StartupCap* vspace = find_cap("self-vspace");
     const abi::StartupCap* tcb = find_cap("self-tcb");
+    const abi::StartupCap* pool2 = find_cap("pool-2");               // optional: a second pool
+    const abi::StartupCap* asid_control = find_cap("asid-control");  // optional: more pools
     uint64_t pool_bits = 0;
+    uint64_t pool2_bits = 0;
     if (pool == nullptr || asid_pool == nullptr || service_ep == nullptr || store == nullptr ||
         cnode == nullptr || vspace == nullptr || tcb == nullptr || argc < 2 ||
-        !parse_u64(StringView(argv[1]), pool_bits) || pool_bits > 47) {
+        !parse_u64(StringView(argv[1]), pool_bits) || pool_bits > 47 ||
+        (pool2 != nullptr &&
+         (argc < 3 || !parse_u64(StringView(argv[2]), pool2_bits) || pool2_bits > 47))) {
         println(
-            "controller: usage: controller POOL-BITS, with pool, asid-pool, service, store "
-            "and self capabilities");
+            "controller: usage: controller POOL-BITS [POOL-2-BITS], with pool (and pool-2), "
+            "asid-pool, service, store and self capabilities");
         return 1;
     }
     const abi::StartupRecord* record = startup_record();
@@ -571,19 +602,22 @@ int main(int argc, char** argv, char** /*envp*/) {
     c.builder.vspace = abi::CapPtr(vspace->slot);
     c.builder.tcb = abi::CapPtr(tcb->slot);
     c.builder.asid_pool = abi::CapPtr(asid_pool->slot);
+    c.builder.asid_control = abi::CapPtr(asid_control != nullptr ? asid_control->slot : 0);
     // Its own console (from the root task) goes to the PDs it starts; it has no debug one.
     c.builder.console = abi::CapPtr(abi::kPdSlotConsole);
     c.builder.debug = abi::CapPtr(0);
-    if (!c.memory.init(c.builder.cnode, c.pool.value(), c.pool_bits, &c.slots)) {
+    if (!g_memory.init(c.builder.cnode, c.pool.value(), c.pool_bits, &c.slots) ||
+        (pool2 != nullptr && !g_memory.add_pool(pool2->slot, static_cast<unsigned>(pool2_bits)))) {
         println("controller: cannot use the pool");
         return 3;
     }
-    c.builder.memory = &c.memory;
+    c.builder.memory = &g_memory;
     c.builder.slots = &c.slots;
     if (!map_archive(abi::CapPtr(store->slot)) || !pd_builder_init(c.builder).ok()) {
         return 2;
     }
-    println("controller: ready; {} KiB pool, {} free slots", c.memory.size() >> 10,
+    c.free_at_start = g_memory.free_bytes();
+    println("controller: ready; {} KiB pool, {} free slots", g_memory.size() >> 10,
             c.slots.free_count());
     sys::Message m;
     sys::recv(c.service_ep, m);

@@ -58,6 +58,7 @@ struct BuilderEnvironment {
     static constexpr unsigned kMaxAsidPools = 128;  // every ASID a 16-bit CPU has
     uint64_t more_asid_pools[kMaxAsidPools] = {};
     unsigned more_asid_pool_count = 0;
+    uint64_t kept_bytes = 0;  // of its memory the builder keeps for good (those ASID pools)
     // The creator's console and debug capabilities (0: it has none), which a PD receives in
     // abi::kPdSlotConsole and abi::kPdSlotDebug when its configuration says so.
     abi::CapPtr console{abi::kSlotConsole};

@@ -22,6 +22,11 @@ struct ServicesOptions {
     uint64_t store_badge = 0;      // badges of those reports
     uint64_t controller_badge = 0;
     unsigned controller_pool_bits = 24;  // the untyped the controller's PDs draw from
+    // Or untypeds of the caller's (slots, no children) moved into the controller as its pools:
+    // more memory than one power of two (the second is optional).
+    uint64_t controller_pools[2] = {};
+    unsigned controller_pools_bits[2] = {};
+    bool controller_asid_control = false;  // give it a copy of ASID control: pools on demand
 };
 
 struct Services {
