@@ -11,7 +11,7 @@ CALLS ?= 10000
 FUZZ_ARGS ?=
 KERNEL := build/aarch64/tessera.elf
 
-.PHONY: all bootstrap build run test debug bench fuzz fuzz-syscalls fuzz-reduce lint format clean
+.PHONY: all bootstrap build run test debug bench soak fuzz fuzz-syscalls fuzz-reduce lint format clean
 
 all: build
 
@@ -59,6 +59,12 @@ fuzz: bootstrap
 		{ echo "fuzzing found a problem: see crash-* in build/host-asan/fuzz-corpus"; exit 1; }
 	@$(MAKE) --no-print-directory fuzz-syscalls SEEDS=1-100
 	@$(MAKE) --no-print-directory fuzz-syscalls SEEDS=1001-1100 FUZZ_ARGS=tick_hz=20000
+
+# 10,000 spawn and kill cycles through the controller in the interactive system: ten rounds of
+# a thousand PDs at once, each ending with every byte of the pool back (make test runs two).
+SOAK_ROUNDS ?= 10
+soak: build
+	@args=""; for i in $$(seq $(SOAK_ROUNDS)); do 		args="$$args --input 'spawn 1000 spinner quiet' --input 'kill all'"; 		args="$$args --expect '1000 PDs of spinner started'"; 		args="$$args --expect '1000 PDs killed; the pool has [0-9]+ KiB free: every byte back'"; 	done; 	eval tools/qemu-run --mode expect --kernel $(KERNEL) --cpu $(CPU) --memory $(MEMORY) 		--module build/aarch64/images.cpio --name soak --timeout 3000 $$args
 
 # A failing seed reduced to the shortest failing run: make fuzz-reduce SEED=n CALLS=N.
 fuzz-reduce: build

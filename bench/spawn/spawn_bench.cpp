@@ -2,7 +2,9 @@
 // instructions, read from the PMU instruction counter (exact under QEMU -icount), from a spawn
 // request to the PD's first instruction in main and to its exit seen by the parent; the same
 // for exec; teardown; and where a spawn's instructions go, phase by phase. Images: `minimal`
-// and the same program with 4 KiB, 64 KiB, 1 MiB, 4 MiB and 8 MiB of initialized data.
+// and the same program with 4 KiB, 64 KiB, 1 MiB, 4 MiB and 8 MiB of initialized data. Then
+// spawn to exit of a minimal PD with 0, 100 and 1,000 tiny PDs alive (blocked in a call): the
+// cost should not grow with the number of PDs a creator holds.
 #include "abi/bootinfo.hpp"
 #include "abi/process.hpp"
 #include "cpio/cpio_reader.hpp"
@@ -129,13 +131,100 @@ bool measure(std::span<const uint8_t> image, std::span<const uint8_t> minimal, S
     return true;
 }
 
+// Spawn to exit and teardown of a minimal PD while `alive` tiny PDs wait in a call on alive_ep.
+void measure_alive(std::span<const uint8_t> minimal, uint64_t alive_ep) {
+    static const StringView kCounter[] = {"minimal", "counter"};
+    static const StringView kWait[] = {"minimal", "wait"};
+    constexpr unsigned kMost = 1000;
+    constexpr unsigned kRuns = 10;
+    static PdHandle alive[kMost];
+    unsigned count = 0;
+    println("");
+    println("Spawn of a minimal PD with PDs alive (instructions, average of {})", kRuns);
+    println("| {:<10} | {:<12} | {:<12} | {:<10} | {:<12} |", "PDs alive", "to first",
+            "to exit seen", "teardown", "held (KiB)");
+    println("|------------|--------------|--------------|------------|--------------|");
+    uint64_t low = ~uint64_t{0};
+    uint64_t high = 0;
+    for (unsigned target : {0u, 100u, kMost}) {
+        while (count < target) {
+            PdConfig config = config_for("minimal", kWait);
+            config.parent_endpoint = alive_ep;
+            config.stack_size = uint64_t{8} * 1024;
+            config.cnode_radix = abi::kPdMinCNodeRadix;
+            auto pd = spawn_pd(g_builder, minimal, config);
+            if (!pd) {
+                println("| {:<10} | spawning the PDs alive stopped at {}: {}", target, count,
+                        detail(pd.error()));
+                target = count;
+                break;
+            }
+            alive[count++] = pd.value();
+            // Its call, taken and never answered: it waits for good, and has run to that
+            // point before anything is measured.
+            sys::Message call;
+            sys::recv(abi::CapPtr(alive_ep), call);
+        }
+        uint64_t first = 0;
+        uint64_t exit = 0;
+        uint64_t teardown = 0;
+        for (unsigned r = 0; r < kRuns; ++r) {
+            uint64_t start = instructions();
+            auto pd = spawn_pd(g_builder, minimal, config_for("minimal", kCounter));
+            sys::Message m;
+            if (!pd || !expect_exit(m)) {
+                println("| {:<10} | (failed)", count);
+                return;
+            }
+            exit += instructions() - start;
+            first += since(start, m.mr[0]);
+            PdHandle handle = pd.value();
+            uint64_t t0 = instructions();
+            destroy_pd(g_builder, handle);
+            teardown += instructions() - t0;
+        }
+        uint64_t held = 0;
+        for (unsigned i = 0; i < count; ++i) {
+            held += pd_memory(alive[i]);
+        }
+        println("| {:10} | {:12} | {:12} | {:10} | {:12} |", count, first / kRuns, exit / kRuns,
+                teardown / kRuns, held / 1024);
+        low = first / kRuns < low ? first / kRuns : low;
+        high = first / kRuns > high ? first / kRuns : high;
+    }
+    println("spread of spawn to first instruction: {}.{}% (target: within 5%)",
+            (high - low) * 100 / low, (high - low) * 1000 / low % 10);
+    for (unsigned i = 0; i < count; ++i) {
+        destroy_pd(g_builder, alive[i]);
+    }
+}
+
 }  // namespace
 
 extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     const auto* info = reinterpret_cast<const abi::BootInfo*>(argument);
     set_ipc_buffer(reinterpret_cast<abi::IpcBuffer*>(info->ipc_buffer));
     g_slots.init(info->empty.start, info->empty.end);
-    uint64_t pool = largest_ram_untyped(*info).slot.value();
+    // The two largest RAM untypeds are the PDs' memory; the benchmark's own objects come from
+    // the third.
+    uint64_t largest[3] = {};
+    unsigned largest_bits[3] = {};
+    for (uint64_t i = 0; i < info->untyped_count; ++i) {
+        const abi::UntypedDescriptor& d = info->untyped_list[i];
+        uint64_t slot = info->untyped.start + i;
+        unsigned bits = d.size_bits;
+        for (unsigned k = 0; d.is_device == 0 && k < 3; ++k) {
+            if (bits > largest_bits[k]) {
+                const uint64_t s = largest[k];
+                const unsigned b = largest_bits[k];
+                largest[k] = slot;
+                largest_bits[k] = bits;
+                slot = s;
+                bits = b;
+            }
+        }
+    }
+    uint64_t pool = largest[2];
     auto make = [&](abi::ObjectType type, uint64_t bits) {
         uint64_t s = g_slots.allocate();
         return untyped_retype(abi::CapPtr(pool), type, bits, kRoot, 0, 0, s, 1).ok() ? s : 0;
@@ -157,13 +246,14 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
                                  abi::CapPtr(make(abi::ObjectType::kUntyped, 12)), kRoot, asid_pool,
                                  64);
     g_ep = make(abi::ObjectType::kEndpoint, 0);
-    constexpr unsigned kMemoryBits = 25;  // an 8 MiB image's budget is 16 MiB
-    uint64_t memory = make(abi::ObjectType::kUntyped, kMemoryBits);
-    if (!g_memory.init(kRoot, memory, kMemoryBits, &g_slots, 14)) {
+    // An 8 MiB image's budget is about 8.5 MiB; a thousand tiny PDs take about 60 MiB.
+    if (!g_memory.init(kRoot, largest[0], largest_bits[0], &g_slots) ||
+        !g_memory.add_pool(largest[1], largest_bits[1])) {
         println("spawn benchmark: no memory pool");
         tessera_exit(1);
     }
     g_builder.asid_pool = abi::CapPtr(asid_pool);
+    g_builder.asid_control = abi::CapPtr(abi::kSlotAsidControl);  // beyond 512 PDs
     g_builder.memory = &g_memory;
     g_builder.slots = &g_slots;
     g_builder.profile = &g_profile;
@@ -224,6 +314,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
                 rows[0].f.phases[p] / rows[0].runs, rows[1].f.phases[p] / rows[1].runs,
                 rows[5].f.phases[p] / rows[5].runs, rows[5].f.exec_phases[p] / rows[5].runs);
     }
+    measure_alive(minimal->data, make(abi::ObjectType::kEndpoint, 0));
     const Figures& m = rows[0].f;
     println("");
     println(

@@ -12,11 +12,12 @@ constexpr unsigned kAsidCount = 1u << 16;
 constexpr unsigned kAsidsPerPool = 512;
 constexpr unsigned kAsidPoolCount = kAsidCount / kAsidsPerPool;
 
-// The index of the first entry of a pool at base that is free (0) and names a usable ASID, or
-// kAsidsPerPool if there is none.
+// The index of the first entry from `from` of a pool at base that is free (0) and names a
+// usable ASID, or kAsidsPerPool if there is none. Callers keep `from` at or below the first free
+// entry (every entry below it in use), so a pool's search does not grow with its occupancy.
 inline unsigned asid_pool_free_index(const uint64_t (&vspace)[kAsidsPerPool], uint32_t base,
-                                     uint32_t limit) {
-    for (unsigned i = 0; i < kAsidsPerPool; ++i) {
+                                     uint32_t limit, unsigned from = 0) {
+    for (unsigned i = from; i < kAsidsPerPool; ++i) {
         uint32_t asid = base + i;
         if (asid >= limit) {
             break;

@@ -17,6 +17,18 @@ TEST(AsidAllocation, PoolEntriesSkipZeroAndTakenOnes) {
     EXPECT_EQ(asid_pool_free_index(vspace, 512, kAsidCount), 0u);  // other pools start at 0
 }
 
+TEST(AsidAllocation, SearchStartsWhereTheCallerKnowsAllIsTaken) {
+    uint64_t vspace[kAsidsPerPool] = {};
+    for (unsigned i = 1; i < 400; ++i) {
+        vspace[i] = 0x1000;
+    }
+    EXPECT_EQ(asid_pool_free_index(vspace, 512, kAsidCount, 400), 400u);
+    EXPECT_EQ(asid_pool_free_index(vspace, 0, kAsidCount, 0), 400u);  // the same, the long way
+    vspace[7] = 0;
+    EXPECT_EQ(asid_pool_free_index(vspace, 0, kAsidCount, 7), 7u);        // a freed entry lowers it
+    EXPECT_EQ(asid_pool_free_index(vspace, 0, 256, 300), kAsidsPerPool);  // past the width
+}
+
 TEST(AsidAllocation, EightBitCpusStopAt255) {
     uint64_t vspace[kAsidsPerPool] = {};
     for (unsigned i = 1; i < 256; ++i) {

@@ -19,6 +19,8 @@ namespace {
 using detail::g_asid_pools;
 
 uint32_t g_asid_limit = kAsidCount;
+// Per pool: every entry below it is in use (assignment starts there; a freed entry lowers it).
+uint16_t g_asid_hint[kAsidPoolCount];
 
 }  // namespace
 
@@ -32,6 +34,7 @@ uint32_t asid_limit() {
 
 void asid_pool_install(uint16_t base, AsidPool* pool) {
     g_asid_pools[base / kAsidsPerPool] = pool;
+    g_asid_hint[base / kAsidsPerPool] = 0;
 }
 
 uint16_t asid_free_pool_base() {
@@ -39,8 +42,13 @@ uint16_t asid_free_pool_base() {
 }
 
 uint16_t asid_pool_free_asid(const AsidPool& pool, uint16_t base) {
-    unsigned i = asid_pool_free_index(pool.vspace, base, g_asid_limit);
-    return i == kAsidsPerPool ? 0 : static_cast<uint16_t>(base + i);
+    uint16_t& hint = g_asid_hint[base / kAsidsPerPool];
+    unsigned i = asid_pool_free_index(pool.vspace, base, g_asid_limit, hint);
+    if (i == kAsidsPerPool) {
+        return 0;
+    }
+    hint = static_cast<uint16_t>(i + 1);  // the caller assigns it
+    return static_cast<uint16_t>(base + i);
 }
 
 void vspace_destroyed(const Capability& vspace) {
@@ -50,6 +58,8 @@ void vspace_destroyed(const Capability& vspace) {
         return;
     }
     g_asid_pools[asid / kAsidsPerPool]->vspace[asid % kAsidsPerPool] = 0;
+    uint16_t& hint = g_asid_hint[asid / kAsidsPerPool];
+    hint = asid % kAsidsPerPool < hint ? asid % kAsidsPerPool : hint;
     arch::invalidate_asid(asid);
 }
 

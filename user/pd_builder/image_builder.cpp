@@ -47,10 +47,18 @@ uint64_t frame_cap_rights(uint64_t map) {
 // creator's memory, with its ASID control capability) when every pool is full.
 Result<void, SpawnError> assign_asid(BuilderEnvironment& env, CapPtr vspace) {
     constexpr SpawnStep kStep = SpawnStep::kObjects;
-    InvocationResult r = asid_pool_assign(env.asid_pool, vspace);
-    for (unsigned i = 0; r.error == abi::Error::kNotEnoughMemory && i < env.more_asid_pool_count;
-         ++i) {
-        r = asid_pool_assign(CapPtr(env.more_asid_pools[i]), vspace);
+    // From the pool that gave the last ASID on: the ones before it were full then.
+    const unsigned pools = 1 + env.more_asid_pool_count;
+    auto pool_at = [&](unsigned i) {
+        return i == 0 ? env.asid_pool : CapPtr(env.more_asid_pools[i - 1]);
+    };
+    InvocationResult r{abi::Error::kNotEnoughMemory, {}};
+    for (unsigned k = 0; k < pools && r.error == abi::Error::kNotEnoughMemory; ++k) {
+        const unsigned i = (env.asid_pool_hint + k) % pools;
+        r = asid_pool_assign(pool_at(i), vspace);
+        if (r.ok()) {
+            env.asid_pool_hint = i;
+        }
     }
     if (r.error != abi::Error::kNotEnoughMemory || env.asid_control.value() == 0 ||
         env.more_asid_pool_count == BuilderEnvironment::kMaxAsidPools) {
@@ -77,6 +85,7 @@ Result<void, SpawnError> assign_asid(BuilderEnvironment& env, CapPtr vspace) {
         return checked(r, kStep);
     }
     env.more_asid_pools[env.more_asid_pool_count++] = slot;
+    env.asid_pool_hint = env.more_asid_pool_count;
     env.kept_bytes +=
         uint64_t{1} << (env.memory->min_bits() > abi::kPageSizeBits ? env.memory->min_bits()
                                                                     : abi::kPageSizeBits);

@@ -58,7 +58,8 @@ struct BuilderEnvironment {
     static constexpr unsigned kMaxAsidPools = 128;  // every ASID a 16-bit CPU has
     uint64_t more_asid_pools[kMaxAsidPools] = {};
     unsigned more_asid_pool_count = 0;
-    uint64_t kept_bytes = 0;  // of its memory the builder keeps for good (those ASID pools)
+    uint64_t kept_bytes = 0;      // of its memory the builder keeps for good (those ASID pools)
+    unsigned asid_pool_hint = 0;  // the pool that gave the last ASID (0: asid_pool)
     // The creator's console and debug capabilities (0: it has none), which a PD receives in
     // abi::kPdSlotConsole and abi::kPdSlotDebug when its configuration says so.
     abi::CapPtr console{abi::kSlotConsole};
