@@ -383,12 +383,107 @@ SysResult<void> vspace_unmap_frames(const Invocation& inv) {
     return {};
 }
 
+// New rights for a mapping: read only, read-write or read-execute (never W+X, never other
+// bits), decoded from argument `word`.
+struct Remap {
+    bool write = false;
+    bool execute = false;
+};
+SysResult<Remap> decode_remap(const Invocation& inv, unsigned word) {
+    uint64_t rights = TRY(inv.arg(word));
+    Remap r{(rights & abi::kMapWrite) != 0, (rights & abi::kMapExecute) != 0};
+    if ((r.write && r.execute) || (rights & ~uint64_t{7}) != 0 || (rights & abi::kMapRead) == 0) {
+        return fail(SyscallError::invalid_argument(word));
+    }
+    return r;
+}
+
+// The live entry mapping `frame` in the VSpace at root (the frame's own mapping, still there),
+// or null; and whether the frame's capability allows the new rights.
+uint64_t* live_mapping(const Capability& frame, PhysAddr root) {
+    const unsigned level = frame.frame_is_large() ? 2 : 3;
+    VSpaceEntry e = vspace_entry(root, frame.mapped_address(), level);
+    if (e.entry == nullptr || !aarch64::Descriptor(*e.entry).is_leaf(level) ||
+        aarch64::Descriptor(*e.entry).output_address(level) != frame.object()) {
+        return nullptr;
+    }
+    return e.entry;
+}
+bool allows(const Capability& frame, const Remap& r) {
+    return frame.has_rights(abi::kRightRead) && (!r.write || frame.has_rights(abi::kRightWrite)) &&
+           !(r.execute && frame.frame_is_device());
+}
+
+// Rewrites the live entry with the new permissions, keeping its memory type.
+void rewrite(uint64_t* entry, const Capability& frame, const Remap& r) {
+    const unsigned level = frame.frame_is_large() ? 2 : 3;
+    aarch64::LeafAttributes a = aarch64::Descriptor(*entry).attributes();
+    a.permissions = aarch64::Permissions{true, r.write, r.execute};
+    a.global = false;
+    *entry = aarch64::Descriptor::leaf(level, frame.object(), a).raw();
+}
+
+SysResult<void> vspace_remap_frames(const Invocation& inv) {
+    // first, count, rights: each frame of the run, mapped in this VSpace, gets the new rights
+    // (within its capability's). Everything is checked before the first entry changes, so the
+    // call changes all or nothing; the pages' TLB entries go.
+    TRY(inv.require(3, 0));
+    Capability vspace = TRY(invoked_vspace(inv));
+    uint64_t first = TRY(inv.arg(0));
+    uint64_t count = TRY(frame_count(inv));
+    Remap r = TRY(decode_remap(inv, 2));
+    Cte* frames = TRY(run_frames(inv, first, count));
+    const uint16_t asid = vspace.vspace_asid();
+    for (uint64_t i = 0; i < count; ++i) {
+        const Capability& frame = frames[i].cap();
+        if (!frame.is_mapped() || frame.mapped_asid() != asid || !allows(frame, r) ||
+            live_mapping(frame, vspace.object()) == nullptr) {
+            return fail(SyscallError::make(abi::Error::kInvalidCapability, 0, i));
+        }
+    }
+    constexpr uint64_t kPagesWorthInvalidating = 16;
+    const bool each = count <= kPagesWorthInvalidating;
+    arch::begin_user_invalidation();
+    for (uint64_t i = 0; i < count; ++i) {
+        const Capability& frame = frames[i].cap();
+        rewrite(live_mapping(frame, vspace.object()), frame, r);
+        if (each) {
+            arch::invalidate_user_page_unordered(asid, VirtAddr(frame.mapped_address()));
+        }
+    }
+    if (!each) {
+        arch::invalidate_asid(asid);
+    } else {
+        arch::end_user_invalidation();
+    }
+    return {};
+}
+
+// rights: the one frame's mapping gets them (within the capability's rights).
+SysResult<void> frame_remap(const Invocation& inv) {
+    TRY(inv.require(1, 0));
+    const Capability& frame = inv.cap();
+    Remap r = TRY(decode_remap(inv, 0));
+    PhysAddr root = frame.is_mapped() ? asid_lookup(frame.mapped_asid()) : PhysAddr();
+    uint64_t* entry = root.value() != 0 ? live_mapping(frame, root) : nullptr;
+    if (entry == nullptr || !allows(frame, r)) {
+        return fail(SyscallError::invalid_capability(0));
+    }
+    rewrite(entry, frame, r);
+    arch::begin_user_invalidation();
+    arch::invalidate_user_page_unordered(frame.mapped_asid(), VirtAddr(frame.mapped_address()));
+    arch::end_user_invalidation();
+    return {};
+}
+
 SysResult<void> vspace(const Invocation& inv) {
     switch (static_cast<InvocationLabel>(inv.label())) {
         case InvocationLabel::kVSpaceMapFrames:
             return vspace_map_frames(inv);
         case InvocationLabel::kVSpaceUnmapFrames:
             return vspace_unmap_frames(inv);
+        case InvocationLabel::kVSpaceRemapFrames:
+            return vspace_remap_frames(inv);
         default:
             return fail(SyscallError::of(abi::Error::kIllegalOperation));
     }
@@ -457,6 +552,8 @@ SysResult<void> frame(const Invocation& inv) {
             return {};
         case InvocationLabel::kFrameCacheOp:
             return frame_cache_op(inv);
+        case InvocationLabel::kFrameRemap:
+            return frame_remap(inv);
         default:
             return fail(SyscallError::of(abi::Error::kIllegalOperation));
     }

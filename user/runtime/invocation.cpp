@@ -255,6 +255,17 @@ InvocationResult vspace_unmap_frames(abi::CapPtr vspace, abi::CapPtr first, uint
     return invoke(vspace, abi::InvocationLabel::kVSpaceUnmapFrames, args);
 }
 
+InvocationResult vspace_remap_frames(abi::CapPtr vspace, abi::CapPtr first, uint64_t count,
+                                     uint64_t rights) {
+    const uint64_t args[] = {first.value(), count, rights};
+    return invoke(vspace, abi::InvocationLabel::kVSpaceRemapFrames, args);
+}
+
+InvocationResult frame_remap(abi::CapPtr frame, uint64_t rights) {
+    const uint64_t args[] = {rights};
+    return invoke(frame, abi::InvocationLabel::kFrameRemap, args);
+}
+
 uint64_t frame_get_address(abi::CapPtr frame) {
     sys::Message m;
     m.info =

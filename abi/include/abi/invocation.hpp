@@ -52,6 +52,8 @@ enum class InvocationLabel : uint64_t {
     kFrameCacheOp = 67,
     kVSpaceMapFrames = 68,
     kVSpaceUnmapFrames = 69,
+    kVSpaceRemapFrames = 70,  // new rights for a run of mapped frames (copy-on-write)
+    kFrameRemap = 71,         // new rights for one mapped frame
     // Debug and console capabilities
     kDebugHalt = 80,
     kDebugTranslate = 81,

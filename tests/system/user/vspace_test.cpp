@@ -1,6 +1,7 @@
 // Virtual memory from user level: ASID pools, mapping tables and frames with every refusal
 // (missing table, double map, W+X, misalignment, kernel half), zero-filled distinct frames,
 // unmapping on capability deletion, and a thread running in a second address space.
+#include "abi/fault.hpp"
 #include "tessera/syscall.hpp"
 #include "user_test.hpp"
 
@@ -816,6 +817,88 @@ USER_TEST(vspace, manager_maps_runs_with_their_tables) {
     CHECK(identify(abi::CapPtr(frame)).data == 0);          // left unmapped
     CHECK_EQ(starved.free_bytes(), uint64_t{0x4000'0000});  // and the range released
     CHECK(cnode_revoke(kRootCNode, ut, kRootDepth).ok());
+}
+
+}  // namespace tessera::test
+
+namespace tessera::test {
+namespace {
+
+constexpr uint64_t kRemapVa = 0x79'0000'0000;
+
+void write_remapped(uint64_t) {
+    *reinterpret_cast<volatile uint64_t*>(kRemapVa) = 1;
+}
+
+// Runs a thread that writes the first remapped page; true if its write faulted as a permission
+// fault on that address (the fault is taken and the thread stopped).
+bool write_faults() {
+    uint64_t ut = new_untyped(12);
+    uint64_t ep = ut == 0 ? 0 : make_objects(ut, ObjectType::kEndpoint, 0);
+    if (ep == 0) {
+        return false;
+    }
+    TestThread th = start_thread(write_remapped, 0, kTestPriority, ep);
+    let_others_run();
+    sys::Message m;
+    sys::nb_recv(abi::CapPtr(ep), m);
+    const bool faulted = m.info.label() == static_cast<uint64_t>(abi::FaultType::kVmFault) &&
+                         m.mr[0] == kRemapVa &&
+                         m.mr[2] == static_cast<uint64_t>(abi::FaultAccess::kWrite) &&
+                         (m.mr[3] & 0x3c) == 0x0c;  // permission fault
+    stop_thread(th);
+    return faulted;
+}
+
+}  // namespace
+
+// Changing the rights of existing mappings (what copy-on-write needs): a run made read-only
+// keeps its contents and refuses writes; one page made writable again takes them; W+X, rights
+// beyond the capability's, a frame not mapped or mapped elsewhere are refused, all or nothing.
+USER_TEST(vspace, remap_changes_rights_of_existing_mappings) {
+    constexpr uint64_t kCount = 4;
+    CHECK(map_tables(kOwnVSpace, kRemapVa));
+    uint64_t ut = new_untyped(15);
+    uint64_t frames = ut == 0 ? 0 : make_objects(ut, ObjectType::kFrame4K, 0, kCount + 1);
+    CHECK(frames != 0);
+    CHECK(vspace_map_frames(kOwnVSpace, abi::CapPtr(frames), kCount, kRemapVa, kRW,
+                            abi::MapAttributes::kCached)
+              .ok());
+    auto* words = reinterpret_cast<volatile uint64_t*>(kRemapVa);
+    for (uint64_t i = 0; i < kCount; ++i) {
+        words[i * 512] = 0xc0a0 + i;
+    }
+    CHECK(!write_faults());  // writable: the thread's write went through
+    CHECK(vspace_remap_frames(kOwnVSpace, abi::CapPtr(frames), kCount, abi::kMapRead).ok());
+    for (uint64_t i = 1; i < kCount; ++i) {
+        CHECK_EQ(words[i * 512], 0xc0a0 + i);  // same frames, same contents
+    }
+    CHECK(write_faults());
+    // Refusals leave every mapping as it is.
+    InvocationResult r = vspace_remap_frames(kOwnVSpace, abi::CapPtr(frames), kCount,
+                                             abi::kMapRead | abi::kMapWrite | abi::kMapExecute);
+    CHECK(r.error == Error::kInvalidArgument);
+    r = vspace_remap_frames(kOwnVSpace, abi::CapPtr(frames), kCount + 1, kRW);  // last unmapped
+    CHECK(r.error == Error::kInvalidCapability);
+    CHECK_EQ(r.detail[1], kCount);
+    CHECK(frame_remap(abi::CapPtr(frames + kCount), kRW).error == Error::kInvalidCapability);
+    uint64_t other = new_vspace();
+    CHECK(other != 0);
+    r = vspace_remap_frames(abi::CapPtr(other), abi::CapPtr(frames), kCount, kRW);
+    CHECK(r.error == Error::kInvalidCapability);  // mapped, but in another VSpace
+    CHECK(write_faults());
+    // A read-only capability to the first frame cannot make its mapping writable.
+    uint64_t read_only = new_slot();
+    CHECK(cnode_mint(kRootCNode, read_only, kRootDepth, kRootCNode, frames, kRootDepth,
+                     abi::kRightRead, 0)
+              .ok());
+    CHECK(frame_remap(abi::CapPtr(read_only), kRW).error == Error::kInvalidCapability);
+    // The copy is not the mapped capability: only the one that mapped it may remap it.
+    CHECK(frame_remap(abi::CapPtr(frames), kRW).ok());
+    CHECK(!write_faults());
+    CHECK_EQ(words[0], uint64_t{1});  // the thread's write
+    CHECK(vspace_unmap_frames(kOwnVSpace, abi::CapPtr(frames), kCount).ok());
+    CHECK(frame_remap(abi::CapPtr(frames), abi::kMapRead).error == Error::kInvalidCapability);
 }
 
 }  // namespace tessera::test

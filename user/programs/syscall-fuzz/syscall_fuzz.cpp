@@ -159,7 +159,7 @@ constexpr LabelRange kLabels[] = {
     {abi::CapType::kTcb, 31, 42},        {abi::CapType::kIrqControl, 50, 50},
     {abi::CapType::kIrqHandler, 51, 53}, {abi::CapType::kAsidControl, 60, 60},
     {abi::CapType::kAsidPool, 61, 61},   {abi::CapType::kPageTable, 62, 63},
-    {abi::CapType::kFrame, 64, 67},      {abi::CapType::kVSpace, 68, 69},
+    {abi::CapType::kFrame, 64, 71},      {abi::CapType::kVSpace, 68, 70},
     {abi::CapType::kConsole, 85, 85},    {abi::CapType::kZombie, 0, 100},
 };
 
@@ -297,6 +297,14 @@ unsigned shaped_arguments(uint64_t label, uint64_t* w) {
             w[0] = zoo_slot();
             w[1] = 1 + below(4);
             return 2;
+        case InvocationLabel::kVSpaceRemapFrames:
+            w[0] = zoo_slot();
+            w[1] = 1 + below(4);
+            w[2] = below(8);
+            return 3;
+        case InvocationLabel::kFrameRemap:
+            w[0] = below(8);
+            return 1;
         case InvocationLabel::kTcbConfigure:
         case InvocationLabel::kTcbSetSpace:
             w[0] = zoo_slot();

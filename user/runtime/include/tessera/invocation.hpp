@@ -99,6 +99,8 @@ InvocationResult page_table_unmap(abi::CapPtr table);
 InvocationResult frame_map(abi::CapPtr frame, abi::CapPtr vspace, uint64_t vaddr, uint64_t rights,
                            abi::MapAttributes attributes);
 InvocationResult frame_unmap(abi::CapPtr frame);
+// New rights (read, read-write or read-execute) for the frame's mapping.
+InvocationResult frame_remap(abi::CapPtr frame, uint64_t rights);
 // Physical address of the frame (for drivers); 0 on error.
 uint64_t frame_get_address(abi::CapPtr frame);
 
@@ -114,6 +116,9 @@ InvocationResult vspace_map_frames(abi::CapPtr vspace, abi::CapPtr first, uint64
                                    uint64_t vaddr, uint64_t rights, abi::MapAttributes attributes);
 // VSpaceUnmapFrames: unmaps each of the frames mapped in vspace (unmapped ones are skipped).
 InvocationResult vspace_unmap_frames(abi::CapPtr vspace, abi::CapPtr first, uint64_t count);
+// New rights for the mappings of frames first .. first + count - 1, all mapped in vspace.
+InvocationResult vspace_remap_frames(abi::CapPtr vspace, abi::CapPtr first, uint64_t count,
+                                     uint64_t rights);
 
 // DebugTranslate (on the debug capability): the kernel's software walk and the MMU's
 // translation of a user address in the caller's address space (~0 where either faults, or both
