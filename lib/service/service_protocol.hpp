@@ -145,10 +145,17 @@ constexpr Classified classify(uint64_t value) {
 }  // namespace badge
 
 // Spawn flags.
-constexpr uint64_t kSpawnServe = 1;  // the PD serves an endpoint named after its image: it gets
-                                     // it as "service", and PDs spawned later find it by name
-constexpr uint64_t kSpawnTiny = 2;   // as small as a PD can be: two stack pages, no heap, a
-                                     // 64-slot CNode (a thousand of them fit in 64 MiB)
+constexpr uint64_t kSpawnServe = 1;   // the PD serves an endpoint named after its image: it gets
+                                      // it as "service", and PDs spawned later find it by name
+constexpr uint64_t kSpawnTiny = 2;    // as small as a PD can be: two stack pages, no heap, a
+                                      // 64-slot CNode (a thousand of them fit in 64 MiB)
+constexpr uint64_t kSpawnLinked = 4;  // the PD ends when the PD that asked for it ends (exits,
+                                      // crashes or is killed), and so on down its subtree
+
+// A PD asks its parent (the controller) on its parent endpoint for these too: Spawn (the new
+// PD is its child), Wait and Kill (its own children only), and Wait for kAnyChild.
+constexpr uint64_t kAnyChild = ~uint64_t{0};
+constexpr uint64_t kNoParent = ~uint64_t{0};  // a PD a client started
 
 // Lists a message's fields once, for the encoder and the decoder alike.
 #define TESSERA_MESSAGE_FIELDS(...)                       \
@@ -230,18 +237,20 @@ struct Spawn {
 struct WaitReply {  // when the PD ends
     Ending ending = Ending::kExited;
     uint64_t status = 0;  // the exit status, or the fault's label
-    TESSERA_MESSAGE_FIELDS(ending, status)
+    uint64_t id = 0;      // the PD that ended (what a wait for kAnyChild learns)
+    TESSERA_MESSAGE_FIELDS(ending, status, id)
 };
 struct Wait {
     static constexpr ControllerLabel kLabel = ControllerLabel::kWait;
     using Reply = WaitReply;
-    uint64_t id = 0;
+    uint64_t id = 0;  // or kAnyChild
     TESSERA_MESSAGE_FIELDS(id)
 };
 
 struct KillReply {
+    uint64_t count = 0;  // PDs ended: it and the linked PDs below it
     Text name;
-    TESSERA_MESSAGE_FIELDS(name)
+    TESSERA_MESSAGE_FIELDS(count, name)
 };
 struct Kill {
     static constexpr ControllerLabel kLabel = ControllerLabel::kKill;
@@ -264,11 +273,13 @@ struct Exec {
 
 struct ListReply {
     uint64_t id = 0;
-    uint64_t bytes = 0;  // memory the PD holds
+    uint64_t parent = kNoParent;  // the PD that started it
+    uint64_t linked = 0;          // 1: it ends with its parent
+    uint64_t bytes = 0;           // memory the PD holds
     uint64_t priority = 0;
     PdState state = PdState::kRunning;
     Text name;
-    TESSERA_MESSAGE_FIELDS(id, bytes, priority, state, name)
+    TESSERA_MESSAGE_FIELDS(id, parent, linked, bytes, priority, state, name)
 };
 struct List {  // the index-th PD; kEndOfList past the last
     static constexpr ControllerLabel kLabel = ControllerLabel::kList;

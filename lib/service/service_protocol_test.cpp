@@ -53,20 +53,25 @@ TEST(ServiceProtocol, RequestsRoundTripWithTheirLabels) {
 
 TEST(ServiceProtocol, RepliesRoundTripWithLabelOk) {
     Words words;
-    encode(ListReply{4, 65536, 100, PdState::kServing, Text("pong")}, words);
+    encode(ListReply{4, 2, 1, 65536, 100, PdState::kServing, Text("pong")}, words);
     EXPECT_EQ(words.label, static_cast<uint64_t>(StatusCode::kOk));
     auto list = decode_reply<ListReply>(words);
     ASSERT_TRUE(list.ok());
     EXPECT_EQ(list.value().id, 4u);
+    EXPECT_EQ(list.value().parent, 2u);
+    EXPECT_EQ(list.value().linked, 1u);
     EXPECT_EQ(list.value().bytes, 65536u);
     EXPECT_EQ(list.value().priority, 100u);
     EXPECT_EQ(list.value().state, PdState::kServing);
     EXPECT_TRUE(list.value().name == "pong");
-    const WaitReply wait = round_trip(WaitReply{Ending::kCrashed, 5});
+    const WaitReply wait = round_trip(WaitReply{Ending::kCrashed, 5, 77});
     EXPECT_EQ(wait.ending, Ending::kCrashed);
     EXPECT_EQ(wait.status, 5u);
+    EXPECT_EQ(wait.id, 77u);
     EXPECT_EQ(round_trip(SpawnReply{12}).id, 12u);
-    EXPECT_TRUE(round_trip(KillReply{Text("spinner")}).name == "spinner");
+    const KillReply killed = round_trip(KillReply{3, Text("spinner")});
+    EXPECT_EQ(killed.count, 3u);
+    EXPECT_TRUE(killed.name == "spinner");
     EXPECT_TRUE(round_trip(ExecReply{Text("hello")}).name == "hello");
     const MemoryReply memory = round_trip(MemoryReply{1 << 24, 4096, (1 << 24) - 4096});
     EXPECT_EQ(memory.pool, 1u << 24);
@@ -105,8 +110,8 @@ TEST(ServiceProtocol, TextUpToItsLimitAndNoFurther) {
     EXPECT_EQ(length, kMaxTextWords);
     // The longest reply still fits a message.
     Words words;
-    encode(ListReply{1, 2, 3, PdState::kRunning, cut}, words);
-    EXPECT_EQ(words.length, 4 + kMaxTextWords);
+    encode(ListReply{1, 0, 0, 2, 3, PdState::kRunning, cut}, words);
+    EXPECT_EQ(words.length, 6 + kMaxTextWords);
     EXPECT_LE(words.length, kMaxWords);
 }
 
@@ -134,7 +139,7 @@ TEST(ServiceProtocol, MalformedMessagesAreBadRequests) {
     EXPECT_EQ(decode<ExecSelf>(endless).error(), StatusCode::kBadRequest);
     // An enum out of range.
     Words wait;
-    encode(WaitReply{Ending::kKilled, 0}, wait);
+    encode(WaitReply{Ending::kKilled, 0, 0}, wait);
     wait.word[0] = static_cast<uint64_t>(Ending::kCount);
     EXPECT_EQ(decode<WaitReply>(wait).error(), StatusCode::kBadRequest);
     wait.word[0] = ~uint64_t{0};

@@ -194,20 +194,69 @@ void command_run(StringView* words, unsigned n, bool serve) {
     }
 }
 
+// The controller's PDs as a tree: children under their parent, indented, linked ones marked.
+struct Listed {
+    uint64_t id;
+    uint64_t parent;
+    bool linked;
+    uint64_t bytes;
+    uint64_t priority;
+    service::PdState state;
+    char name[24];
+};
+constexpr size_t kMaxListed = 2048;
+Listed g_listed[kMaxListed];
+
+void print_subtree(size_t count, size_t at, unsigned depth) {
+    const Listed& pd = g_listed[at];
+    char name[48];
+    BufferWriter w(name, sizeof(name));
+    for (unsigned d = 0; d < depth && d < 8; ++d) {
+        w.print("  ");
+    }
+    w.print("{}{}", StringView(pd.name), pd.linked ? " (linked)" : "");
+    char parent[24];
+    BufferWriter p(parent, sizeof(parent));
+    if (pd.parent == service::kNoParent) {
+        p.print("-");
+    } else {
+        p.print("{}", pd.parent);
+    }
+    println("  {:<3} {:<6} {:<26} {:<11} {:<5} {} KiB", pd.id, p.view(), w.view(),
+            to_string(pd.state), pd.priority, pd.bytes / 1024);
+    for (size_t c = 0; c < count; ++c) {
+        if (g_listed[c].parent == pd.id) {
+            print_subtree(count, c, depth + 1);
+        }
+    }
+}
+
 void command_ps() {
-    println("  ID  NAME             STATE       PRIO  MEMORY");
-    uint64_t count = 0;
+    size_t count = 0;
     uint64_t bytes = 0;
-    for (uint64_t i = 0;; ++i) {
+    for (uint64_t i = 0; count < kMaxListed; ++i) {
         auto r = ask_controller(service::List{i});
         if (!r) {
             break;
         }
         const service::ListReply& pd = r.value();
-        println("  {:<3} {:<16} {:<11} {:<5} {} KiB", pd.id, pd.name.view(), to_string(pd.state),
-                pd.priority, pd.bytes / 1024);
-        ++count;
+        Listed& l = g_listed[count++];
+        l = Listed{pd.id, pd.parent, pd.linked != 0, pd.bytes, pd.priority, pd.state, {}};
+        const StringView n = pd.name.view();
+        for (size_t k = 0; k < n.size() && k + 1 < sizeof(l.name); ++k) {
+            l.name[k] = n[k];
+        }
         bytes += pd.bytes;
+    }
+    println("  ID  PARENT NAME                       STATE       PRIO  MEMORY");
+    for (size_t i = 0; i < count; ++i) {
+        bool has_parent = false;
+        for (size_t p = 0; p < count && !has_parent; ++p) {
+            has_parent = g_listed[p].id == g_listed[i].parent;
+        }
+        if (!has_parent) {
+            print_subtree(count, i, 0);
+        }
     }
     println("  {} PDs, {} KiB", count, bytes / 1024);
 }
@@ -275,7 +324,12 @@ void command_kill(StringView* words, unsigned n) {
         println("kill: no PD with ID {} (see ps)", words[1]);
         return;
     }
-    println("[{}] {} killed", id, r.value().name.view());
+    if (r.value().count > 1) {
+        println("[{}] {} killed, with {} linked PDs below it", id, r.value().name.view(),
+                r.value().count - 1);
+    } else {
+        println("[{}] {} killed", id, r.value().name.view());
+    }
 }
 
 void command_exec(StringView* words, unsigned n) {

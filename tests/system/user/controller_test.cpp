@@ -2,6 +2,7 @@
 // spawn, wait, kill, exec, list and memory; a crash reported to a waiter; the service directory
 // (ping-pong) and a PD re-imaging itself; and every byte of the controller's pool back when its
 // PDs are gone.
+#include "base/format.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/service_call.hpp"
 #include "tessera/services.hpp"
@@ -240,6 +241,91 @@ USER_TEST(controller, pd_re_images_itself) {
     const service::WaitReply done = wait_for(id);
     CHECK(done.ending == Ending::kExited);
     CHECK_EQ(done.status, uint64_t{3});
+    CHECK_EQ(held_by_pds(), uint64_t{0});
+}
+
+// The controller's PDs as (id, parent, linked) triples, in id order; how many.
+struct Member {
+    uint64_t id;
+    uint64_t parent;
+    uint64_t linked;
+};
+size_t members(Member (&out)[16]) {
+    size_t n = 0;
+    for (uint64_t i = 0; n < 16; ++i) {
+        auto r = ask(service::List{i});
+        if (!r) {
+            break;
+        }
+        out[n++] = Member{r.value().id, r.value().parent, r.value().linked};
+    }
+    return n;
+}
+
+// A PD's linked children end with it whether it exits or crashes; its unlinked child stays,
+// a client's from then on; a PD may wait for any child.
+USER_TEST(controller, linked_children_end_with_their_parent) {
+    CHECK(services_ready());
+    for (const char* how : {"family exit", "family crash"}) {
+        const uint64_t id = spawn(how);
+        CHECK(id != ~uint64_t{0});
+        const service::WaitReply done = wait_for(id);
+        CHECK(done.ending == (how[7] == 'e' ? Ending::kExited : Ending::kCrashed));
+        CHECK_EQ(done.id, id);
+        Member left[16];
+        const size_t n = members(left);
+        CHECK_EQ(n, size_t{1});  // the unlinked spinner
+        CHECK_EQ(left[0].parent, service::kNoParent);
+        CHECK_EQ(left[0].linked, uint64_t{0});
+        auto killed = ask(service::Kill{left[0].id});
+        CHECK(killed.ok() && killed.value().count == 1);
+    }
+    CHECK_EQ(held_by_pds(), uint64_t{0});
+}
+
+// Killing a PD ends its linked subtree, two levels deep, in one request.
+USER_TEST(controller, kill_ends_the_linked_subtree) {
+    CHECK(services_ready());
+    const uint64_t free_before = pool_free();
+    const uint64_t top = spawn("family hold");
+    CHECK(top != ~uint64_t{0});
+    Member tree[16];
+    size_t n = 0;
+    // The family starts its children at the controller's children's priority, next to
+    // spinners that never block: take turns with them there (below it nothing would run).
+    (void)tcb_set_priority(abi::CapPtr(abi::kSlotInitThreadTcb),
+                           abi::CapPtr(abi::kSlotInitThreadTcb), 100, 255);
+    for (int tries = 0; tries < 200 && n < 4; ++tries) {
+        sys::yield();
+        n = members(tree);
+    }
+    (void)tcb_set_priority(abi::CapPtr(abi::kSlotInitThreadTcb),
+                           abi::CapPtr(abi::kSlotInitThreadTcb), 255, 255);
+    CHECK_EQ(n, size_t{4});  // family, its spinner, family leaf and the leaf's spinner
+    unsigned linked = 0;
+    for (size_t i = 0; i < n; ++i) {
+        linked += tree[i].linked != 0 ? 1 : 0;
+    }
+    CHECK_EQ(linked, 3u);
+    auto killed = ask(service::Kill{top});
+    CHECK(killed.ok() && killed.value().count == 4);
+    CHECK_EQ(members(tree), size_t{0});
+    CHECK_EQ(pool_free(), free_before);
+}
+
+// A PD acts only on its own children: killing or waiting for another PD is refused.
+USER_TEST(controller, pds_act_only_on_their_children) {
+    CHECK(services_ready());
+    const uint64_t victim = spawn("spinner quiet");
+    CHECK(victim != ~uint64_t{0});
+    char line[32];
+    BufferWriter w(line, sizeof(line));
+    w.print("family rogue {}", victim);
+    const uint64_t rogue = spawn(w.view());
+    const service::WaitReply done = wait_for(rogue);
+    CHECK(done.ending == Ending::kExited);
+    CHECK_EQ(done.status, uint64_t{0});      // both refused
+    CHECK(ask(service::Kill{victim}).ok());  // still there until its client ends it
     CHECK_EQ(held_by_pds(), uint64_t{0});
 }
 

@@ -43,12 +43,17 @@ constexpr unsigned kMaxServices = 4;
 constexpr unsigned kMaxArguments = 16;
 constexpr uint64_t kChildPriority = 100;
 
+// A PD of the controller's. Every field is zero when unused (the table lives in .bss).
 struct Pd {
     bool used = false;
+    bool linked = false;  // ends with its parent
     char name[24] = {};
     PdHandle handle;
-    uint64_t waiter = 0;       // slot of the reply capability of a client waiting for its end
-    int service_plus_one = 0;  // the service it serves plus one (0: none): all-zero is unused
+    uint64_t waiter = 0;           // reply capability of whoever waits for its end (0: nobody)
+    uint32_t waiter_plus_one = 0;  // that waiter's PD id plus one (0: a client)
+    uint32_t parent_plus_one = 0;  // the PD that started it, plus one (0: a client)
+    uint64_t any_waiter = 0;       // its own wait for any child: the reply capability
+    int service_plus_one = 0;      // the service it serves plus one (0: none)
 
     [[nodiscard]] int service() const { return service_plus_one - 1; }
 };
@@ -280,21 +285,68 @@ void end_service(int s) {
     service = Service{};
 }
 
-// Tears PD id down and tells a waiting client how it ended.
-void end_pd(unsigned id, Ending how, uint64_t status) {
+void drop_reply(uint64_t& slot) {
+    if (slot != 0) {
+        (void)cnode_delete(g_controller.builder.cnode, slot, kDepth);
+        g_controller.slots.free(slot);
+        slot = 0;
+    }
+}
+
+void answer(uint64_t& slot, const service::WaitReply& reply) {
+    sys::Message m;
+    service::reply(m, reply);
+    sys::send(abi::CapPtr(slot), m);
+    drop_reply(slot);
+}
+
+// A client's wait for any PD a client started (one at a time).
+uint64_t g_client_any_waiter = 0;
+
+// Tears PD id down with its linked subtree, tells whoever waits how each ended, and returns how
+// many PDs ended. Unlinked children outlive it (a client's from then on).
+uint64_t end_pd(unsigned id, Ending how, uint64_t status) {
+    uint64_t ended = 0;
+    // Its linked children first (depth first; each ends as killed), its others orphaned.
+    for (unsigned c = 0; c < kMaxPds; ++c) {
+        Pd& child = g_pds[c];
+        if (child.used && child.parent_plus_one == id + 1) {
+            if (child.linked) {
+                ended += end_pd(c, Ending::kKilled, 0);
+            } else {
+                child.parent_plus_one = 0;
+            }
+        }
+    }
     Pd& pd = g_pds[id];
     destroy_pd(g_controller.builder, pd.handle);
     if (pd.service() >= 0) {
         end_service(pd.service());
     }
+    const service::WaitReply reply{how, status, id};
     if (pd.waiter != 0) {
-        sys::Message m;
-        service::reply(m, service::WaitReply{how, status});
-        sys::send(abi::CapPtr(pd.waiter), m);
-        (void)cnode_delete(g_controller.builder.cnode, pd.waiter, kDepth);
-        g_controller.slots.free(pd.waiter);
+        answer(pd.waiter, reply);
+    } else if (pd.parent_plus_one != 0 && g_pds[pd.parent_plus_one - 1].any_waiter != 0) {
+        answer(g_pds[pd.parent_plus_one - 1].any_waiter, reply);
+    } else if (pd.parent_plus_one == 0 && g_client_any_waiter != 0) {
+        answer(g_client_any_waiter, reply);
+    }
+    // Waits it had itself are over: nobody will answer a PD that is gone.
+    drop_reply(pd.any_waiter);
+    for (Pd& other : g_pds) {
+        if (other.used && other.waiter != 0 && other.waiter_plus_one == id + 1) {
+            drop_reply(other.waiter);
+            other.waiter_plus_one = 0;
+        }
     }
     pd = Pd{};
+    return ended + 1;
+}
+
+// Whether `asker` (a PD id plus one; 0: a client) may wait for or kill PD id: clients any PD, a
+// PD only its own children.
+bool may_act_on(uint32_t asker, unsigned id) {
+    return asker == 0 || g_pds[id].parent_plus_one == asker;
 }
 
 // A failed build's reply: out of memory, or refused with the builder's words.
@@ -305,7 +357,7 @@ void refuse_build(sys::Message& m, const SpawnError& error) {
                     describe(error, text));
 }
 
-void spawn(sys::Message& m) {
+void spawn(sys::Message& m, uint32_t asker) {
     auto request = service::request<service::Spawn>(m);
     if (!request) {
         service::refuse(m, request.error());
@@ -353,19 +405,51 @@ void spawn(sys::Message& m) {
     slot.used = true;
     slot.handle = pd.value();
     slot.service_plus_one = service + 1;
+    slot.parent_plus_one = asker;
+    slot.linked = (request.value().flags & service::kSpawnLinked) != 0 && asker != 0;
     copy_name(slot.name, words[0]);
     service::reply(m, service::SpawnReply{id});
 }
 
-// Returns false when the reply is deferred until the PD ends.
-bool wait(sys::Message& m) {
+// The caller's reply capability, saved in a fresh slot (0: none left).
+uint64_t save_caller() {
+    uint64_t slot = g_controller.slots.allocate();
+    const uint64_t args[] = {slot, kDepth};
+    if (slot == 0 ||
+        !invoke(g_controller.builder.cnode, abi::InvocationLabel::kCNodeSaveCaller, args).ok()) {
+        g_controller.slots.free(slot);
+        return 0;
+    }
+    return slot;
+}
+
+// Returns false when the reply is deferred until the PD (or any child) ends.
+bool wait(sys::Message& m, uint32_t asker) {
     auto request = service::request<service::Wait>(m);
     if (!request) {
         service::refuse(m, request.error());
         return true;
     }
+    if (request.value().id == service::kAnyChild) {
+        bool any = false;
+        for (const Pd& pd : g_pds) {
+            any = any || (pd.used && pd.parent_plus_one == asker);
+        }
+        uint64_t& waiter = asker != 0 ? g_pds[asker - 1].any_waiter : g_client_any_waiter;
+        if (!any || waiter != 0) {
+            service::refuse(m, any ? StatusCode::kAlreadyWaitedFor : StatusCode::kNoSuchPd,
+                            any ? "already waiting" : "no children");
+            return true;
+        }
+        waiter = save_caller();
+        if (waiter == 0) {
+            service::refuse(m, StatusCode::kNoSlot);
+            return true;
+        }
+        return false;
+    }
     const int id = pd_id(request.value().id);
-    if (id < 0) {
+    if (id < 0 || !may_act_on(asker, static_cast<unsigned>(id))) {
         service::refuse(m, StatusCode::kNoSuchPd);
         return true;
     }
@@ -374,30 +458,28 @@ bool wait(sys::Message& m) {
         service::refuse(m, StatusCode::kAlreadyWaitedFor);
         return true;
     }
-    uint64_t slot = g_controller.slots.allocate();
-    const uint64_t args[] = {slot, kDepth};
-    if (slot == 0 ||
-        !invoke(g_controller.builder.cnode, abi::InvocationLabel::kCNodeSaveCaller, args).ok()) {
+    pd.waiter = save_caller();
+    if (pd.waiter == 0) {
         service::refuse(m, StatusCode::kNoSlot);
         return true;
     }
-    pd.waiter = slot;
+    pd.waiter_plus_one = asker;
     return false;
 }
 
-void kill(sys::Message& m) {
+void kill(sys::Message& m, uint32_t asker) {
     auto request = service::request<service::Kill>(m);
     if (!request) {
         service::refuse(m, request.error());
         return;
     }
     const int id = pd_id(request.value().id);
-    if (id < 0) {
+    if (id < 0 || !may_act_on(asker, static_cast<unsigned>(id))) {
         service::refuse(m, StatusCode::kNoSuchPd);
         return;
     }
-    const service::KillReply reply{StringView(g_pds[id].name)};
-    end_pd(static_cast<unsigned>(id), Ending::kKilled, 0);
+    service::KillReply reply{0, StringView(g_pds[id].name)};
+    reply.count = end_pd(static_cast<unsigned>(id), Ending::kKilled, 0);
     service::reply(m, reply);
 }
 
@@ -439,8 +521,11 @@ void list(sys::Message& m) {
             const auto state = pd.service() >= 0 ? service::PdState::kServing
                                : pd.waiter != 0  ? service::PdState::kWaitedFor
                                                  : service::PdState::kRunning;
-            service::reply(m, service::ListReply{id, pd_memory(pd.handle), kChildPriority, state,
-                                                 StringView(pd.name)});
+            const uint64_t parent =
+                pd.parent_plus_one != 0 ? pd.parent_plus_one - 1 : service::kNoParent;
+            service::reply(m,
+                           service::ListReply{id, parent, pd.linked ? 1u : 0u, pd_memory(pd.handle),
+                                              kChildPriority, state, StringView(pd.name)});
             return;
         }
     }
@@ -451,8 +536,7 @@ void kill_all(sys::Message& m) {
     uint64_t count = 0;
     for (unsigned id = 0; id < kMaxPds; ++id) {
         if (g_pds[id].used) {
-            end_pd(id, Ending::kKilled, 0);
-            ++count;
+            count += end_pd(id, Ending::kKilled, 0);
         }
     }
     (void)g_memory.whole();  // merge what came back
@@ -487,6 +571,23 @@ bool from_pd(unsigned id, sys::Message& m) {
         exec(id, request.value().line.view(), m);
         // Re-imaged: it starts afresh and never sees a reply. Refused: it hears why.
         return m.info.label() != static_cast<uint64_t>(StatusCode::kOk);
+    }
+    const uint32_t asker = id + 1;
+    if (label == static_cast<uint64_t>(ControllerLabel::kSpawn)) {
+        spawn(m, asker);
+        return true;
+    }
+    if (label == static_cast<uint64_t>(ControllerLabel::kWait)) {
+        return wait(m, asker);
+    }
+    if (label == static_cast<uint64_t>(ControllerLabel::kKill)) {
+        if (service::request<service::Kill>(m).ok() &&
+            service::request<service::Kill>(m).value().id == id) {
+            service::refuse(m, StatusCode::kBadRequest, "a PD exits; it does not kill itself");
+            return true;
+        }
+        kill(m, asker);
+        return true;
     }
     if (label == static_cast<uint64_t>(ControllerLabel::kGreet)) {
         auto greet = service::request<service::Greet>(m);
@@ -530,12 +631,12 @@ bool handle(sys::Message& m) {
     }
     switch (static_cast<ControllerLabel>(m.info.label())) {
         case ControllerLabel::kSpawn:
-            spawn(m);
+            spawn(m, 0);
             return true;
         case ControllerLabel::kWait:
-            return wait(m);
+            return wait(m, 0);
         case ControllerLabel::kKill:
-            kill(m);
+            kill(m, 0);
             return true;
         case ControllerLabel::kExec: {
             auto request = service::request<service::Exec>(m);
