@@ -156,7 +156,6 @@ void measure_alive(std::span<const uint8_t> minimal, uint64_t alive_ep) {
             if (!pd) {
                 println("| {:<10} | spawning the PDs alive stopped at {}: {}", target, count,
                         detail(pd.error()));
-                target = count;
                 break;
             }
             alive[count++] = pd.value();

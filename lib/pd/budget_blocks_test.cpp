@@ -26,7 +26,7 @@ TEST(BudgetBlocks, AtMostFourThirdsOfTheBudget) {
     const BudgetBlocks minimum = budget_blocks((uint64_t{1} << 16) + 10, 14);
     EXPECT_EQ(minimum.count, 2u);
     EXPECT_EQ(minimum.bits[1], 14u);  // the rest rounded up to the minimum block
-    const BudgetBlocks three = budget_blocks(52 * 1024, 12);  // 32 + 16 + 4 KiB exactly
+    const BudgetBlocks three = budget_blocks(uint64_t{52} * 1024, 12);  // 32 + 16 + 4 KiB
     EXPECT_EQ(three.count, 3u);
     EXPECT_EQ(three.total(), 52u * 1024);
 }

@@ -90,7 +90,7 @@ TEST(BuildPlan, LargeFramesAreCountedInTheImageBudget) {
     EXPECT_EQ(image_budget_bytes(layout, 7), (uint64_t{4} << 20) + 9 * kSmallPage);
     layout.large_frames = 0;
     EXPECT_EQ(image_budget_bytes(layout, 7), 9 * kSmallPage);
-    EXPECT_EQ(image_budget_bytes(layout, 9), 8 * kSmallPage + 16 * 1024);
+    EXPECT_EQ(image_budget_bytes(layout, 9), 8 * kSmallPage + uint64_t{16} * 1024);
     EXPECT_EQ(book_radix_for(1), kMinBookRadix);
     EXPECT_EQ(book_radix_for(128), 7u);
     EXPECT_EQ(book_radix_for(129), 8u);

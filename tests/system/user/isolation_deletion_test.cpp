@@ -10,7 +10,6 @@ namespace tessera::test {
 
 using namespace isolation;
 using abi::CapPtr;
-using abi::Error;
 using abi::ObjectType;
 
 namespace {

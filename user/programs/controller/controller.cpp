@@ -45,15 +45,15 @@ constexpr uint64_t kChildPriority = 100;
 
 // A PD of the controller's. Every field is zero when unused (the table lives in .bss).
 struct Pd {
-    bool used = false;
-    bool linked = false;  // ends with its parent
-    char name[24] = {};
     PdHandle handle;
-    uint64_t waiter = 0;           // reply capability of whoever waits for its end (0: nobody)
+    uint64_t waiter = 0;      // reply capability of whoever waits for its end (0: nobody)
+    uint64_t any_waiter = 0;  // its own wait for any child: the reply capability
+    char name[24] = {};
     uint32_t waiter_plus_one = 0;  // that waiter's PD id plus one (0: a client)
     uint32_t parent_plus_one = 0;  // the PD that started it, plus one (0: a client)
-    uint64_t any_waiter = 0;       // its own wait for any child: the reply capability
     int service_plus_one = 0;      // the service it serves plus one (0: none)
+    bool used = false;
+    bool linked = false;  // ends with its parent
 
     [[nodiscard]] int service() const { return service_plus_one - 1; }
 };
