@@ -1,0 +1,415 @@
+// The controller's PDs (controller.hpp): spawning with their configuration and the service
+// directory, waiting, killing with their linked subtree, exec, the list and the memory figures.
+// A PD may act on its own children only; clients on any PD.
+#include "abi/process.hpp"
+#include "base/format.hpp"
+#include "controller.hpp"
+#include "tessera/debug_print.hpp"
+#include "tessera/invocation.hpp"
+
+namespace tessera::controller {
+
+void copy_name(char (&dest)[24], StringView name) {
+    size_t i = 0;
+    for (; i < name.size() && i + 1 < sizeof(dest); ++i) {
+        dest[i] = name[i];
+    }
+    dest[i] = '\0';
+}
+
+// A PD builder failure in words: the step and its cause.
+StringView describe(const SpawnError& error, char (&text)[160]) {
+    BufferWriter why(text, sizeof(text));
+    why.print("failed while {}: {}", to_string(error.step), detail(error));
+    return why.view();
+}
+
+// Splits a command line into at most kMaxArguments words (pointing into line).
+size_t split(StringView line, StringView (&words)[kMaxArguments]) {
+    size_t n = 0;
+    size_t i = 0;
+    while (i < line.size() && n < kMaxArguments) {
+        while (i < line.size() && line[i] == ' ') {
+            ++i;
+        }
+        size_t start = i;
+        while (i < line.size() && line[i] != ' ') {
+            ++i;
+        }
+        if (i > start) {
+            words[n++] = line.substr(start, i - start);
+        }
+    }
+    return n;
+}
+
+// A new kernel object (a page table or an endpoint) in its own 4 KiB block of the pool, into a
+// fresh slot; block_out receives the block. 0 on failure.
+uint64_t make_object(abi::ObjectType type, uint64_t& block_out) {
+    uint64_t block = g_memory.allocate(12);
+    uint64_t slot = g_controller.slots.allocate();
+    if (block == 0 || slot == 0 ||
+        !untyped_retype(abi::CapPtr(block), type, 0, g_controller.builder.cnode, 0, 0, slot, 1)
+             .ok()) {
+        g_memory.free(block);
+        g_controller.slots.free(slot);
+        return 0;
+    }
+    block_out = block;
+    return slot;
+}
+
+// Page tables for the controller's own mappings (kept: the archive stays mapped): count of them
+
+// --- PDs --------------------------------------------------------------------------------
+
+int pd_id(uint64_t id) {
+    return id < kMaxPds && g_pds[id].used ? static_cast<int>(id) : -1;
+}
+
+// The configuration of every PD the controller makes: argv from the command line, its parent
+// and fault endpoints badged with its id, and the directory of running services.
+struct Config {
+    StringView arguments[kMaxArguments];
+    CapGrant grants[kMaxServices + 1];
+    PdConfig pd;
+
+    Config(unsigned id, std::span<const StringView> argv, int own_service, bool tiny = false) {
+        static const StringView kEnvironment[] = {"CONTROLLER=tessera"};
+        size_t n = 0;
+        for (StringView a : argv) {
+            arguments[n++] = a;
+        }
+        pd.name = arguments[0];
+        pd.priority = kChildPriority;
+        if (tiny) {
+            pd.stack_size = uint64_t{8} * 1024;
+            pd.heap_size = 0;
+            pd.cnode_radix = abi::kPdMinCNodeRadix;
+        }
+        pd.arguments = std::span<const StringView>(arguments, n);
+        pd.environment = kEnvironment;
+        pd.parent_endpoint = g_controller.service_ep.value();
+        pd.badge = badge::child(id);
+        pd.fault = FaultPolicy::kCreatorEndpoint;
+        pd.fault_endpoint = g_controller.service_ep.value();
+        pd.fault_badge = badge::fault(id);
+        size_t g = 0;
+        for (int s = 0; s < static_cast<int>(kMaxServices); ++s) {
+            const Service& service = g_controller.services[s];
+            if (!service.used) {
+                continue;
+            }
+            if (s == own_service) {  // the server's own end: it receives on it
+                grants[g++] = CapGrant{"service", service.endpoint, 0, abi::kRightsAll, 0, false};
+            } else {
+                grants[g++] = CapGrant{service.name,
+                                       service.endpoint,
+                                       0,
+                                       abi::kRightWrite | abi::kRightGrantReply,
+                                       badge::service_client(id),
+                                       false};
+            }
+        }
+        pd.caps = std::span<const CapGrant>(grants, g);
+    }
+};
+
+int new_service(StringView name) {
+    for (int s = 0; s < static_cast<int>(kMaxServices); ++s) {
+        Service& service = g_controller.services[s];
+        if (!service.used) {
+            service.endpoint = make_object(abi::ObjectType::kEndpoint, service.block);
+            if (service.endpoint == 0) {
+                return -1;
+            }
+            service.used = true;
+            copy_name(service.name, name);
+            return s;
+        }
+    }
+    return -1;
+}
+
+void end_service(int s) {
+    Service& service = g_controller.services[s];
+    // Revoking takes every client's badged copy with it; then the endpoint itself goes.
+    while (!cnode_revoke(g_controller.builder.cnode, service.endpoint, kDepth).ok()) {
+    }
+    (void)cnode_delete(g_controller.builder.cnode, service.endpoint, kDepth);
+    g_controller.slots.free(service.endpoint);
+    g_memory.free(service.block);
+    service = Service{};
+}
+
+void drop_reply(uint64_t& slot) {
+    if (slot != 0) {
+        (void)cnode_delete(g_controller.builder.cnode, slot, kDepth);
+        g_controller.slots.free(slot);
+        slot = 0;
+    }
+}
+
+void answer(uint64_t& slot, const service::WaitReply& reply) {
+    sys::Message m;
+    service::reply(m, reply);
+    sys::send(abi::CapPtr(slot), m);
+    drop_reply(slot);
+}
+
+// A client's wait for any PD a client started (one at a time).
+uint64_t g_client_any_waiter = 0;
+
+// Tears PD id down with its linked subtree, tells whoever waits how each ended, and returns how
+// many PDs ended. Unlinked children outlive it (a client's from then on).
+uint64_t end_pd(unsigned id, Ending how, uint64_t status) {
+    uint64_t ended = 0;
+    // Its linked children first (depth first; each ends as killed), its others orphaned.
+    for (unsigned c = 0; c < kMaxPds; ++c) {
+        Pd& child = g_pds[c];
+        if (child.used && child.parent_plus_one == id + 1) {
+            if (child.linked) {
+                ended += end_pd(c, Ending::kKilled, 0);
+            } else {
+                child.parent_plus_one = 0;
+            }
+        }
+    }
+    Pd& pd = g_pds[id];
+    destroy_pd(g_controller.builder, pd.handle);
+    if (pd.service() >= 0) {
+        end_service(pd.service());
+    }
+    const service::WaitReply reply{how, status, id};
+    if (pd.waiter != 0) {
+        answer(pd.waiter, reply);
+    } else if (pd.parent_plus_one != 0 && g_pds[pd.parent_plus_one - 1].any_waiter != 0) {
+        answer(g_pds[pd.parent_plus_one - 1].any_waiter, reply);
+    } else if (pd.parent_plus_one == 0 && g_client_any_waiter != 0) {
+        answer(g_client_any_waiter, reply);
+    }
+    // Waits it had itself are over: nobody will answer a PD that is gone.
+    drop_reply(pd.any_waiter);
+    for (Pd& other : g_pds) {
+        if (other.used && other.waiter != 0 && other.waiter_plus_one == id + 1) {
+            drop_reply(other.waiter);
+            other.waiter_plus_one = 0;
+        }
+    }
+    pd = Pd{};
+    return ended + 1;
+}
+
+// Whether `asker` (a PD id plus one; 0: a client) may wait for or kill PD id: clients any PD, a
+// PD only its own children.
+bool may_act_on(uint32_t asker, unsigned id) {
+    return asker == 0 || g_pds[id].parent_plus_one == asker;
+}
+
+// A failed build's reply: out of memory, or refused with the builder's words.
+void refuse_build(sys::Message& m, const SpawnError& error) {
+    char text[160];
+    const bool memory = error.kernel_error == abi::Error::kNotEnoughMemory;
+    service::refuse(m, memory ? StatusCode::kNoMemory : StatusCode::kRefused,
+                    describe(error, text));
+}
+
+void spawn(sys::Message& m, uint32_t asker) {
+    auto request = service::request<service::Spawn>(m);
+    if (!request) {
+        service::refuse(m, request.error());
+        return;
+    }
+    StringView words[kMaxArguments];
+    const size_t n = split(request.value().line.view(), words);
+    if (n == 0) {
+        service::refuse(m, StatusCode::kBadRequest, "no image named");
+        return;
+    }
+    const bool serve = (request.value().flags & service::kSpawnServe) != 0;
+    auto entry = g_controller.archive->find(words[0]);
+    if (!entry || !entry->is_regular_file()) {
+        service::refuse(m, StatusCode::kNoSuchImage, "no such image (try ls)");
+        return;
+    }
+    unsigned id = 0;
+    while (id < kMaxPds && g_pds[id].used) {
+        ++id;
+    }
+    if (id == kMaxPds) {
+        service::refuse(m, StatusCode::kTooManyPds, "too many PDs (kill one first)");
+        return;
+    }
+    int service = -1;
+    if (serve) {
+        service = new_service(words[0]);
+        if (service < 0) {
+            service::refuse(m, StatusCode::kTooManyServices, "no room for another service");
+            return;
+        }
+    }
+    const bool tiny = (request.value().flags & service::kSpawnTiny) != 0;
+    Config config(id, std::span<const StringView>(words, n), service, tiny);
+    auto pd = spawn_pd(g_controller.builder, entry->data, config.pd);
+    if (!pd) {
+        if (service >= 0) {
+            end_service(service);
+        }
+        refuse_build(m, pd.error());
+        return;
+    }
+    Pd& slot = g_pds[id];
+    slot.used = true;
+    slot.handle = pd.value();
+    slot.service_plus_one = service + 1;
+    slot.parent_plus_one = asker;
+    slot.linked = (request.value().flags & service::kSpawnLinked) != 0 && asker != 0;
+    copy_name(slot.name, words[0]);
+    service::reply(m, service::SpawnReply{id});
+}
+
+// The caller's reply capability, saved in a fresh slot (0: none left).
+uint64_t save_caller() {
+    uint64_t slot = g_controller.slots.allocate();
+    const uint64_t args[] = {slot, kDepth};
+    if (slot == 0 ||
+        !invoke(g_controller.builder.cnode, abi::InvocationLabel::kCNodeSaveCaller, args).ok()) {
+        g_controller.slots.free(slot);
+        return 0;
+    }
+    return slot;
+}
+
+// Returns false when the reply is deferred until the PD (or any child) ends.
+bool wait(sys::Message& m, uint32_t asker) {
+    auto request = service::request<service::Wait>(m);
+    if (!request) {
+        service::refuse(m, request.error());
+        return true;
+    }
+    if (request.value().id == service::kAnyChild) {
+        bool any = false;
+        for (const Pd& pd : g_pds) {
+            any = any || (pd.used && pd.parent_plus_one == asker);
+        }
+        uint64_t& waiter = asker != 0 ? g_pds[asker - 1].any_waiter : g_client_any_waiter;
+        if (!any || waiter != 0) {
+            service::refuse(m, any ? StatusCode::kAlreadyWaitedFor : StatusCode::kNoSuchPd,
+                            any ? "already waiting" : "no children");
+            return true;
+        }
+        waiter = save_caller();
+        if (waiter == 0) {
+            service::refuse(m, StatusCode::kNoSlot);
+            return true;
+        }
+        return false;
+    }
+    const int id = pd_id(request.value().id);
+    if (id < 0 || !may_act_on(asker, static_cast<unsigned>(id))) {
+        service::refuse(m, StatusCode::kNoSuchPd);
+        return true;
+    }
+    Pd& pd = g_pds[id];
+    if (pd.waiter != 0) {
+        service::refuse(m, StatusCode::kAlreadyWaitedFor);
+        return true;
+    }
+    pd.waiter = save_caller();
+    if (pd.waiter == 0) {
+        service::refuse(m, StatusCode::kNoSlot);
+        return true;
+    }
+    pd.waiter_plus_one = asker;
+    return false;
+}
+
+void kill(sys::Message& m, uint32_t asker) {
+    auto request = service::request<service::Kill>(m);
+    if (!request) {
+        service::refuse(m, request.error());
+        return;
+    }
+    const int id = pd_id(request.value().id);
+    if (id < 0 || !may_act_on(asker, static_cast<unsigned>(id))) {
+        service::refuse(m, StatusCode::kNoSuchPd);
+        return;
+    }
+    service::KillReply reply{0, StringView(g_pds[id].name)};
+    reply.count = end_pd(static_cast<unsigned>(id), Ending::kKilled, 0);
+    service::reply(m, reply);
+}
+
+// Re-images PD id with the command line in `line`; the reply (or, for a PD re-imaging itself,
+// the lack of one) is decided by the caller.
+void exec(unsigned id, StringView line, sys::Message& m) {
+    StringView words[kMaxArguments];
+    size_t n = split(line, words);
+    if (n == 0) {
+        service::refuse(m, StatusCode::kBadRequest, "no image named");
+        return;
+    }
+    auto entry = g_controller.archive->find(words[0]);
+    if (!entry || !entry->is_regular_file()) {
+        service::refuse(m, StatusCode::kNoSuchImage, "no such image (try ls)");
+        return;
+    }
+    Pd& pd = g_pds[id];
+    Config config(id, std::span<const StringView>(words, n), pd.service());
+    auto result = exec_pd(g_controller.builder, pd.handle, entry->data, config.pd);
+    if (!result) {
+        refuse_build(m, result.error());
+        return;
+    }
+    copy_name(pd.name, words[0]);
+    service::reply(m, service::ExecReply{StringView(pd.name)});
+}
+
+void list(sys::Message& m) {
+    auto request = service::request<service::List>(m);
+    if (!request) {
+        service::refuse(m, request.error());
+        return;
+    }
+    uint64_t index = request.value().index;
+    for (unsigned id = 0; id < kMaxPds; ++id) {
+        const Pd& pd = g_pds[id];
+        if (pd.used && index-- == 0) {
+            const auto state = pd.service() >= 0 ? service::PdState::kServing
+                               : pd.waiter != 0  ? service::PdState::kWaitedFor
+                                                 : service::PdState::kRunning;
+            const uint64_t parent =
+                pd.parent_plus_one != 0 ? pd.parent_plus_one - 1 : service::kNoParent;
+            service::reply(m,
+                           service::ListReply{id, parent, pd.linked ? 1u : 0u, pd_memory(pd.handle),
+                                              kChildPriority, state, StringView(pd.name)});
+            return;
+        }
+    }
+    service::refuse(m, StatusCode::kEndOfList);
+}
+
+void kill_all(sys::Message& m) {
+    uint64_t count = 0;
+    for (unsigned id = 0; id < kMaxPds; ++id) {
+        if (g_pds[id].used) {
+            count += end_pd(id, Ending::kKilled, 0);
+        }
+    }
+    (void)g_memory.whole();  // merge what came back
+    service::reply(m,
+                   service::KillAllReply{count, g_memory.free_bytes(), g_controller.free_at_start,
+                                         g_controller.builder.kept_bytes});
+}
+
+void memory(sys::Message& m) {
+    uint64_t held = 0;
+    for (const Pd& pd : g_pds) {
+        held += pd.used ? pd_memory(pd.handle) : 0;
+    }
+    service::reply(m, service::MemoryReply{g_memory.size(), held, g_memory.free_bytes()});
+}
+
+// A message from one of its PDs (calls on the parent endpoint). False: no reply.
+
+}  // namespace tessera::controller
