@@ -206,24 +206,9 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     g_slots.init(info->empty.start, info->empty.end);
     // The two largest RAM untypeds are the PDs' memory; the benchmark's own objects come from
     // the third.
-    uint64_t largest[3] = {};
-    unsigned largest_bits[3] = {};
-    for (uint64_t i = 0; i < info->untyped_count; ++i) {
-        const abi::UntypedDescriptor& d = info->untyped_list[i];
-        uint64_t slot = info->untyped.start + i;
-        unsigned bits = d.size_bits;
-        for (unsigned k = 0; d.is_device == 0 && k < 3; ++k) {
-            if (bits > largest_bits[k]) {
-                const uint64_t s = largest[k];
-                const unsigned b = largest_bits[k];
-                largest[k] = slot;
-                largest_bits[k] = bits;
-                slot = s;
-                bits = b;
-            }
-        }
-    }
-    uint64_t pool = largest[2];
+    BootUntyped largest[3];
+    largest_ram_untypeds(*info, largest);
+    uint64_t pool = largest[2].slot.value();
     auto make = [&](abi::ObjectType type, uint64_t bits) {
         uint64_t s = g_slots.allocate();
         return untyped_retype(abi::CapPtr(pool), type, bits, kRoot, 0, 0, s, 1).ok() ? s : 0;
@@ -246,8 +231,8 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
                                  64);
     g_ep = make(abi::ObjectType::kEndpoint, 0);
     // An 8 MiB image's budget is about 8.5 MiB; a thousand tiny PDs take about 60 MiB.
-    if (!g_memory.init(kRoot, largest[0], largest_bits[0], &g_slots) ||
-        !g_memory.add_pool(largest[1], largest_bits[1])) {
+    if (!g_memory.init(kRoot, largest[0].slot.value(), largest[0].bits, &g_slots) ||
+        !g_memory.add_pool(largest[1].slot.value(), largest[1].bits)) {
         println("spawn benchmark: no memory pool");
         tessera_exit(1);
     }

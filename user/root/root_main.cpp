@@ -2,13 +2,12 @@
 // at work (programs of the image archive started in new protection domains, answered, seen to
 // exit or crash, torn down), then starts the image store and the controller as PDs and runs the
 // interactive shell on the serial console as their client.
-#include <utility>
-
 #include "abi/bootinfo.hpp"
 #include "abi/fault.hpp"
 #include "abi/process.hpp"
 #include "cpio/cpio_reader.hpp"
 #include "shell.hpp"
+#include "tessera/boot_info.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/fault.hpp"
 #include "tessera/invocation.hpp"
@@ -117,31 +116,19 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
     g_slots.init(info->empty.start, info->empty.end);
     uint64_t ram = 0;
     uint64_t device = 0;
-    // The three largest RAM untypeds: with enough RAM the controller gets the two largest as
-    // its pools and the root task keeps the third; else the root keeps the largest and lends the
-    // controller a part of it.
-    uint64_t largest[3] = {};
-    unsigned largest_bits[3] = {};
     for (uint64_t i = 0; i < info->untyped_count; ++i) {
         const abi::UntypedDescriptor& d = info->untyped_list[i];
-        uint64_t size = uint64_t{1} << d.size_bits;
-        (d.is_device != 0 ? device : ram) += size;
-        if (d.is_device != 0) {
-            continue;
-        }
-        uint64_t slot = info->untyped.start + i;
-        unsigned bits = d.size_bits;
-        for (unsigned k = 0; k < 3; ++k) {
-            if (bits > largest_bits[k]) {
-                std::swap(bits, largest_bits[k]);
-                std::swap(slot, largest[k]);
-            }
-        }
+        (d.is_device != 0 ? device : ram) += uint64_t{1} << d.size_bits;
     }
+    // With enough RAM the controller gets the two largest RAM untypeds as its pools and the
+    // root task keeps the third; else the root keeps the largest and lends the controller a
+    // part of it.
+    BootUntyped largest[3];
+    largest_ram_untypeds(*info, largest);
     constexpr unsigned kRootNeedsBits = 23;  // 8 MiB: its own tables, the services, the demo
-    const bool lend_largest = largest_bits[2] >= kRootNeedsBits;
-    abi::CapPtr pool(lend_largest ? largest[2] : largest[0]);
-    unsigned best = lend_largest ? largest_bits[2] : largest_bits[0];
+    const bool lend_largest = largest[2].bits >= kRootNeedsBits;
+    abi::CapPtr pool = lend_largest ? largest[2].slot : largest[0].slot;
+    unsigned best = lend_largest ? largest[2].bits : largest[0].bits;
     println("root: running at EL0; {} KiB of RAM and {} MiB of device memory in {} untypeds",
             ram / 1024, device / (uint64_t{1024} * 1024), info->untyped_count);
 
@@ -191,8 +178,8 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
             options.controller_asid_control = true;
             if (lend_largest) {
                 for (unsigned k = 0; k < 2; ++k) {
-                    options.controller_pools[k] = largest[k];
-                    options.controller_pools_bits[k] = largest_bits[k];
+                    options.controller_pools[k] = largest[k].slot.value();
+                    options.controller_pools_bits[k] = largest[k].bits;
                 }
             }
             auto services = start_services(options);

@@ -124,12 +124,7 @@ bool from_pd(unsigned id, sys::Message& m) {
         return wait(m, asker);
     }
     if (label == static_cast<uint64_t>(ControllerLabel::kKill)) {
-        if (service::request<service::Kill>(m).ok() &&
-            service::request<service::Kill>(m).value().id == id) {
-            service::refuse(m, StatusCode::kBadRequest, "a PD exits; it does not kill itself");
-            return true;
-        }
-        kill(m, asker);
+        kill(m, asker);  // its own children only: not itself, not its parent
         return true;
     }
     if (label == static_cast<uint64_t>(ControllerLabel::kGreet)) {

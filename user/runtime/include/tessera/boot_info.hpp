@@ -1,6 +1,8 @@
 // What a root task reads from its boot info (abi/bootinfo.hpp) before anything else: the
-// largest RAM untyped, the pool most roots carve their memory from.
+// largest RAM untypeds, the pools roots carve their memory from.
 #pragma once
+
+#include <cstddef>
 
 #include "abi/bootinfo.hpp"
 #include "abi/capability_pointer.hpp"
@@ -12,15 +14,32 @@ struct BootUntyped {
     unsigned bits = 0;  // log2 of its size
 };
 
-inline BootUntyped largest_ram_untyped(const abi::BootInfo& info) {
-    BootUntyped best;
+// The N largest RAM untypeds, largest first (entries past the last are slot 0, bits 0).
+template <size_t N>
+void largest_ram_untypeds(const abi::BootInfo& info, BootUntyped (&out)[N]) {
+    for (BootUntyped& o : out) {
+        o = BootUntyped{};
+    }
     for (uint64_t i = 0; i < info.untyped_count; ++i) {
         const abi::UntypedDescriptor& d = info.untyped_list[i];
-        if (d.is_device == 0 && d.size_bits > best.bits) {
-            best = BootUntyped{abi::CapPtr(info.untyped.start + i), d.size_bits};
+        if (d.is_device != 0) {
+            continue;
+        }
+        BootUntyped candidate{abi::CapPtr(info.untyped.start + i), d.size_bits};
+        for (BootUntyped& o : out) {
+            if (candidate.bits > o.bits) {
+                const BootUntyped displaced = o;
+                o = candidate;
+                candidate = displaced;
+            }
         }
     }
-    return best;
+}
+
+inline BootUntyped largest_ram_untyped(const abi::BootInfo& info) {
+    BootUntyped best[1];
+    largest_ram_untypeds(info, best);
+    return best[0];
 }
 
 }  // namespace tessera
