@@ -14,6 +14,7 @@
 #include "syscall/invocation.hpp"
 
 extern "C" void* memset(void* dest, int value, size_t n);
+extern "C" void* memcpy(void* dest, const void* src, size_t n);
 
 namespace tessera {
 namespace {
@@ -476,6 +477,29 @@ SysResult<void> frame_remap(const Invocation& inv) {
     return {};
 }
 
+// cap: the source frame. This frame's contents become the source's, copied through the
+// kernel's own mappings of both, so neither need be mapped anywhere (a pager copying a page on
+// a write fault needs no scratch mapping). The destination needs the write right and the source
+// the read right; both are memory of one size, never device frames (reads there have effects).
+SysResult<void> frame_copy(const Invocation& inv) {
+    TRY(inv.require(0, 1));
+    const Capability& dest = inv.cap();
+    Cte* source_slot = TRY(inv.extra_cap(0));
+    const Capability& source = source_slot->cap();
+    if (!dest.has_rights(abi::kRightWrite) || dest.frame_is_device()) {
+        return fail(SyscallError::invalid_capability(0));
+    }
+    if (source.type() != CapType::kFrame || !source.has_rights(abi::kRightRead) ||
+        source.frame_is_device() || source.object_size() != dest.object_size()) {
+        return fail(SyscallError::invalid_capability(1));
+    }
+    if (source.object() != dest.object()) {
+        memcpy(arch::phys_to_ptr<void>(dest.object()), arch::phys_to_ptr<void>(source.object()),
+               dest.object_size());
+    }
+    return {};
+}
+
 SysResult<void> vspace(const Invocation& inv) {
     switch (static_cast<InvocationLabel>(inv.label())) {
         case InvocationLabel::kVSpaceMapFrames:
@@ -554,6 +578,8 @@ SysResult<void> frame(const Invocation& inv) {
             return frame_cache_op(inv);
         case InvocationLabel::kFrameRemap:
             return frame_remap(inv);
+        case InvocationLabel::kFrameCopy:
+            return frame_copy(inv);
         default:
             return fail(SyscallError::of(abi::Error::kIllegalOperation));
     }

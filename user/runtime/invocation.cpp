@@ -266,6 +266,11 @@ InvocationResult frame_remap(abi::CapPtr frame, uint64_t rights) {
     return invoke(frame, abi::InvocationLabel::kFrameRemap, args);
 }
 
+InvocationResult frame_copy(abi::CapPtr frame, abi::CapPtr source) {
+    const CapPtr caps[] = {source};
+    return invoke(frame, abi::InvocationLabel::kFrameCopy, {}, caps);
+}
+
 uint64_t frame_get_address(abi::CapPtr frame) {
     sys::Message m;
     m.info =

@@ -54,6 +54,7 @@ enum class InvocationLabel : uint64_t {
     kVSpaceUnmapFrames = 69,
     kVSpaceRemapFrames = 70,  // new rights for a run of mapped frames (copy-on-write)
     kFrameRemap = 71,         // new rights for one mapped frame
+    kFrameCopy = 72,          // this frame's contents become another's (copy-on-write)
     // Debug and console capabilities
     kDebugHalt = 80,
     kDebugTranslate = 81,

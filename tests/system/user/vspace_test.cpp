@@ -516,6 +516,13 @@ USER_TEST(vspace, user_prints_through_its_own_uart_mapping) {
     InvocationResult r = tcb_configure(abi::CapPtr(tcb), abi::CapPtr(0), kRootCNode, 0, kOwnVSpace,
                                        kVa, abi::CapPtr(frame));
     CHECK(r.error == Error::kInvalidCapability);
+    // Nor can a device frame be copied from or into (a read of a device register has effects).
+    uint64_t ram_ut = new_untyped(12);
+    uint64_t ram = ram_ut == 0 ? 0 : make_objects(ram_ut, ObjectType::kFrame4K, 0);
+    CHECK(ram != 0);
+    CHECK(frame_copy(abi::CapPtr(ram), abi::CapPtr(frame)).error == Error::kInvalidCapability);
+    CHECK(frame_copy(abi::CapPtr(frame), abi::CapPtr(ram)).error == Error::kInvalidCapability);
+    CHECK(cnode_revoke(kRootCNode, ram_ut, kRootDepth).ok());
     CHECK(cnode_delete(kRootCNode, frame, kRootDepth).ok());
 }
 
@@ -899,6 +906,74 @@ USER_TEST(vspace, remap_changes_rights_of_existing_mappings) {
     CHECK_EQ(words[0], uint64_t{1});  // the thread's write
     CHECK(vspace_unmap_frames(kOwnVSpace, abi::CapPtr(frames), kCount).ok());
     CHECK(frame_remap(abi::CapPtr(frames), abi::kMapRead).error == Error::kInvalidCapability);
+}
+
+}  // namespace tessera::test
+
+namespace tessera::test {
+
+// FrameCopy (what a copy-on-write pager uses): the destination takes the source's contents
+// through the kernel's mappings, neither mapped; refused without the write right on the
+// destination or the read right on the source, for frames of different sizes, for a source
+// that is not a frame, and for device frames; a refusal changes nothing.
+USER_TEST(vspace, frame_copy_copies_contents_within_the_rights) {
+    constexpr uint64_t kVa = 0x79'0040'0000;
+    CHECK(map_tables(kOwnVSpace, kVa));
+    uint64_t ut = new_untyped(16);
+    uint64_t frames = ut == 0 ? 0 : make_objects(ut, ObjectType::kFrame4K, 0, 3);
+    CHECK(frames != 0);
+    const uint64_t source = frames;
+    const uint64_t dest = frames + 1;
+    CHECK(vspace_map_frames(kOwnVSpace, abi::CapPtr(source), 2, kVa, kRW,
+                            abi::MapAttributes::kCached)
+              .ok());
+    auto* from = reinterpret_cast<volatile uint64_t*>(kVa);
+    auto* to = reinterpret_cast<volatile uint64_t*>(kVa + 0x1000);
+    for (uint64_t i = 0; i < 512; ++i) {
+        from[i] = 0x5eed'0000 + i;
+    }
+    // Read-only copies of each: the destination's refuses, the source's is enough.
+    uint64_t ro_dest = new_slot();
+    uint64_t ro_source = new_slot();
+    uint64_t wo_source = new_slot();
+    CHECK(cnode_mint(kRootCNode, ro_dest, kRootDepth, kRootCNode, dest, kRootDepth,
+                     abi::kRightRead, 0)
+              .ok());
+    CHECK(cnode_mint(kRootCNode, ro_source, kRootDepth, kRootCNode, source, kRootDepth,
+                     abi::kRightRead, 0)
+              .ok());
+    CHECK(cnode_mint(kRootCNode, wo_source, kRootDepth, kRootCNode, source, kRootDepth,
+                     abi::kRightWrite, 0)
+              .ok());
+    CHECK(frame_copy(abi::CapPtr(ro_dest), abi::CapPtr(source)).error ==
+          Error::kInvalidCapability);
+    CHECK(frame_copy(abi::CapPtr(dest), abi::CapPtr(wo_source)).error ==
+          Error::kInvalidCapability);
+    CHECK(frame_copy(abi::CapPtr(dest), abi::CapPtr(kOwnVSpace)).error ==
+          Error::kInvalidCapability);  // not a frame
+    CHECK_EQ(to[7], uint64_t{0});      // refused: untouched
+    CHECK(frame_copy(abi::CapPtr(dest), abi::CapPtr(ro_source)).ok());
+    for (uint64_t i = 0; i < 512; ++i) {
+        CHECK_EQ(to[i], 0x5eed'0000 + i);
+    }
+    // An unmapped destination takes a copy too.
+    CHECK(frame_copy(abi::CapPtr(frames + 2), abi::CapPtr(source)).ok());
+    CHECK(vspace_unmap_frames(kOwnVSpace, abi::CapPtr(source), 2).ok());
+    CHECK(frame_map(abi::CapPtr(frames + 2), kOwnVSpace, kVa, abi::kMapRead,
+                    abi::MapAttributes::kCached)
+              .ok());
+    CHECK_EQ(from[511], uint64_t{0x5eed'0000 + 511});
+    CHECK(frame_unmap(abi::CapPtr(frames + 2)).ok());
+    // Sizes must match: a 2 MiB frame and a 4 KiB one.
+    uint64_t big_ut = new_untyped(21);
+    uint64_t big = big_ut == 0 ? 0 : make_objects(big_ut, ObjectType::kFrame2M, 0);
+    if (big != 0) {
+        CHECK(frame_copy(abi::CapPtr(big), abi::CapPtr(source)).error ==
+              Error::kInvalidCapability);
+        CHECK(frame_copy(abi::CapPtr(dest), abi::CapPtr(big)).error == Error::kInvalidCapability);
+        CHECK(cnode_revoke(kRootCNode, big_ut, kRootDepth).ok());
+    }
+    CHECK(cnode_revoke(kRootCNode, ut, kRootDepth).ok());
 }
 
 }  // namespace tessera::test

@@ -159,7 +159,7 @@ constexpr LabelRange kLabels[] = {
     {abi::CapType::kTcb, 31, 42},        {abi::CapType::kIrqControl, 50, 50},
     {abi::CapType::kIrqHandler, 51, 53}, {abi::CapType::kAsidControl, 60, 60},
     {abi::CapType::kAsidPool, 61, 61},   {abi::CapType::kPageTable, 62, 63},
-    {abi::CapType::kFrame, 64, 71},      {abi::CapType::kVSpace, 68, 70},
+    {abi::CapType::kFrame, 64, 72},      {abi::CapType::kVSpace, 68, 70},
     {abi::CapType::kConsole, 85, 85},    {abi::CapType::kZombie, 0, 100},
 };
 

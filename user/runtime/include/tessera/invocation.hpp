@@ -101,6 +101,8 @@ InvocationResult frame_map(abi::CapPtr frame, abi::CapPtr vspace, uint64_t vaddr
 InvocationResult frame_unmap(abi::CapPtr frame);
 // New rights (read, read-write or read-execute) for the frame's mapping.
 InvocationResult frame_remap(abi::CapPtr frame, uint64_t rights);
+// Copies source's contents into frame (same size; write right on frame, read right on source).
+InvocationResult frame_copy(abi::CapPtr frame, abi::CapPtr source);
 // Physical address of the frame (for drivers); 0 on error.
 uint64_t frame_get_address(abi::CapPtr frame);
 
