@@ -924,9 +924,9 @@ USER_TEST(vspace, frame_copy_copies_contents_within_the_rights) {
     CHECK(frames != 0);
     const uint64_t source = frames;
     const uint64_t dest = frames + 1;
-    CHECK(vspace_map_frames(kOwnVSpace, abi::CapPtr(source), 2, kVa, kRW,
-                            abi::MapAttributes::kCached)
-              .ok());
+    CHECK(
+        vspace_map_frames(kOwnVSpace, abi::CapPtr(source), 2, kVa, kRW, abi::MapAttributes::kCached)
+            .ok());
     auto* from = reinterpret_cast<volatile uint64_t*>(kVa);
     auto* to = reinterpret_cast<volatile uint64_t*>(kVa + 0x1000);
     for (uint64_t i = 0; i < 512; ++i) {
@@ -936,8 +936,8 @@ USER_TEST(vspace, frame_copy_copies_contents_within_the_rights) {
     uint64_t ro_dest = new_slot();
     uint64_t ro_source = new_slot();
     uint64_t wo_source = new_slot();
-    CHECK(cnode_mint(kRootCNode, ro_dest, kRootDepth, kRootCNode, dest, kRootDepth,
-                     abi::kRightRead, 0)
+    CHECK(cnode_mint(kRootCNode, ro_dest, kRootDepth, kRootCNode, dest, kRootDepth, abi::kRightRead,
+                     0)
               .ok());
     CHECK(cnode_mint(kRootCNode, ro_source, kRootDepth, kRootCNode, source, kRootDepth,
                      abi::kRightRead, 0)
@@ -945,10 +945,8 @@ USER_TEST(vspace, frame_copy_copies_contents_within_the_rights) {
     CHECK(cnode_mint(kRootCNode, wo_source, kRootDepth, kRootCNode, source, kRootDepth,
                      abi::kRightWrite, 0)
               .ok());
-    CHECK(frame_copy(abi::CapPtr(ro_dest), abi::CapPtr(source)).error ==
-          Error::kInvalidCapability);
-    CHECK(frame_copy(abi::CapPtr(dest), abi::CapPtr(wo_source)).error ==
-          Error::kInvalidCapability);
+    CHECK(frame_copy(abi::CapPtr(ro_dest), abi::CapPtr(source)).error == Error::kInvalidCapability);
+    CHECK(frame_copy(abi::CapPtr(dest), abi::CapPtr(wo_source)).error == Error::kInvalidCapability);
     CHECK(frame_copy(abi::CapPtr(dest), abi::CapPtr(kOwnVSpace)).error ==
           Error::kInvalidCapability);  // not a frame
     CHECK_EQ(to[7], uint64_t{0});      // refused: untouched
@@ -968,8 +966,7 @@ USER_TEST(vspace, frame_copy_copies_contents_within_the_rights) {
     uint64_t big_ut = new_untyped(21);
     uint64_t big = big_ut == 0 ? 0 : make_objects(big_ut, ObjectType::kFrame2M, 0);
     if (big != 0) {
-        CHECK(frame_copy(abi::CapPtr(big), abi::CapPtr(source)).error ==
-              Error::kInvalidCapability);
+        CHECK(frame_copy(abi::CapPtr(big), abi::CapPtr(source)).error == Error::kInvalidCapability);
         CHECK(frame_copy(abi::CapPtr(dest), abi::CapPtr(big)).error == Error::kInvalidCapability);
         CHECK(cnode_revoke(kRootCNode, big_ut, kRootDepth).ok());
     }
