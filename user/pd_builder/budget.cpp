@@ -69,6 +69,12 @@ Result<CapPtr, SpawnError> Carver::make_many(ObjectType type, uint64_t size_bits
     return first;
 }
 
+Result<void, SpawnError> Carver::make_into(CapPtr first, ObjectType type, uint64_t size_bits,
+                                           uint64_t count, SpawnStep step) {
+    const uint64_t index = first.value() & ((uint64_t{1} << book_.radix) - 1);
+    return retype(type, size_bits, index, count, step);
+}
+
 Result<void, SpawnError> Carver::make_at(ObjectType type, uint64_t size_bits, uint64_t index,
                                          SpawnStep step) {
     return retype(type, size_bits, index, 1, step);

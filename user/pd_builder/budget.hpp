@@ -59,6 +59,9 @@ class Carver {
     Result<abi::CapPtr, SpawnError> make(abi::ObjectType type, uint64_t size_bits, SpawnStep step) {
         return make_many(type, size_bits, 1, step);
     }
+    // `count` objects into reserved bookkeeping slots from `first` on.
+    Result<void, SpawnError> make_into(abi::CapPtr first, abi::ObjectType type, uint64_t size_bits,
+                                       uint64_t count, SpawnStep step);
     // One object into a given bookkeeping slot (the identity's fixed slots).
     Result<void, SpawnError> make_at(abi::ObjectType type, uint64_t size_bits, uint64_t index,
                                      SpawnStep step);

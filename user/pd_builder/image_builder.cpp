@@ -102,6 +102,9 @@ class ImageBuilder {
         const pd::Layout& layout = plan_.layout;
         TRY(large_frames_and_book());
         image_.vspace = TRY(carver_.make(ObjectType::kVSpace, 0, SpawnStep::kObjects)).value();
+        // The tables' slots together, so the frames' slots follow on and their runs stay few.
+        tables_next_ = TRY(carver_.reserve_slots(layout.tables, SpawnStep::kObjects)).value();
+        tables_end_ = tables_next_ + layout.tables;
         small_left_ = layout.small_frames;
         TRY(refill());
         TRY(assign_asid(env_, CapPtr(image_.vspace)));
@@ -118,7 +121,7 @@ class ImageBuilder {
         TRY(startup_record());
         image_.ipc_frame = TRY(next_small(SpawnStep::kRegions));
         TRY(map_run(image_.ipc_frame, 1, abi::kPdIpcBuffer, kReadWrite, abi::MapAttributes::kCached,
-                    SpawnStep::kRegions));
+                    SpawnStep::kRegions, false, PageKind::kIpcBuffer));
         TRY(give_own(image_.ipc_frame, 1, abi::kPdIpcBuffer));
         ++image_.pages;
         mark(env_, SpawnPhase::kStartupRecord);
@@ -304,13 +307,15 @@ class ImageBuilder {
         const bool large = r.page_size == PageSize::k2M;
         const auto attributes =
             r.device ? abi::MapAttributes::kDevice : abi::MapAttributes::kCached;
+        const bool creators = r.sharing == Sharing::kShared ||
+                              (r.sharing == Sharing::kDisjoint && r.frames != 0);
+        const PageKind kind = creators || r.device ? PageKind::kShared : PageKind::kPrivate;
         // Copies of the region's frames, moved into the child's CSpace with its other caps.
         const uint64_t given =
             r.give_frames ? TRY(reserve_given(r.size / page, plan_.region_frames_slot[index])) : 0;
         for (uint64_t off = 0, i = 0; off < r.size; off += page, ++i) {
             uint64_t frame = 0;
-            if (r.sharing == Sharing::kShared ||
-                (r.sharing == Sharing::kDisjoint && r.frames != 0)) {
+            if (creators) {
                 // The creator's own page.
                 frame = TRY(carver_.copy(CapPtr(r.frames + i), abi::kRightsAll, kStep)).value();
             } else {
@@ -319,7 +324,7 @@ class ImageBuilder {
                     TRY(copy_contents(frame, r.frames + i, r.rights, large));
                 }
             }
-            TRY(map_run(frame, 1, address + off, r.rights, attributes, kStep, large));
+            TRY(map_run(frame, 1, address + off, r.rights, attributes, kStep, large, kind));
             ++image_.pages;
             if (given != 0) {
                 const CapPtr root = root_of(env_);
@@ -461,9 +466,10 @@ class ImageBuilder {
 
     // Maps the frames first .. first + count - 1 into the new VSpace from va, with the page
     // tables made from the image budget as the kernel asks for them.
+    // The run is recorded as `kind` in the image's runs.
     Result<void, SpawnError> map_run(uint64_t first, uint64_t count, uint64_t va, uint64_t rights,
                                      abi::MapAttributes attributes, SpawnStep step,
-                                     bool large = false) {
+                                     bool large = false, PageKind kind = PageKind::kPrivate) {
         table_step_ = step;
         table_error_ = abi::Error::kOk;
         InvocationResult r =
@@ -472,11 +478,32 @@ class ImageBuilder {
         if (!r.ok() && table_error_ != abi::Error::kOk) {
             r.error = table_error_;  // the tables' own failure, not the map's consequence of it
         }
-        return checked(r, step);
+        TRY(checked(r, step));
+        PageRun run;
+        run.va = va;
+        run.slot = first;
+        run.count = static_cast<uint32_t>(count);
+        run.rights = static_cast<uint8_t>(rights);
+        run.kind = kind;
+        run.large = large;
+        run.device = attributes == abi::MapAttributes::kDevice;
+        image_.runs.add(run);
+        return {};
     }
 
     static uint64_t make_tables(void* context, uint64_t count) {
         auto* self = static_cast<ImageBuilder*>(context);
+        if (count <= self->tables_end_ - self->tables_next_) {  // in the tables' slots
+            const uint64_t first = self->tables_next_;
+            auto made = self->carver_.make_into(CapPtr(first), ObjectType::kPageTable, 0, count,
+                                                self->table_step_);
+            if (!made) {
+                self->table_error_ = made.error().kernel_error;
+                return 0;
+            }
+            self->tables_next_ += count;
+            return first;
+        }
         auto tables = self->carver_.make_many(ObjectType::kPageTable, 0, count, self->table_step_);
         if (!tables) {
             self->table_error_ = tables.error().kernel_error;
@@ -530,6 +557,8 @@ class ImageBuilder {
     uint64_t next_small_ = 0;
     uint64_t end_small_ = 0;
     uint64_t next_large_ = 0;
+    uint64_t tables_next_ = 0;  // the tables' reserved slots
+    uint64_t tables_end_ = 0;
     SpawnStep table_step_ = SpawnStep::kImage;  // for errors while making tables
     abi::Error table_error_ = abi::Error::kOk;
 };

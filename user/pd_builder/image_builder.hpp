@@ -30,6 +30,7 @@ struct Image {
     GivenRun given[pd::kMaxRegions + pd::kOwnKinds] = {};
     size_t given_count = 0;
     uint64_t own_given[pd::kOwnKinds] = {};  // where the copies of the PD's own frames go
+    PageRuns runs;
 };
 
 // Reserves the image budget and builds the image into it.

@@ -68,6 +68,7 @@ void install_image(PdHandle& pd, const BuildPlan& plan, const Image& image) {
     pd.tables = image.tables;
     pd.entry = plan.load.entry;
     pd.layout = plan.layout;
+    pd.runs = image.runs;
 }
 
 void set_name(const PdHandle& pd, StringView text) {
@@ -127,6 +128,22 @@ void prune_cspace(const PdHandle& pd, const BuildPlan& plan) {
 }
 
 }  // namespace
+
+void PageRuns::add(const PageRun& r) {
+    if (count > 0) {
+        PageRun& last = run[count - 1];
+        if (last.end() == r.va && last.slot + last.count == r.slot && last.rights == r.rights &&
+            last.kind == r.kind && last.large == r.large && last.device == r.device) {
+            last.count += r.count;
+            return;
+        }
+    }
+    if (count == kMaxPageRuns) {
+        overflowed = true;
+        return;
+    }
+    run[count++] = r;
+}
 
 BookkeepingSpace& bookkeeping_space() {
     static BookkeepingSpace space;

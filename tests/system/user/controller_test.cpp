@@ -14,7 +14,7 @@ namespace {
 using service::Ending;
 using service::StatusCode;
 
-constexpr unsigned kServicesPoolBits = 22;
+constexpr unsigned kServicesPoolBits = 24;
 
 Services g_services;
 bool g_started = false;

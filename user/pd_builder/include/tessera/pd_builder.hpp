@@ -86,6 +86,39 @@ struct Budget {
     uint64_t next = 0;
 };
 
+// What backs a run of a PD's pages: `count` frames in consecutive bookkeeping slots from `slot`
+// (the capabilities that map them), mapped from va with rights. Fork reads them to share the
+// private pages copy-on-write; a pager to find a page's frame.
+enum class PageKind : uint8_t {
+    kPrivate,    // the PD's own (ELF, stack, heap, private and deep-copied regions, startup record)
+    kShared,     // the creator's frames or device memory, shared as they are
+    kIpcBuffer,  // the IPC buffer (a fork's child gets its own copy at once)
+};
+struct PageRun {
+    uint64_t va = 0;
+    uint64_t slot = 0;
+    uint32_t count = 0;
+    uint8_t rights = 0;  // abi::kMap* bits
+    PageKind kind = PageKind::kPrivate;
+    bool large = false;        // 2 MiB pages
+    bool device = false;       // mapped as device memory
+    [[nodiscard]] uint64_t page_bytes() const { return large ? pd::kLargePage : pd::kSmallPage; }
+    [[nodiscard]] uint64_t end() const { return va + count * page_bytes(); }
+};
+constexpr unsigned kMaxPageRuns = 24;
+
+// The PD's runs, merged where both the addresses and the slots follow on (so their number
+// depends on the image's segments and regions, not its size); `overflowed` if a PD had more (it
+// runs, but cannot be forked). All zero when empty, so tables of handles stay in .bss.
+struct PageRuns {
+    PageRun run[kMaxPageRuns];
+    uint8_t count = 0;
+    bool overflowed = false;
+
+    void add(const PageRun& r);
+    [[nodiscard]] std::span<const PageRun> list() const { return {run, count}; }
+};
+
 // A running PD as the parent sees it. Its identity (TCB and CNode, hence its channels) and its
 // image (VSpace, frames, tables, stack, IPC buffer) have separate budgets, so exec can replace
 // the image and keep the identity. Its capabilities are all in the image's bookkeeping CNode;
@@ -104,6 +137,7 @@ struct PdHandle {
     uint64_t fault_endpoint = 0;  // with FaultPolicy::kNewEndpoint: the creator's cap to it
     uint64_t entry = 0;
     pd::Layout layout;
+    PageRuns runs;
 };
 
 // The process's bookkeeping space, shared by every builder environment of its thread.
