@@ -307,8 +307,8 @@ class ImageBuilder {
         const bool large = r.page_size == PageSize::k2M;
         const auto attributes =
             r.device ? abi::MapAttributes::kDevice : abi::MapAttributes::kCached;
-        const bool creators = r.sharing == Sharing::kShared ||
-                              (r.sharing == Sharing::kDisjoint && r.frames != 0);
+        const bool creators =
+            r.sharing == Sharing::kShared || (r.sharing == Sharing::kDisjoint && r.frames != 0);
         const PageKind kind = creators || r.device ? PageKind::kShared : PageKind::kPrivate;
         // Copies of the region's frames, moved into the child's CSpace with its other caps.
         const uint64_t given =

@@ -100,8 +100,8 @@ struct PageRun {
     uint32_t count = 0;
     uint8_t rights = 0;  // abi::kMap* bits
     PageKind kind = PageKind::kPrivate;
-    bool large = false;        // 2 MiB pages
-    bool device = false;       // mapped as device memory
+    bool large = false;   // 2 MiB pages
+    bool device = false;  // mapped as device memory
     [[nodiscard]] uint64_t page_bytes() const { return large ? pd::kLargePage : pd::kSmallPage; }
     [[nodiscard]] uint64_t end() const { return va + count * page_bytes(); }
 };
