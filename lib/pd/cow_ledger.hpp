@@ -1,0 +1,100 @@
+// The ledger of copy-on-write sharing a creator keeps for the PDs it forks: for each forked PD a
+// range of page records (which frame backs each private page, whether the PD owns it writable
+// or shares it read-only), for each shared frame how many PDs map it, and for each store (an
+// image budget whose PD is gone or re-imaged while forks still map its frames) how many of its
+// frames are still mapped. Pure bookkeeping with no system calls: it says what to release
+// (a frame's own block, a store) and the PD builder does it, so every rule is tested on the host.
+//
+// Invariants: a frame's refs count the PDs whose page records name it; a frame lies in a store
+// (the image budget it was made in) or in a block of its own (a copy made on a write fault);
+// a store is released exactly when its owner is gone and none of its frames is mapped.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "alloc/buddy_tree.hpp"
+
+namespace tessera::pd {
+
+constexpr uint32_t kNoEntry = UINT32_MAX;
+
+// One private page of a forked PD.
+struct CowPage {
+    uint64_t slot = 0;    // the capability that maps it (in the creator's bookkeeping space)
+    uint32_t frame = 0;   // its shared frame
+    bool own = false;     // mapped writable: nobody else maps the frame
+    bool large = false;   // a 2 MiB page
+    uint8_t rights = 0;   // its rights when writable (abi::kMap* bits)
+};
+
+// What dropping a reference leaves to release: a frame's own block, and a store (kNoEntry: none).
+struct Release {
+    uint64_t block = 0;
+    uint32_t store = kNoEntry;
+};
+
+class CowLedger {
+  public:
+    static constexpr unsigned kUnitBits = 2;  // page records come in ranges of 4
+    static constexpr unsigned kDepth = 14;
+    static constexpr uint32_t kPages = uint32_t{1} << (kDepth + kUnitBits);  // 65,536
+    static constexpr uint32_t kFrames = 65536;
+    static constexpr uint32_t kStores = 1024;
+
+    // A range of `count` page records (kNoEntry: no room); free_pages returns it.
+    uint32_t allocate_pages(uint32_t count);
+    void free_pages(uint32_t first, uint32_t count);
+    CowPage& page(uint32_t i) { return pages_[i]; }
+    [[nodiscard]] const CowPage& page(uint32_t i) const { return pages_[i]; }
+
+    // A frame mapped by one PD, lying in `store` (kNoEntry: in `block`, a block of its own).
+    uint32_t new_frame(uint32_t store, uint64_t block);
+    void ref(uint32_t frame);
+    [[nodiscard]] uint32_t refs(uint32_t frame) const { return frames_[frame].refs; }
+    // Drops one PD's reference; at the last, the frame goes and with it its block, or its
+    // store's last mapped frame (the store is released if its owner is gone too).
+    Release unref(uint32_t frame);
+
+    // A store for an image budget whose owner is alive (kNoEntry: no room).
+    uint32_t new_store();
+    // The owner is gone (ended or re-imaged): the store is released now if no frame of it is
+    // mapped, else with its last frame.
+    Release owner_gone(uint32_t store);
+    [[nodiscard]] uint32_t store_frames(uint32_t store) const { return stores_[store].frames; }
+
+    [[nodiscard]] uint32_t frames_in_use() const { return frames_used_; }
+    [[nodiscard]] uint32_t stores_in_use() const { return stores_used_; }
+    [[nodiscard]] uint32_t pages_in_use() const { return pages_used_; }
+
+  private:
+    struct Frame {
+        uint64_t block = 0;
+        uint32_t store = 0;  // index + 1 (0: its own block)
+        uint32_t refs = 0;   // 0: unused (then `store` links the free list, index + 1)
+    };
+    struct Store {
+        uint32_t frames = 0;  // its frames still mapped
+        bool used = false;
+        bool owner_alive = false;
+    };
+    struct NoBackend {
+        static bool split(size_t /*node*/, unsigned /*order*/) { return true; }
+        static void merge(size_t /*node*/) {}
+    };
+
+    bool ready_ = false;  // zero-initialized state is valid: set up on first use
+    void ready();
+
+    alloc::BuddyTree<kDepth> ranges_;
+    CowPage pages_[kPages];
+    Frame frames_[kFrames];
+    Store stores_[kStores];
+    uint32_t next_frame_ = 0;  // frames never used start here; freed ones are on the list
+    uint32_t free_frame_ = 0;  // index + 1 of the first freed frame (0: none)
+    uint32_t frames_used_ = 0;
+    uint32_t stores_used_ = 0;
+    uint32_t pages_used_ = 0;
+};
+
+}  // namespace tessera::pd
