@@ -53,6 +53,13 @@ const char* to_string(ConfigError error) {
             return "no region of the creator's has that kind to share";
         case ConfigError::kOwnFramesSplit:
             return "the image's code or data is not one run of pages";
+        case ConfigError::kNotForkable:
+            return "the PD cannot be forked (its pages are in too many runs, or nothing keeps "
+                   "the shared pages)";
+        case ConfigError::kForkRule:
+            return "a fork rule names a reserved slot or one outside the CNode";
+        case ConfigError::kLedgerFull:
+            return "no room left to keep the forked PD's shared pages";
     }
     return "unknown configuration error";
 }

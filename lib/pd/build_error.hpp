@@ -36,6 +36,9 @@ enum class ConfigError : uint8_t {
     kBadNumber,         // CNode radix or priority out of range
     kNoOwnRegion,       // a region shared by kind: the creator has no region of that kind
     kOwnFramesSplit,    // give_own_frames: the image's code or data is not one run of pages
+    kNotForkable,       // fork: the PD's pages are in too many runs, or no ledger to share them
+    kForkRule,          // fork: a rule names a reserved slot or one outside the CNode
+    kLedgerFull,        // fork: the copy-on-write ledger has no room for the PD's pages
 };
 
 struct SpawnError {

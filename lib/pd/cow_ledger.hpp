@@ -21,11 +21,11 @@ constexpr uint32_t kNoEntry = UINT32_MAX;
 
 // One private page of a forked PD.
 struct CowPage {
-    uint64_t slot = 0;    // the capability that maps it (in the creator's bookkeeping space)
-    uint32_t frame = 0;   // its shared frame
-    bool own = false;     // mapped writable: nobody else maps the frame
-    bool large = false;   // a 2 MiB page
-    uint8_t rights = 0;   // its rights when writable (abi::kMap* bits)
+    uint64_t slot = 0;   // the capability that maps it (in the creator's bookkeeping space)
+    uint32_t frame = 0;  // its shared frame
+    bool own = false;    // mapped writable: nobody else maps the frame
+    bool large = false;  // a 2 MiB page
+    uint8_t rights = 0;  // its rights when writable (abi::kMap* bits)
 };
 
 // What dropping a reference leaves to release: a frame's own block, and a store (kNoEntry: none).
@@ -37,10 +37,12 @@ struct Release {
 class CowLedger {
   public:
     static constexpr unsigned kUnitBits = 2;  // page records come in ranges of 4
-    static constexpr unsigned kDepth = 14;
-    static constexpr uint32_t kPages = uint32_t{1} << (kDepth + kUnitBits);  // 65,536
-    static constexpr uint32_t kFrames = 65536;
-    static constexpr uint32_t kStores = 1024;
+    // 32,768 pages (128 MiB of forked private memory) and frames; a creator keeps the ledger in
+    // its .bss, so these bound its image's memory (about 1 MiB).
+    static constexpr unsigned kDepth = 13;
+    static constexpr uint32_t kPages = uint32_t{1} << (kDepth + kUnitBits);
+    static constexpr uint32_t kFrames = 32768;
+    static constexpr uint32_t kStores = 256;
 
     // A range of `count` page records (kNoEntry: no room); free_pages returns it.
     uint32_t allocate_pages(uint32_t count);
@@ -52,6 +54,10 @@ class CowLedger {
     uint32_t new_frame(uint32_t store, uint64_t block);
     void ref(uint32_t frame);
     [[nodiscard]] uint32_t refs(uint32_t frame) const { return frames_[frame].refs; }
+    // The frame's own block (0: it lies in a store).
+    [[nodiscard]] uint64_t block_of(uint32_t frame) const {
+        return frames_[frame].store == 0 ? frames_[frame].block : 0;
+    }
     // Drops one PD's reference; at the last, the frame goes and with it its block, or its
     // store's last mapped frame (the store is released if its owner is gone too).
     Release unref(uint32_t frame);

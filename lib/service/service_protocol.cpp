@@ -90,6 +90,8 @@ const char* to_string(PdState state) {
             return "serving";
         case PdState::kWaitedFor:
             return "waited-for";
+        case PdState::kEnded:
+            return "ended";
         case PdState::kCount:
             break;
     }

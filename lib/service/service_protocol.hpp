@@ -75,6 +75,7 @@ enum class PdState : uint64_t {
     kRunning,    // started, not ended
     kServing,    // started as a service
     kWaitedFor,  // a client waits for its end
+    kEnded,      // a PD's child that ended: kept until its parent waits for it
     kCount,
 };
 
@@ -105,6 +106,7 @@ enum class ControllerLabel : uint64_t {
     kMemory = 0xc706,
     kExecSelf = 0xc707,  // from a PD on its parent endpoint
     kKillAll = 0xc708,
+    kFork = 0xc709,    // from a PD on its parent endpoint
     kGreet = 0x4e110,  // from hello on its parent endpoint
 };
 
@@ -318,6 +320,35 @@ struct ExecSelf {
     using Reply = ExecReply;
     Text line;
     TESSERA_MESSAGE_FIELDS(line)
+};
+
+// A PD forking itself (on its parent endpoint): it returns twice, in the parent with the
+// child's id and in_child 0, in the child with its own id and in_child 1. The child's CSpace
+// keeps the console and what the rules say of slots from abi::kPdSlotFirstFree up; every other
+// slot is empty but its parent and fault endpoints (its own, badged with its id).
+constexpr uint64_t kForkEager = 1;  // copy every page at once (no copy-on-write)
+constexpr unsigned kMaxForkRules = 4;
+enum class ForkAction : uint64_t { kCopy, kMint, kDrop, kCount };
+struct ForkReply {
+    uint64_t id = 0;
+    uint64_t in_child = 0;
+    TESSERA_MESSAGE_FIELDS(id, in_child)
+};
+struct Fork {
+    static constexpr ControllerLabel kLabel = ControllerLabel::kFork;
+    using Reply = ForkReply;
+    struct Rule {
+        uint64_t slot = 0;
+        ForkAction action = ForkAction::kDrop;
+        uint64_t badge = 0;  // kMint
+    };
+    uint64_t flags = 0;
+    uint64_t rule_count = 0;  // at most kMaxForkRules
+    Rule rule[kMaxForkRules];
+    TESSERA_MESSAGE_FIELDS(flags, rule_count, rule[0].slot, rule[0].action, rule[0].badge,
+                           rule[1].slot, rule[1].action, rule[1].badge, rule[2].slot,
+                           rule[2].action, rule[2].badge, rule[3].slot, rule[3].action,
+                           rule[3].badge)
 };
 
 // hello's greeting: answered with ten times its number.

@@ -51,6 +51,33 @@ TEST(ServiceProtocol, RequestsRoundTripWithTheirLabels) {
     EXPECT_EQ(words.label, static_cast<uint64_t>(StoreLabel::kFrame));
 }
 
+TEST(ServiceProtocol, ForkCarriesItsRules) {
+    Fork request;
+    request.flags = kForkEager;
+    request.rule_count = 2;
+    request.rule[0] = Fork::Rule{9, ForkAction::kCopy, 0};
+    request.rule[1] = Fork::Rule{12, ForkAction::kMint, 0x77};
+    unsigned length = 0;
+    const Fork fork = round_trip(request, &length);
+    EXPECT_EQ(length, 2u + 3 * kMaxForkRules);
+    EXPECT_EQ(fork.flags, kForkEager);
+    EXPECT_EQ(fork.rule_count, 2u);
+    EXPECT_EQ(fork.rule[0].slot, 9u);
+    EXPECT_EQ(fork.rule[0].action, ForkAction::kCopy);
+    EXPECT_EQ(fork.rule[1].action, ForkAction::kMint);
+    EXPECT_EQ(fork.rule[1].badge, 0x77u);
+    const ForkReply reply = round_trip(ForkReply{5, 1});
+    EXPECT_EQ(reply.id, 5u);
+    EXPECT_EQ(reply.in_child, 1u);
+    // An action out of range is a bad request.
+    Words words;
+    encode(request, words);
+    words.word[3] = static_cast<uint64_t>(ForkAction::kCount);
+    auto bad = decode<Fork>(words);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error(), StatusCode::kBadRequest);
+}
+
 TEST(ServiceProtocol, RepliesRoundTripWithLabelOk) {
     Words words;
     encode(ListReply{4, 2, 1, 65536, 100, PdState::kServing, Text("pong")}, words);

@@ -98,6 +98,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     round_trip<ExecSelf>(words);
     round_trip<Greet>(words);
     round_trip<GreetReply>(words);
+    round_trip<Fork>(words);
+    round_trip<ForkReply>(words);
     reply<ListReply>(words);
     reply<KillReply>(words);
     reply<SpawnReply>(words);

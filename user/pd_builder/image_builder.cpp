@@ -38,13 +38,8 @@ uint64_t map_rights(elf::Rights r) {
     return rights;
 }
 
-// Capability rights for a copy of a frame mapped with `map`: read, and write if it is writable.
-uint64_t frame_cap_rights(uint64_t map) {
-    return abi::kRightRead | ((map & abi::kMapWrite) != 0 ? abi::kRightWrite : 0);
-}
+}  // namespace
 
-// An ASID for the VSpace from the first pool with one free, making a new pool (from the
-// creator's memory, with its ASID control capability) when every pool is full.
 Result<void, SpawnError> assign_asid(BuilderEnvironment& env, CapPtr vspace) {
     constexpr SpawnStep kStep = SpawnStep::kObjects;
     // From the pool that gave the last ASID on: the ones before it were full then.
@@ -91,6 +86,8 @@ Result<void, SpawnError> assign_asid(BuilderEnvironment& env, CapPtr vspace) {
                                                                     : abi::kPageSizeBits);
     return checked(asid_pool_assign(CapPtr(slot), vspace), kStep);
 }
+
+namespace {
 
 class ImageBuilder {
   public:

@@ -33,6 +33,15 @@ struct Image {
     PageRuns runs;
 };
 
+// An ASID for the VSpace from the first pool with one free, making a new pool (from the
+// creator's memory, with its ASID control capability) when every pool is full.
+Result<void, SpawnError> assign_asid(BuilderEnvironment& env, abi::CapPtr vspace);
+
+// Capability rights for a copy of a frame mapped with `map`: read, and write if it is writable.
+inline uint64_t frame_cap_rights(uint64_t map) {
+    return abi::kRightRead | ((map & abi::kMapWrite) != 0 ? abi::kRightWrite : 0);
+}
+
 // Reserves the image budget and builds the image into it.
 Result<Image, SpawnError> build_image(BuilderEnvironment& env, Budget& budget,
                                       const pd::BuildPlan& plan, std::span<const uint8_t> elf,

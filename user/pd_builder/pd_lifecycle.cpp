@@ -5,6 +5,7 @@
 #include "abi/process.hpp"
 #include "budget.hpp"
 #include "capability_staging.hpp"
+#include "copy_on_write.hpp"
 #include "image_builder.hpp"
 #include "pd/build_plan.hpp"
 #include "tessera/invocation.hpp"
@@ -287,6 +288,8 @@ Result<void, SpawnError> exec_pd(BuilderEnvironment& env, PdHandle& pd,
     (void)tcb_suspend(CapPtr(pd.tcb));
     prune_cspace(pd, plan);
     Budget old = pd.image;
+    CowState old_cow = pd.cow;  // what it shared with forks goes with the old image
+    pd.cow = CowState{};
     const uint64_t old_vspace = pd.vspace;
     move_identity(env, old, fresh);
     pd.image = fresh;
@@ -299,7 +302,7 @@ Result<void, SpawnError> exec_pd(BuilderEnvironment& env, PdHandle& pd,
     auto started = placed ? start_thread(pd) : Result<void, SpawnError>(fail(placed.error()));
     mark(env, SpawnPhase::kThread);
     (void)cnode_delete(root_of(env), old_vspace, kWordBits);  // the ASID first: one TLB flush
-    release(env, old);  // the old address space and every page of it
+    release_image(env, old, old_cow);  // the old address space and every page of it
     mark(env, SpawnPhase::kReclaim);
     if (!started) {
         (void)tcb_suspend(CapPtr(pd.tcb));
@@ -317,13 +320,13 @@ void destroy_pd(BuilderEnvironment& env, PdHandle& pd) {
     if (pd.vspace != 0) {
         (void)cnode_delete(root_of(env), pd.vspace, kWordBits);
     }
-    release(env, pd.image);
+    release_image(env, pd.image, pd.cow);
     release(env, pd.identity);
     pd = PdHandle{};
 }
 
 uint64_t pd_memory(const PdHandle& pd) {
-    return pd.identity.blocks.total() + pd.image.blocks.total();
+    return pd.identity.blocks.total() + pd.image.blocks.total() + pd.cow.copies.blocks.total();
 }
 
 uint64_t pd_used(const PdHandle& pd) {

@@ -52,7 +52,7 @@ bool services_ready() {
     options.parent_endpoint = g_reports;
     options.store_badge = 1;  // of the reports the services send to g_reports
     options.controller_badge = 2;
-    options.controller_pool_bits = 20;
+    options.controller_pool_bits = 23;  // 4 MiB of it: the PD table and the ledger
     auto services = start_services(options);
     if (!services) {
         println("services: failed while {}: {}", to_string(services.error().step),
@@ -350,6 +350,78 @@ USER_TEST(controller, many_spawns_leave_the_pool_whole) {
     sys::Message m;
     sys::nb_recv(abi::CapPtr(g_reports), m);
     CHECK_EQ(m.badge_or_cap, uint64_t{0});
+}
+
+}  // namespace tessera::test
+
+namespace tessera::test {
+namespace {
+
+// Runs `fork MODE` under the controller and waits for it: true if it exited with status 0 (every
+// check the program makes held), and then, with every PD it left killed, the pool is whole.
+bool fork_mode_passes(TestContext& t, StringView mode) {
+    const uint64_t free_before = pool_free();
+    char line[32];
+    BufferWriter w(line, sizeof(line));
+    w.print("fork {}", mode);
+    const uint64_t id = spawn(w.view());
+    if (id == ~uint64_t{0}) {
+        t.fail("fork {} was not started", mode);
+        return false;
+    }
+    const service::WaitReply done = wait_for(id);
+    if (done.ending != Ending::kExited || done.status != 0) {
+        t.fail("fork {} {} with status {}", mode, to_string(done.ending), done.status);
+        return false;
+    }
+    (void)ask(service::KillAll{});  // what it left running (oom's children)
+    if (held_by_pds() != 0 || pool_free() != free_before) {
+        t.fail("fork {}: {} bytes held, {} of {} free after", mode, held_by_pds(), pool_free(),
+               free_before);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+// A forked child sees the parent's memory; after the fork each side's writes (data, .bss,
+// stack, heap) are its own, pages neither writes stay shared, the last owner writes its page
+// again; every byte comes back when both have ended.
+USER_TEST(controller, fork_shares_pages_copy_on_write) {
+    CHECK(services_ready());
+    CHECK(fork_mode_passes(t, "check"));
+    CHECK(fork_mode_passes(t, "demo"));
+}
+
+// Fork inside fork: a page shared three ways, each PD then writing its own; the pages go when
+// the last of the three has ended.
+USER_TEST(controller, fork_inside_fork_shares_a_page_three_ways) {
+    CHECK(services_ready());
+    CHECK(fork_mode_passes(t, "tree"));
+    CHECK(fork_mode_passes(t, "many"));
+}
+
+// A forked child that crashes is reported to its parent, whose memory is untouched; a forked
+// child that re-images itself runs the new program.
+USER_TEST(controller, forked_child_crashes_or_execs) {
+    CHECK(services_ready());
+    CHECK(fork_mode_passes(t, "crash"));
+    CHECK(fork_mode_passes(t, "exec"));
+}
+
+// The eager fork (every page copied at once) keeps the same semantics.
+USER_TEST(controller, eager_fork_copies_every_page) {
+    CHECK(services_ready());
+    CHECK(fork_mode_passes(t, "eager"));
+}
+
+// Forking until memory runs out: the refused fork (half-way through its copies, for the eager
+// one) leaves nothing behind, and the parent runs on with its memory intact.
+USER_TEST(controller, fork_out_of_memory_rolls_back_whole) {
+    CHECK(services_ready());
+    CHECK(fork_mode_passes(t, "oom"));
+    CHECK(fork_mode_passes(t, "oom-eager"));
 }
 
 }  // namespace tessera::test

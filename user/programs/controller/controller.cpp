@@ -21,8 +21,8 @@
 namespace tessera::controller {
 
 Controller g_controller;
-// Zero-initialized, so in .bss (not in the image file): the PD table and the allocator.
-Pd g_pds[kMaxPds];
+Pd* g_pds = nullptr;
+// Zero-initialized, so in .bss (not in the image file).
 UntypedAllocator g_memory;
 
 namespace {
@@ -45,6 +45,32 @@ uint64_t make_tables(void* /*context*/, uint64_t count) {
         return 0;
     }
     return first;
+}
+
+// Zeroed memory of the controller's own, `bytes` of it in 2 MiB pages from its pool, mapped
+// read-write and kept for good (null: no room): the PD table and the copy-on-write ledger.
+void* own_memory(uint64_t bytes) {
+    constexpr unsigned kBits = abi::kLargePageSizeBits;
+    const uint64_t pages = (bytes + (uint64_t{1} << kBits) - 1) >> kBits;
+    const uint64_t va = g_controller.mappings.reserve_any(pages << kBits, uint64_t{1} << kBits);
+    if (va == 0) {
+        return nullptr;
+    }
+    for (uint64_t i = 0; i < pages; ++i) {
+        const uint64_t block = g_memory.allocate(kBits);
+        const uint64_t slot = g_controller.slots.allocate();
+        if (block == 0 || slot == 0 ||
+            !untyped_retype(abi::CapPtr(block), abi::ObjectType::kFrame2M, 0,
+                            g_controller.builder.cnode, 0, 0, slot, 1)
+                 .ok() ||
+            !g_controller.mappings
+                 .map(abi::CapPtr(slot), 1, va + (i << kBits), abi::kMapRead | abi::kMapWrite,
+                      abi::MapAttributes::kCached, true)
+                 .ok()) {
+            return nullptr;  // the start fails: nothing to give back
+        }
+    }
+    return reinterpret_cast<void*>(va);
 }
 
 // Fetches the archive's frames from the image store and maps them read-only here.
@@ -127,6 +153,10 @@ bool from_pd(unsigned id, sys::Message& m) {
         kill(m, asker);  // its own children only: not itself, not its parent
         return true;
     }
+    if (label == static_cast<uint64_t>(ControllerLabel::kFork)) {
+        fork(id, m);
+        return true;
+    }
     if (label == static_cast<uint64_t>(ControllerLabel::kGreet)) {
         auto greet = service::request<service::Greet>(m);
         if (!greet) {
@@ -140,9 +170,23 @@ bool from_pd(unsigned id, sys::Message& m) {
     return true;
 }
 
-void fault(unsigned id, const sys::Message& m) {
+// A fault of PD id: a write to a copy-on-write page is resolved and the PD resumed (true: reply
+// to resume it); anything else ends the PD.
+bool fault(unsigned id, sys::Message& m) {
     Pd& pd = g_pds[id];
     abi::FaultMessage f = received_fault(m);
+    if (f.type == abi::FaultType::kVmFault && f.access == abi::FaultAccess::kWrite) {
+        auto resolved = resolve_cow_fault(g_controller.builder, pd.handle, f.address);
+        if (resolved && resolved.value()) {
+            m.info = abi::MessageInfo(0, 0, 0, 0);  // resume: the write is retried
+            return true;
+        }
+        if (!resolved) {
+            char text[160];
+            println("[{}] {}: no copy of the page at {:#x}: {}", id, pd.name, f.address,
+                    describe(resolved.error(), text));
+        }
+    }
     if (f.type == abi::FaultType::kVmFault) {
         println("[{}] {} crashed: {} of {:#x} at pc {:#x}; torn down", id, pd.name,
                 abi::fault_kind(f), f.address, f.pc);
@@ -151,6 +195,7 @@ void fault(unsigned id, const sys::Message& m) {
                 f.pc);
     }
     end_pd(id, Ending::kCrashed, m.info.label());
+    return false;
 }
 
 // Handles one message; false when no reply is due.
@@ -158,10 +203,7 @@ bool handle(sys::Message& m) {
     const badge::Classified from = badge::classify(m.badge_or_cap);
     if (from.sender == badge::Sender::kFault) {
         const int id = pd_id(from.id);
-        if (id >= 0) {
-            fault(static_cast<unsigned>(id), m);
-        }
-        return false;  // a faulting thread is torn down, never resumed
+        return id >= 0 && fault(static_cast<unsigned>(id), m);
     }
     if (from.sender == badge::Sender::kChild) {
         const int id = pd_id(from.id);
@@ -258,6 +300,12 @@ int main(int argc, char** argv, char** /*envp*/) {
     c.builder.slots = &c.slots;
     if (!map_archive(abi::CapPtr(store->slot)) || !pd_builder_init(c.builder).ok()) {
         return 2;
+    }
+    g_pds = static_cast<Pd*>(own_memory(sizeof(Pd) * kMaxPds));
+    c.builder.cow = static_cast<CowSpace*>(own_memory(sizeof(CowSpace)));
+    if (g_pds == nullptr || c.builder.cow == nullptr) {
+        println("controller: no memory for the PD table and the copy-on-write ledger");
+        return 4;
     }
     c.free_at_start = g_memory.free_bytes();
     println("controller: ready; {} KiB pool, {} free slots", g_memory.size() >> 10,

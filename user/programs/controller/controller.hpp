@@ -42,6 +42,11 @@ struct Pd {
     int service_plus_one = 0;      // the service it serves plus one (0: none)
     bool used = false;
     bool linked = false;  // ends with its parent
+    // Ended, with nobody waiting yet: kept (its memory already returned) until its parent PD
+    // waits for it, so a wait after the end still learns how it ended.
+    bool ended = false;
+    Ending ending = Ending::kExited;
+    uint64_t status = 0;
 
     [[nodiscard]] int service() const { return service_plus_one - 1; }
 };
@@ -66,7 +71,7 @@ struct Controller {
 };
 
 extern Controller g_controller;
-extern Pd g_pds[kMaxPds];
+extern Pd* g_pds;  // kMaxPds of them, in memory of its own (own_memory)
 extern UntypedAllocator g_memory;
 
 // Helpers.
@@ -85,5 +90,6 @@ void exec(unsigned id, StringView line, sys::Message& m);
 void list(sys::Message& m);
 void kill_all(sys::Message& m);
 void memory(sys::Message& m);
+void fork(unsigned id, sys::Message& m);  // PD id forks itself
 
 }  // namespace tessera::controller

@@ -64,8 +64,15 @@ uint64_t make_object(abi::ObjectType type, uint64_t& block_out) {
 // --- PDs --------------------------------------------------------------------------------
 
 int pd_id(uint64_t id) {
-    return id < kMaxPds && g_pds[id].used ? static_cast<int>(id) : -1;
+    return id < kMaxPds && g_pds[id].used && !g_pds[id].ended ? static_cast<int>(id) : -1;
 }
+
+namespace {
+// An ended child kept for its parent's wait (id's slot; -1: not one).
+int ended_id(uint64_t id) {
+    return id < kMaxPds && g_pds[id].used && g_pds[id].ended ? static_cast<int>(id) : -1;
+}
+}  // namespace
 
 // The configuration of every PD the controller makes: argv from the command line, its parent
 // and fault endpoints badged with its id, and the directory of running services.
@@ -167,12 +174,18 @@ uint64_t end_pd(unsigned id, Ending how, uint64_t status) {
     // Its linked children first (depth first; each ends as killed), its others orphaned.
     for (unsigned c = 0; c < kMaxPds; ++c) {
         Pd& child = g_pds[c];
-        if (child.used && child.parent_plus_one == id + 1) {
+        if (child.used && !child.ended && child.parent_plus_one == id + 1) {
             if (child.linked) {
                 ended += end_pd(c, Ending::kKilled, 0);
             } else {
                 child.parent_plus_one = 0;
             }
+        }
+    }
+    // Its linked children's records too: nobody is left to wait for them.
+    for (unsigned c = 0; c < kMaxPds; ++c) {
+        if (g_pds[c].used && g_pds[c].ended && g_pds[c].parent_plus_one == id + 1) {
+            g_pds[c] = Pd{};
         }
     }
     Pd& pd = g_pds[id];
@@ -181,22 +194,39 @@ uint64_t end_pd(unsigned id, Ending how, uint64_t status) {
         end_service(pd.service());
     }
     const service::WaitReply reply{how, status, id};
+    bool told = true;
     if (pd.waiter != 0) {
         answer(pd.waiter, reply);
     } else if (pd.parent_plus_one != 0 && g_pds[pd.parent_plus_one - 1].any_waiter != 0) {
         answer(g_pds[pd.parent_plus_one - 1].any_waiter, reply);
     } else if (pd.parent_plus_one == 0 && g_client_any_waiter != 0) {
         answer(g_client_any_waiter, reply);
+    } else {
+        told = false;
     }
     // Waits it had itself are over: nobody will answer a PD that is gone.
     drop_reply(pd.any_waiter);
-    for (Pd& other : g_pds) {
+    for (unsigned o = 0; o < kMaxPds; ++o) {
+        Pd& other = g_pds[o];
         if (other.used && other.waiter != 0 && other.waiter_plus_one == id + 1) {
             drop_reply(other.waiter);
             other.waiter_plus_one = 0;
         }
     }
-    pd = Pd{};
+    if (!told && pd.parent_plus_one != 0) {  // a PD's child: kept until it waits
+        const uint32_t parent = pd.parent_plus_one;
+        char name[24];
+        copy_name(name, StringView(pd.name));
+        pd = Pd{};
+        pd.used = true;
+        pd.ended = true;
+        pd.ending = how;
+        pd.status = status;
+        pd.parent_plus_one = parent;
+        copy_name(pd.name, StringView(name));
+    } else {
+        pd = Pd{};
+    }
     return ended + 1;
 }
 
@@ -288,8 +318,17 @@ bool wait(sys::Message& m, uint32_t asker) {
         return true;
     }
     if (request.value().id == service::kAnyChild) {
+        for (unsigned p = 0; p < kMaxPds; ++p) {  // one that ended already
+            Pd& pd = g_pds[p];
+            if (pd.used && pd.ended && pd.parent_plus_one == asker) {
+                service::reply(m, service::WaitReply{pd.ending, pd.status, p});
+                pd = Pd{};
+                return true;
+            }
+        }
         bool any = false;
-        for (const Pd& pd : g_pds) {
+        for (unsigned p = 0; p < kMaxPds; ++p) {
+            const Pd& pd = g_pds[p];
             any = any || (pd.used && pd.parent_plus_one == asker);
         }
         uint64_t& waiter = asker != 0 ? g_pds[asker - 1].any_waiter : g_client_any_waiter;
@@ -304,6 +343,13 @@ bool wait(sys::Message& m, uint32_t asker) {
             return true;
         }
         return false;
+    }
+    const int over = ended_id(request.value().id);
+    if (over >= 0 && may_act_on(asker, static_cast<unsigned>(over))) {
+        Pd& pd = g_pds[over];
+        service::reply(m, service::WaitReply{pd.ending, pd.status, static_cast<uint64_t>(over)});
+        pd = Pd{};
+        return true;
     }
     const int id = pd_id(request.value().id);
     if (id < 0 || !may_act_on(asker, static_cast<unsigned>(id))) {
@@ -328,6 +374,12 @@ void kill(sys::Message& m, uint32_t asker) {
     auto request = service::request<service::Kill>(m);
     if (!request) {
         service::refuse(m, request.error());
+        return;
+    }
+    const int over = ended_id(request.value().id);
+    if (over >= 0 && may_act_on(asker, static_cast<unsigned>(over))) {
+        service::reply(m, service::KillReply{0, StringView(g_pds[over].name)});
+        g_pds[over] = Pd{};  // ended already: only its record goes
         return;
     }
     const int id = pd_id(request.value().id);
@@ -365,6 +417,60 @@ void exec(unsigned id, StringView line, sys::Message& m) {
     service::reply(m, service::ExecReply{StringView(pd.name)});
 }
 
+void fork(unsigned id, sys::Message& m) {
+    auto request = service::request<service::Fork>(m);
+    if (!request || request.value().rule_count > service::kMaxForkRules) {
+        service::refuse(m, request ? StatusCode::kBadRequest : request.error(), "bad fork request");
+        return;
+    }
+    unsigned child = 0;
+    while (child < kMaxPds && g_pds[child].used) {
+        ++child;
+    }
+    if (child == kMaxPds) {
+        service::refuse(m, StatusCode::kTooManyPds, "too many PDs (kill one first)");
+        return;
+    }
+    const service::Fork& f = request.value();
+    ForkRule rules[service::kMaxForkRules];
+    for (uint64_t i = 0; i < f.rule_count; ++i) {
+        rules[i].slot = f.rule[i].slot;
+        rules[i].action = static_cast<ForkRule::Action>(f.rule[i].action);
+        rules[i].badge = f.rule[i].badge;
+    }
+    // The child returns from the same call, with a reply of its own: x0 (badge) 0, x1 the reply's
+    // message info, x2 and x3 its id and in_child.
+    const RegisterValue registers[] = {
+        {abi::kRegisterIndexX0, 0},
+        {abi::kRegisterIndexX0 + 1, abi::MessageInfo(0, 0, 0, 2).raw()},
+        {abi::kRegisterIndexX0 + 2, child},
+        {abi::kRegisterIndexX0 + 3, 1},
+    };
+    Pd& parent = g_pds[id];
+    ForkConfig config;
+    config.name = StringView(parent.name);
+    config.priority = kChildPriority;
+    config.parent_endpoint = g_controller.service_ep.value();
+    config.badge = badge::child(child);
+    config.fault = FaultPolicy::kCreatorEndpoint;
+    config.fault_endpoint = g_controller.service_ep.value();
+    config.fault_badge = badge::fault(child);
+    config.rules = std::span<const ForkRule>(rules, f.rule_count);
+    config.registers = registers;
+    config.eager = (f.flags & service::kForkEager) != 0;
+    auto forked = fork_pd(g_controller.builder, parent.handle, config);
+    if (!forked) {
+        refuse_build(m, forked.error());
+        return;
+    }
+    Pd& slot = g_pds[child];
+    slot.used = true;
+    slot.handle = forked.value();
+    slot.parent_plus_one = id + 1;
+    copy_name(slot.name, StringView(parent.name));
+    service::reply(m, service::ForkReply{child, 0});
+}
+
 void list(sys::Message& m) {
     auto request = service::request<service::List>(m);
     if (!request) {
@@ -375,9 +481,10 @@ void list(sys::Message& m) {
     for (unsigned id = 0; id < kMaxPds; ++id) {
         const Pd& pd = g_pds[id];
         if (pd.used && index-- == 0) {
-            const auto state = pd.service() >= 0 ? service::PdState::kServing
-                               : pd.waiter != 0  ? service::PdState::kWaitedFor
-                                                 : service::PdState::kRunning;
+            const auto state = pd.ended            ? service::PdState::kEnded
+                               : pd.service() >= 0 ? service::PdState::kServing
+                               : pd.waiter != 0    ? service::PdState::kWaitedFor
+                                                   : service::PdState::kRunning;
             const uint64_t parent =
                 pd.parent_plus_one != 0 ? pd.parent_plus_one - 1 : service::kNoParent;
             service::reply(m,
@@ -392,7 +499,9 @@ void list(sys::Message& m) {
 void kill_all(sys::Message& m) {
     uint64_t count = 0;
     for (unsigned id = 0; id < kMaxPds; ++id) {
-        if (g_pds[id].used) {
+        if (g_pds[id].used && g_pds[id].ended) {
+            g_pds[id] = Pd{};
+        } else if (g_pds[id].used) {
             count += end_pd(id, Ending::kKilled, 0);
         }
     }
@@ -404,7 +513,8 @@ void kill_all(sys::Message& m) {
 
 void memory(sys::Message& m) {
     uint64_t held = 0;
-    for (const Pd& pd : g_pds) {
+    for (unsigned p = 0; p < kMaxPds; ++p) {
+        const Pd& pd = g_pds[p];
         held += pd.used ? pd_memory(pd.handle) : 0;
     }
     service::reply(m, service::MemoryReply{g_memory.size(), held, g_memory.free_bytes()});

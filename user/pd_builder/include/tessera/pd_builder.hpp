@@ -17,9 +17,11 @@
 #include "abi/error.hpp"
 #include "alloc/slot_allocator.hpp"
 #include "base/result.hpp"
+#include "base/string_view.hpp"
 #include "pd/budget_blocks.hpp"
 #include "pd/build_error.hpp"
 #include "pd/build_profile.hpp"
+#include "pd/cow_ledger.hpp"
 #include "pd/pd_config.hpp"
 #include "pd/pd_layout.hpp"
 #include "tessera/bookkeeping_space.hpp"
@@ -37,6 +39,8 @@ using pd::SpawnError;
 using pd::SpawnPhase;
 using pd::SpawnProfile;
 using pd::SpawnStep;
+
+struct CowSpace;
 
 // What the parent provides: its own CNode (with a guard so depth 64 addresses any slot) and its
 // radix, VSpace and TCB (the authority for its children's priorities), its fault endpoint, an
@@ -71,6 +75,8 @@ struct BuilderEnvironment {
     std::span<const OwnRegion> own_regions;       // what regions shared by kind resolve to
     // The creator thread's bookkeeping space (null: the process's own, bookkeeping_space()).
     BookkeepingSpace* book = nullptr;
+    // Where the frames its forked PDs share are kept track of (null: it cannot fork PDs).
+    CowSpace* cow = nullptr;
 };
 
 // Memory a PD's objects come from: one or two blocks of the environment's untyped allocator
@@ -105,7 +111,7 @@ struct PageRun {
     [[nodiscard]] uint64_t page_bytes() const { return large ? pd::kLargePage : pd::kSmallPage; }
     [[nodiscard]] uint64_t end() const { return va + count * page_bytes(); }
 };
-constexpr unsigned kMaxPageRuns = 24;
+constexpr unsigned kMaxPageRuns = 16;
 
 // The PD's runs, merged where both the addresses and the slots follow on (so their number
 // depends on the image's segments and regions, not its size); `overflowed` if a PD had more (it
@@ -117,6 +123,18 @@ struct PageRuns {
 
     void add(const PageRun& r);
     [[nodiscard]] std::span<const PageRun> list() const { return {run, count}; }
+};
+
+// A PD's part in copy-on-write sharing, once it has forked or been forked: its page records in
+// the ledger (one per private page, in the order of its private runs), where its copies of
+// shared pages go (page n's to bookkeeping slot copy_base + n), and the store its original
+// image budget became (plus one; 0: none).
+struct CowState {
+    uint32_t first = 0;
+    uint32_t pages = 0;  // 0: it shares nothing
+    uint32_t store_plus_one = 0;
+    uint64_t copy_base = 0;
+    Budget copies;  // the budget of those slots when they are not in the image's (the parent's)
 };
 
 // A running PD as the parent sees it. Its identity (TCB and CNode, hence its channels) and its
@@ -138,6 +156,46 @@ struct PdHandle {
     uint64_t entry = 0;
     pd::Layout layout;
     PageRuns runs;
+    CowState cow;
+};
+
+// A creator's copy-on-write state: the ledger, and the image budgets kept as stores while the
+// frames of a PD that is gone are still mapped by its forks. Large (a few MiB): a creator keeps
+// one in .bss for good, all zero until used.
+struct CowSpace {
+    pd::CowLedger ledger;
+    Budget stores[pd::CowLedger::kStores];
+    uint64_t scratch_slot = 0;  // a creator slot for a copy being made
+};
+
+// What a fork does with a slot of the parent's CNode (from abi::kPdSlotFirstFree up); every
+// slot no rule names is dropped. The parent and fault endpoints are the fork's own, as for spawn.
+struct ForkRule {
+    enum class Action : uint8_t { kCopy, kMint, kDrop };
+    uint64_t slot = 0;
+    Action action = Action::kDrop;
+    uint64_t badge = 0;  // kMint: the new badge (on an unbadged endpoint or notification)
+};
+
+// A register the child starts with instead of the parent's (what its fork call returns).
+struct RegisterValue {
+    unsigned index = 0;
+    uint64_t value = 0;
+};
+
+struct ForkConfig {
+    StringView name;
+    uint8_t priority = 100;
+    uint8_t max_priority = 0;
+    uint64_t parent_endpoint = 0;  // creator slot (0: none), minted with badge
+    uint64_t badge = 0;
+    FaultPolicy fault = FaultPolicy::kReport;  // kReport or kCreatorEndpoint
+    uint64_t fault_endpoint = 0;
+    uint64_t fault_badge = 0;
+    std::span<const ForkRule> rules;
+    std::span<const RegisterValue> registers;
+    // Copy every private page at once instead of sharing it (for comparison; no faults later).
+    bool eager = false;
 };
 
 // The process's bookkeeping space, shared by every builder environment of its thread.
@@ -164,8 +222,33 @@ Result<PdHandle, SpawnError> spawn_pd(BuilderEnvironment& env, std::span<const u
 Result<void, SpawnError> exec_pd(BuilderEnvironment& env, PdHandle& pd,
                                  std::span<const uint8_t> elf, const PdConfig& config);
 
-// Revokes the PD's budgets (destroying every object of the PD) and frees its slots.
+// Revokes the PD's budgets (destroying every object of the PD) and frees its slots. A frame it
+// shares with forks stays until the last of them is gone.
 void destroy_pd(BuilderEnvironment& env, PdHandle& pd);
+
+// Forks a PD whose thread is stopped (waiting for its creator's reply): the child gets a new
+// address space that maps every private page of the parent read-only on the same frames (both
+// sides: the first write to one faults to the creator, see resolve_cow_fault), the shared
+// regions as they are and its own copy of the IPC buffer; a CSpace of the parent's size with the
+// parent and fault endpoints of `config` and what its rules keep; and a thread with the
+// parent's registers (but config's) and stack, started. Everything of the child is built, and
+// everything that can run out is taken, before the parent's pages become read-only: on failure
+// the parent is as it was.
+Result<PdHandle, SpawnError> fork_pd(BuilderEnvironment& env, PdHandle& parent,
+                                     const ForkConfig& config);
+
+// A write fault of the PD at address: if it hit a copy-on-write page, makes it the PD's own (a
+// copy in a new frame of the creator's memory, or the frame itself when nobody else maps it any
+// more), maps it writable and returns true (resume the thread). False: a real fault.
+Result<bool, SpawnError> resolve_cow_fault(BuilderEnvironment& env, PdHandle& pd, uint64_t address);
+
+// Frames and bytes of the PD's pages that it shares with forks, and that it owns.
+struct CowFigures {
+    uint64_t shared = 0;
+    uint64_t own = 0;
+    uint64_t own_bytes = 0;  // its copies: memory it holds beyond its budgets
+};
+CowFigures cow_figures(const BuilderEnvironment& env, const PdHandle& pd);
 
 // Bytes the PD holds: its budgets (kernel objects, tables, CNodes and pages).
 uint64_t pd_memory(const PdHandle& pd);

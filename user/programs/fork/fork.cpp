@@ -1,0 +1,256 @@
+// fork, from the inside: a PD that forks itself through its parent (the controller) and checks
+// that each side sees its own memory. Exit status 0 when every check held; otherwise the number
+// of the check that failed. The first argument says what it does:
+//   demo   both sides print; the parent waits for the child (which exits with 7)
+//   check  data, .bss, stack and heap pages written after the fork differ between the sides;
+//          pages neither writes stay equal; the child's id comes back on both sides
+//   tree   fork inside fork: three PDs share a page, each then writes its own value
+//   crash  the child crashes; the parent hears of it and its memory is intact
+//   exec   the child re-images itself as `hello 3` (which exits with 40)
+//   eager  as check, with every page copied at fork
+//   many   eight children at once, each writing its own pattern
+//   oom    forks (children spin) until a fork is refused for want of memory; then checks its
+//          memory is intact and exits with 0 (oom-eager: the same, each fork copying every page)
+#include <cstdlib>
+
+#include "base/format.hpp"
+#include "base/string_view.hpp"
+#include "tessera/debug_print.hpp"
+#include "tessera/fork.hpp"
+#include "tessera/process.hpp"
+#include "tessera/service_call.hpp"
+#include "tessera/startup.hpp"
+#include "tessera/syscall.hpp"
+
+using namespace tessera;
+
+namespace {
+
+constexpr uint64_t kWords = 2048;     // 16 KiB: four pages
+uint64_t g_data[kWords] = {1, 2, 3};  // .data
+uint64_t g_bss[kWords];               // .bss
+volatile uint64_t g_untouched[512] = {0x600d};
+
+abi::CapPtr parent() {
+    return abi::CapPtr(startup_record()->parent_endpoint);
+}
+
+void fill(uint64_t* words, uint64_t n, uint64_t seed) {
+    for (uint64_t i = 0; i < n; ++i) {
+        words[i] = seed * 0x1000 + i;
+    }
+}
+
+bool holds(const uint64_t* words, uint64_t n, uint64_t seed) {
+    for (uint64_t i = 0; i < n; ++i) {
+        if (words[i] != seed * 0x1000 + i) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Waits for child id; its ending and status, or ~0 status when the wait was refused.
+service::WaitReply wait_for(uint64_t id) {
+    auto r = service::call(parent(), service::Wait{id});
+    if (!r) {
+        println("fork: wait for {} refused: {}", id, r.error().message.view());
+        return service::WaitReply{service::Ending::kKilled, ~uint64_t{0}, id};
+    }
+    return r.value();
+}
+
+// Forks; on refusal prints why and exits 100.
+service::ForkReply fork_or_exit(uint64_t flags = 0) {
+    service::Fork request;
+    request.flags = flags;
+    auto r = fork(request);
+    if (!r) {
+        println("fork: refused: {}", r.error().message.view());
+        pd_exit(100);
+    }
+    return r.value();
+}
+
+int demo() {
+    uint64_t counter = 41;
+    const service::ForkReply f = fork_or_exit();
+    if (f.in_child != 0) {
+        ++counter;
+        println("fork: child {}: counter {} (the parent's stays 41)", f.id, counter);
+        return 7;
+    }
+    println("fork: parent: started child {}", f.id);
+    const service::WaitReply w = wait_for(f.id);
+    println("fork: parent: child {} {} with status {}; counter {}", f.id, to_string(w.ending),
+            w.status, counter);
+    return w.ending == service::Ending::kExited && w.status == 7 && counter == 41 ? 0 : 1;
+}
+
+int check(uint64_t flags) {
+    fill(g_data, kWords, 1);
+    fill(g_bss, kWords, 2);
+    uint64_t stack[kWords];
+    fill(stack, kWords, 3);
+    auto* heap = static_cast<uint64_t*>(malloc(kWords * 8));
+    if (heap == nullptr) {
+        return 2;
+    }
+    fill(heap, kWords, 4);
+    const service::ForkReply f = fork_or_exit(flags);
+    if (f.in_child != 0) {
+        // Before writing, the child sees the parent's memory.
+        if (!holds(g_data, kWords, 1) || !holds(g_bss, kWords, 2) || !holds(stack, kWords, 3) ||
+            !holds(heap, kWords, 4) || g_untouched[0] != 0x600d) {
+            return 10;
+        }
+        fill(g_data, kWords, 11);
+        fill(g_bss, kWords, 12);
+        fill(stack, kWords, 13);
+        fill(heap, kWords, 14);
+        return holds(g_data, kWords, 11) && holds(stack, kWords, 13) ? 0 : 11;
+    }
+    // The parent writes half of its pages while the child may be writing its own.
+    fill(g_bss, kWords, 22);
+    const service::WaitReply w = wait_for(f.id);
+    if (w.ending != service::Ending::kExited || w.status != 0) {
+        println("fork: the child {} with status {}", to_string(w.ending), w.status);
+        return 3;
+    }
+    // The child's writes are its own; the parent's pages that only it wrote are still its.
+    if (!holds(g_data, kWords, 1) || !holds(g_bss, kWords, 22) || !holds(stack, kWords, 3) ||
+        !holds(heap, kWords, 4) || g_untouched[0] != 0x600d) {
+        return 4;
+    }
+    // Now the only owner: writing takes the pages back without a copy, and works.
+    fill(g_data, kWords, 5);
+    fill(heap, kWords, 6);
+    free(heap);
+    return holds(g_data, kWords, 5) ? 0 : 5;
+}
+
+int tree() {
+    fill(g_data, kWords, 1);
+    const service::ForkReply a = fork_or_exit();
+    if (a.in_child != 0) {
+        const service::ForkReply b = fork_or_exit();  // the page is shared three ways now
+        if (b.in_child != 0) {
+            if (!holds(g_data, kWords, 1)) {
+                return 20;
+            }
+            fill(g_data, kWords, 3);
+            return holds(g_data, kWords, 3) ? 0 : 21;
+        }
+        fill(g_data, kWords, 2);
+        const service::WaitReply w = wait_for(b.id);
+        return w.ending == service::Ending::kExited && w.status == 0 && holds(g_data, kWords, 2)
+                   ? 0
+                   : 22;
+    }
+    const service::WaitReply w = wait_for(a.id);
+    if (w.ending != service::Ending::kExited || w.status != 0) {
+        println("fork: the child {} with status {}", to_string(w.ending), w.status);
+        return 23;
+    }
+    return holds(g_data, kWords, 1) ? 0 : 24;
+}
+
+int crash() {
+    fill(g_data, kWords, 1);
+    const service::ForkReply f = fork_or_exit();
+    if (f.in_child != 0) {
+        fill(g_data, kWords, 9);
+        *reinterpret_cast<volatile uint64_t*>(8) = 1;
+        return 30;
+    }
+    const service::WaitReply w = wait_for(f.id);
+    return w.ending == service::Ending::kCrashed && holds(g_data, kWords, 1) ? 0 : 31;
+}
+
+int exec_child() {
+    const service::ForkReply f = fork_or_exit();
+    if (f.in_child != 0) {
+        auto r = service::call(parent(), service::ExecSelf{"hello 3"});
+        println("fork: exec refused: {}", r ? StringView("?") : r.error().message.view());
+        return 40 + 1;
+    }
+    const service::WaitReply w = wait_for(f.id);
+    return w.ending == service::Ending::kExited && w.status == 40 ? 0 : 41;
+}
+
+int many() {
+    constexpr unsigned kChildren = 8;
+    uint64_t ids[kChildren] = {};
+    fill(g_data, kWords, 1);
+    for (unsigned c = 0; c < kChildren; ++c) {
+        const service::ForkReply f = fork_or_exit();
+        if (f.in_child != 0) {
+            fill(g_data, kWords, 100 + c);
+            return holds(g_data, kWords, 100 + c) ? 0 : 50;
+        }
+        ids[c] = f.id;
+    }
+    for (uint64_t id : ids) {
+        const service::WaitReply w = wait_for(id);
+        if (w.ending != service::Ending::kExited || w.status != 0) {
+            return 51;
+        }
+    }
+    return holds(g_data, kWords, 1) ? 0 : 52;
+}
+
+int oom(uint64_t flags) {
+    fill(g_data, kWords, 1);
+    for (unsigned forks = 0; forks < 1000; ++forks) {
+        service::Fork request;
+        request.flags = flags;
+        auto r = fork(request);
+        if (!r) {
+            if (r.error().status != service::StatusCode::kNoMemory) {
+                println("fork: refused, but not for memory: {}", r.error().message.view());
+                return 60;
+            }
+            println("fork: {} forks, then: {}", forks, r.error().message.view());
+            return forks > 0 && holds(g_data, kWords, 1) ? 0 : 61;
+        }
+        if (r.value().in_child != 0) {
+            for (;;) {
+                sys::yield();  // reads nothing, writes nothing: shares every page to the end
+            }
+        }
+    }
+    return 62;
+}
+
+}  // namespace
+
+int main(int argc, char** argv, char** /*envp*/) {
+    const StringView what = argc >= 2 ? StringView(argv[1]) : StringView("demo");
+    int status = 99;
+    if (what == "demo") {
+        status = demo();
+    } else if (what == "check") {
+        status = check(0);
+    } else if (what == "eager") {
+        status = check(service::kForkEager);
+    } else if (what == "tree") {
+        status = tree();
+    } else if (what == "crash") {
+        status = crash();
+    } else if (what == "exec") {
+        status = exec_child();
+    } else if (what == "many") {
+        status = many();
+    } else if (what == "oom") {
+        status = oom(0);
+    } else if (what == "oom-eager") {
+        status = oom(service::kForkEager);
+    } else {
+        println("fork: usage: fork [demo|check|eager|tree|crash|exec|many|oom|oom-eager]");
+        return 98;
+    }
+    if (what != "demo") {
+        println("fork {}: {}", what, status == 0 ? StringView("ok") : StringView("FAILED"));
+    }
+    return status;
+}
