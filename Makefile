@@ -43,9 +43,10 @@ debug: build
 # Benchmark images under -icount shift=0: deterministic guest instruction counts.
 bench: build
 	@for image in build/aarch64/tessera-bench-*.elf; do \
-		module=build/aarch64/images.cpio; \
+		module=build/aarch64/images.cpio; memory=$(MEMORY); \
 		case $$image in *spawn*) module=build/aarch64/bench-images.cpio;; esac; \
-		tools/qemu-run --mode bench --kernel $$image --cpu $(CPU) --memory $(MEMORY) \
+		case $$image in *fork*) module=build/aarch64/bench-images.cpio; memory=512M;; esac; \
+		tools/qemu-run --mode bench --kernel $$image --cpu $(CPU) --memory $$memory \
 			--append pmu_user --module $$module | \
 			sed -n '/^Benchmark/,$$p'; \
 	done
