@@ -36,7 +36,15 @@ SlotAllocator g_slots;
 UntypedAllocator g_memory;
 BuilderEnvironment g_builder;
 CowSpace g_cow;  // .bss
+SpawnProfile g_profile;
+SpawnProfile g_fork_16m;  // where the 16 MiB copy-on-write fork's instructions go
 uint64_t g_ep = 0;
+
+uint64_t instructions() {
+    uint64_t v;
+    asm volatile("isb; mrs %0, pmevcntr0_el0" : "=r"(v)::"memory");
+    return v;
+}
 
 struct Row {
     uint64_t to_child = 0;
@@ -107,7 +115,14 @@ Row measure(std::span<const uint8_t> image, uint64_t mib, bool eager) {
             fork.fault_badge = kFaultBit | kChildBadge;
             fork.registers = registers;
             fork.eager = request && (request.value().flags & service::kForkEager) != 0;
+            g_profile = SpawnProfile{};
+            g_profile.clock = instructions;
+            g_builder.profile = &g_profile;
             auto forked = fork_pd(g_builder, parent, fork);
+            g_builder.profile = nullptr;
+            if (mib == 16 && !fork.eager) {
+                g_fork_16m = g_profile;
+            }
             if (!forked) {
                 println("fork benchmark: the fork with {} MiB failed while {}: {}", mib,
                         to_string(forked.error().step), detail(forked.error()));
@@ -187,9 +202,10 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         tessera_exit(1);
     }
     println("");
-    println("Benchmark: fork (instructions; copy-on-write and eager; the parent then writes {} "
-            "pages)",
-            kWrites);
+    println(
+        "Benchmark: fork (instructions; copy-on-write and eager; the parent then writes {} "
+        "pages)",
+        kWrites);
     println("| {:<8} | {:<6} | {:<14} | {:<15} | {:<14} | {:<7} |", "touched", "fork", "to child",
             "to parent ret.", "first write", "faults");
     println("|----------|--------|----------------|-----------------|----------------|---------|");
@@ -205,8 +221,23 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         }
     }
     println("");
-    println("first write: instructions per page of the parent's first write after the fork (a "
-            "copy-on-write fault end to end; eager: a plain write)");
+    println(
+        "first write: instructions per page of the parent's first write after the fork (a "
+        "copy-on-write fault end to end; eager: a plain write)");
+    println("");
+    println("Where the 16 MiB copy-on-write fork's instructions go (in the pager):");
+    const struct {
+        SpawnPhase phase;
+        const char* what;
+    } kParts[] = {{SpawnPhase::kPlan, "checks, room in the ledger"},
+                  {SpawnPhase::kImageObjects, "the child's budgets and objects"},
+                  {SpawnPhase::kImagePages, "sharing the pages (copies, mappings)"},
+                  {SpawnPhase::kCapabilities, "capabilities"},
+                  {SpawnPhase::kThread, "thread"},
+                  {SpawnPhase::kReclaim, "commit: records, parent read-only"}};
+    for (const auto& part : kParts) {
+        println("| {:<40} | {:10} |", part.what, g_fork_16m.phase[static_cast<size_t>(part.phase)]);
+    }
     (void)g_memory.whole();
     tessera_exit(0);
 }

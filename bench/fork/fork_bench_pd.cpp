@@ -35,7 +35,8 @@ void report(uint64_t label, uint64_t a, uint64_t b, uint64_t c) {
 int main(int argc, char** argv, char** /*envp*/) {
     uint64_t mib = 0;
     uint64_t pages = 0;
-    if (argc < 3 || !parse_u64(StringView(argv[1]), mib) || !parse_u64(StringView(argv[2]), pages)) {
+    if (argc < 3 || !parse_u64(StringView(argv[1]), mib) ||
+        !parse_u64(StringView(argv[2]), pages)) {
         return 1;
     }
     const bool eager = argc >= 4 && StringView(argv[3]) == "eager";

@@ -177,12 +177,76 @@ SysResult<void> delete_range(const tessera::Invocation& inv) {
     return {};
 }
 
+// The `count` consecutive slots of one CNode from (index, depth), or a range error on `word`.
+SysResult<Cte*> slot_run(const Capability& root, uint64_t index, uint64_t depth, uint64_t count,
+                         unsigned word) {
+    if (depth < 1 || depth > abi::kWordBits) {
+        return fail(SyscallError::range(word + 1, abi::kWordBits));
+    }
+    ResolvedSlot first =
+        TRY(resolve_address_bits(root, abi::CapPtr(index), static_cast<unsigned>(depth)));
+    if (first.bits_remaining != 0) {
+        return fail(
+            SyscallError::failed_lookup(abi::LookupFailure::kDepthMismatch, first.bits_remaining));
+    }
+    const uint64_t slots = uint64_t{1} << first.radix;
+    const uint64_t left = slots - (index & (slots - 1));
+    if (count > left) {
+        return fail(SyscallError::range(5, left));
+    }
+    return first.slot;
+}
+
+// CopyRange: dest_index, dest_depth, src_index, src_depth, rights, count (1..512); cap: source
+// root. Copies count consecutive capabilities of one CNode into count consecutive empty slots of
+// one CNode, each derived as Copy derives it (so a mapped frame's copy is unmapped, an untyped
+// with children is refused) with its rights masked. Everything is checked before the first
+// copy, so the call copies all or nothing (an occupied destination is DeleteFirst and an empty
+// or zombie source InvalidCapability, with the index in the second detail word); the two runs
+// may not overlap.
+SysResult<void> copy_range(const tessera::Invocation& inv) {
+    TRY(inv.require(6, 1));
+    const uint64_t count = TRY(inv.arg(5));
+    if (count == 0 || count > abi::kMaxFramesPerCall) {
+        return fail(SyscallError::range(5, abi::kMaxFramesPerCall));
+    }
+    Cte* src_root = TRY(inv.extra_cap(0));
+    if (src_root->cap().type() != CapType::kCNode) {
+        return fail(SyscallError::invalid_capability(1));
+    }
+    Cte* dest = TRY(slot_run(inv.cap(), TRY(inv.arg(0)), TRY(inv.arg(1)), count, 0));
+    Cte* src = TRY(slot_run(src_root->cap(), TRY(inv.arg(2)), TRY(inv.arg(3)), count, 2));
+    const auto d = reinterpret_cast<uintptr_t>(dest);
+    const auto s = reinterpret_cast<uintptr_t>(src);
+    if (d < s + count * sizeof(Cte) && s < d + count * sizeof(Cte)) {
+        return fail(SyscallError::of(abi::Error::kIllegalOperation));
+    }
+    const auto rights = static_cast<Rights>(TRY(inv.arg(4)) & abi::kRightsAll);
+    for (uint64_t i = 0; i < count; ++i) {
+        if (!dest[i].is_empty()) {
+            return fail(SyscallError::make(abi::Error::kDeleteFirst, 0, i));
+        }
+        if (src[i].is_empty() || src[i].cap().type() == CapType::kZombie) {
+            return fail(SyscallError::make(abi::Error::kInvalidCapability, 1, i));
+        }
+        TRY(derive_capability(src[i]));  // refused as Copy would refuse it
+    }
+    for (uint64_t i = 0; i < count; ++i) {
+        const Capability cap = derive_capability(src[i]).value().with_rights_masked(rights);
+        DerivationTree::insert_derived(src[i], dest[i], cap);
+    }
+    return {};
+}
+
 }  // namespace
 
 SysResult<void> invoke_cnode(const tessera::Invocation& inv) {
     auto op = static_cast<InvocationLabel>(inv.label());
     if (op == InvocationLabel::kCNodeDeleteRange) {
         return delete_range(inv);
+    }
+    if (op == InvocationLabel::kCNodeCopyRange) {
+        return copy_range(inv);
     }
     switch (op) {
         case InvocationLabel::kCNodeCopy:

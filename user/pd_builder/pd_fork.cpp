@@ -81,7 +81,13 @@ class Forker {
         tables_.carver = &carver_;
     }
 
+    // Profiled (when the environment asks) as: plan (checks and the ledger's room), image
+    // objects (the child's budgets and objects), image pages (sharing or copying the pages),
+    // capabilities, thread, and reclaim (the commit: records and the parent made read-only).
     Result<PdHandle, SpawnError> run() {
+        if (env_.profile != nullptr) {
+            env_.profile->start();
+        }
         TRY(check());
         auto built = build();
         if (!built) {
@@ -90,6 +96,7 @@ class Forker {
         }
         commit();
         (void)tcb_resume(CapPtr(child_.tcb));
+        mark(env_, SpawnPhase::kReclaim);
         return child_;
     }
 
@@ -136,11 +143,16 @@ class Forker {
             TRY(copies.make_book(radix, 0));
             parent_copy_base_ = TRY(copies.reserve_slots(n, SpawnStep::kBudget)).value();
         }
+        mark(env_, SpawnPhase::kPlan);
         TRY(build_image());
         TRY(build_identity());
+        mark(env_, SpawnPhase::kImageObjects);
         TRY(map_pages());
+        mark(env_, SpawnPhase::kImagePages);
         TRY(give_caps());
+        mark(env_, SpawnPhase::kCapabilities);
         TRY(build_thread());
+        mark(env_, SpawnPhase::kThread);
         return {};
     }
 
@@ -207,7 +219,6 @@ class Forker {
 
     Result<void, SpawnError> map_pages() {
         constexpr SpawnStep kStep = SpawnStep::kImage;
-        const CapPtr root = root_of(env_);
         uint64_t n = 0;
         uint64_t shared = 0;
         for (unsigned j = 0; j < parent_.runs.count; ++j) {
@@ -218,11 +229,8 @@ class Forker {
                                                                        : child_.cow.copy_base + n;
             switch (r.kind) {
                 case PageKind::kShared: {
-                    for (uint64_t i = 0; i < r.count; ++i) {
-                        TRY(checked(cnode_copy(root, shared_base_ + shared + i, kWordBits, root,
-                                               r.slot + i, kWordBits, frame_cap_rights(r.rights)),
-                                    kStep));
-                    }
+                    TRY(copy_run(shared_base_ + shared, r.count, r,
+                                 [&](uint64_t i) { return r.slot + i; }));
                     TRY(map(shared_base_ + shared, r.count, r, r.rights));
                     shared += r.count;
                     child_.pages += r.count;
@@ -236,12 +244,13 @@ class Forker {
                     break;
                 case PageKind::kPrivate: {
                     const uint64_t first = child_.cow.copy_base + n;
-                    for (uint64_t i = 0; i < r.count; ++i) {
-                        TRY(config_.eager ? eager_copy(n + i, r, i)
-                                          : checked(cnode_copy(root, first + i, kWordBits, root,
-                                                               parent_slot(n + i, r, i), kWordBits,
-                                                               frame_cap_rights(r.rights)),
-                                                    kStep));
+                    if (config_.eager) {
+                        for (uint64_t i = 0; i < r.count; ++i) {
+                            TRY(eager_copy(n + i, r, i));
+                        }
+                    } else {
+                        TRY(copy_run(first, r.count, r,
+                                     [&](uint64_t i) { return parent_slot(n + i, r, i); }));
                     }
                     TRY(map(first, r.count, r,
                             config_.eager ? r.rights : r.rights & ~abi::kMapWrite));
@@ -250,6 +259,27 @@ class Forker {
                     break;
                 }
             }
+        }
+        return {};
+    }
+
+    // Copies of the capabilities source(0 .. count - 1) into slots from `to` on, one CopyRange
+    // per stretch of consecutive sources.
+    template <typename Source>
+    Result<void, SpawnError> copy_run(uint64_t to, uint64_t count, const PageRun& r,
+                                      Source source) {
+        const CapPtr root = root_of(env_);
+        for (uint64_t i = 0; i < count;) {
+            const uint64_t first = source(i);
+            uint64_t n = 1;
+            while (i + n < count && n < abi::kMaxFramesPerCall && source(i + n) == first + n &&
+                   ((first + n) & ((uint64_t{1} << 51) - 1)) != 0) {  // within one node
+                ++n;
+            }
+            TRY(checked(cnode_copy_range(root, to + i, kWordBits, root, first, kWordBits,
+                                         frame_cap_rights(r.rights), n),
+                        SpawnStep::kImage));
+            i += n;
         }
         return {};
     }

@@ -266,6 +266,14 @@ InvocationResult frame_remap(abi::CapPtr frame, uint64_t rights) {
     return invoke(frame, abi::InvocationLabel::kFrameRemap, args);
 }
 
+InvocationResult cnode_copy_range(CapPtr dest_root, uint64_t dest_index, uint64_t dest_depth,
+                                  CapPtr src_root, uint64_t src_index, uint64_t src_depth,
+                                  uint64_t rights, uint64_t count) {
+    const uint64_t args[] = {dest_index, dest_depth, src_index, src_depth, rights, count};
+    const CapPtr caps[] = {src_root};
+    return invoke(dest_root, InvocationLabel::kCNodeCopyRange, args, caps);
+}
+
 InvocationResult frame_copy(abi::CapPtr frame, abi::CapPtr source) {
     const CapPtr caps[] = {source};
     return invoke(frame, abi::InvocationLabel::kFrameCopy, {}, caps);

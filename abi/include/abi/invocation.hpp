@@ -22,6 +22,7 @@ enum class InvocationLabel : uint64_t {
     kCNodeSaveCaller = 18,
     kCNodeDeleteRange = 19,
     kCNodeIdentify = 20,
+    kCNodeCopyRange = 21,  // count consecutive copies at once (a fork's mappings)
     // TCB
     kTcbSuspend = 30,
     kTcbResume = 31,

@@ -330,3 +330,87 @@ USER_TEST(cnode, delete_range_empties_a_run_of_slots) {
 }
 
 }  // namespace tessera::test
+
+namespace tessera::test {
+
+// CopyRange copies a run of capabilities at once, each derived as Copy derives it, with the
+// rights masked: all or nothing. Refused: an occupied destination or an empty source anywhere
+// in the run (the index comes back), a count of 0 or beyond 512 or past the CNode's end,
+// overlapping runs, a source root that is not a CNode, an untyped with children (which Copy
+// refuses too); after each refusal no destination slot holds anything.
+USER_TEST(cnode, copy_range_copies_all_or_nothing) {
+    constexpr uint64_t kCount = 4;
+    uint64_t ut = new_untyped(15);
+    uint64_t frames = ut == 0 ? 0 : make_objects(ut, ObjectType::kFrame4K, 0, kCount + 1);
+    CHECK(frames != 0);
+    CHECK(cnode_delete(kRootCNode, frames + kCount, kRootDepth).ok());  // an empty slot after
+    uint64_t dest = env().slots.allocate_run(kCount + 1);
+    CHECK(dest != 0);
+    auto all_empty = [&]() {
+        for (uint64_t i = 0; i <= kCount; ++i) {
+            if (identify(abi::CapPtr(dest + i)).type != abi::CapType::kNull) {
+                return false;
+            }
+        }
+        return true;
+    };
+    // An occupied destination in the middle: DeleteFirst at index 2, nothing copied.
+    CHECK(cnode_copy(kRootCNode, dest + 2, kRootDepth, kRootCNode, frames, kRootDepth,
+                     abi::kRightsAll)
+              .ok());
+    InvocationResult r = cnode_copy_range(kRootCNode, dest, kRootDepth, kRootCNode, frames,
+                                          kRootDepth, abi::kRightsAll, kCount);
+    CHECK(r.error == Error::kDeleteFirst);
+    CHECK_EQ(r.detail[1], uint64_t{2});
+    CHECK(cnode_delete(kRootCNode, dest + 2, kRootDepth).ok());
+    CHECK(all_empty());
+    // An empty source at the end of the run.
+    r = cnode_copy_range(kRootCNode, dest, kRootDepth, kRootCNode, frames, kRootDepth,
+                         abi::kRightsAll, kCount + 1);
+    CHECK(r.error == Error::kInvalidCapability);
+    CHECK_EQ(r.detail[1], kCount);
+    CHECK(all_empty());
+    // Counts out of range, overlapping runs, a source root that is no CNode.
+    CHECK(cnode_copy_range(kRootCNode, dest, kRootDepth, kRootCNode, frames, kRootDepth,
+                           abi::kRightsAll, 0)
+              .error == Error::kRangeError);
+    CHECK(cnode_copy_range(kRootCNode, dest, kRootDepth, kRootCNode, frames, kRootDepth,
+                           abi::kRightsAll, 513)
+              .error == Error::kRangeError);
+    CHECK(cnode_copy_range(kRootCNode, frames + 1, kRootDepth, kRootCNode, frames, kRootDepth,
+                           abi::kRightsAll, 2)
+              .error == Error::kIllegalOperation);
+    CHECK(cnode_copy_range(kRootCNode, dest, kRootDepth, abi::CapPtr(frames), 0, kRootDepth,
+                           abi::kRightsAll, 1)
+              .error == Error::kInvalidCapability);
+    const uint64_t last = (uint64_t{1} << abi::kRootCNodeRadix) - 1;  // the CNode's last slot
+    CHECK(cnode_copy_range(kRootCNode, dest, kRootDepth, kRootCNode, last, kRootDepth,
+                           abi::kRightsAll, 2)
+              .error == Error::kRangeError);
+    CHECK(all_empty());
+    // An untyped with children is not copied (Copy refuses it too).
+    uint64_t dest_ut = new_slot();
+    CHECK(cnode_copy_range(kRootCNode, dest_ut, kRootDepth, kRootCNode, ut, kRootDepth,
+                           abi::kRightsAll, 1)
+              .error != Error::kOk);
+    CHECK(identify(abi::CapPtr(dest_ut)).type == abi::CapType::kNull);
+    // Read-only copies of the run: the frames map read-only but never writable.
+    CHECK(cnode_copy_range(kRootCNode, dest, kRootDepth, kRootCNode, frames, kRootDepth,
+                           abi::kRightRead, kCount)
+              .ok());
+    for (uint64_t i = 0; i < kCount; ++i) {
+        const CapIdentity id = identify(abi::CapPtr(dest + i));
+        CHECK(id.type == abi::CapType::kFrame);
+        CHECK_EQ(id.rights, uint64_t{abi::kRightRead});
+    }
+    constexpr abi::CapPtr kOwnVSpace{abi::kSlotInitThreadVSpace};
+    CHECK(map_tables(kOwnVSpace, 0x79'0080'0000));
+    CHECK(frame_map(abi::CapPtr(dest), kOwnVSpace, 0x79'0080'0000, abi::kMapRead | abi::kMapWrite,
+                    abi::MapAttributes::kCached)
+              .error == Error::kInvalidCapability);
+    // The copies are derived: revoking the untyped takes them with it.
+    CHECK(cnode_revoke(kRootCNode, ut, kRootDepth).ok());
+    CHECK(all_empty());
+}
+
+}  // namespace tessera::test

@@ -155,7 +155,7 @@ struct LabelRange {
     uint64_t last;
 };
 constexpr LabelRange kLabels[] = {
-    {abi::CapType::kUntyped, 1, 1},      {abi::CapType::kCNode, 10, 20},
+    {abi::CapType::kUntyped, 1, 1},      {abi::CapType::kCNode, 10, 21},
     {abi::CapType::kTcb, 31, 42},        {abi::CapType::kIrqControl, 50, 50},
     {abi::CapType::kIrqHandler, 51, 53}, {abi::CapType::kAsidControl, 60, 60},
     {abi::CapType::kAsidPool, 61, 61},   {abi::CapType::kPageTable, 62, 63},
@@ -263,6 +263,14 @@ unsigned shaped_arguments(uint64_t label, uint64_t* w) {
             w[1] = kDepth;
             w[2] = 1 + below(8);
             return 3;
+        case InvocationLabel::kCNodeCopyRange:
+            w[0] = zoo_slot();
+            w[1] = kDepth;
+            w[2] = zoo_slot();
+            w[3] = kDepth;
+            w[4] = below(16);
+            w[5] = below(8) == 0 ? below(600) : 1 + below(8);
+            return 6;
         case InvocationLabel::kCNodeRotate:
             w[0] = zoo_slot();
             w[1] = kDepth;

@@ -49,6 +49,10 @@ InvocationResult cnode_delete(abi::CapPtr root, uint64_t index, uint64_t depth);
 InvocationResult cnode_delete_range(abi::CapPtr root, uint64_t index, uint64_t depth,
                                     uint64_t count);
 InvocationResult cnode_revoke(abi::CapPtr root, uint64_t index, uint64_t depth);
+// Copies count (1..512) consecutive capabilities of one CNode into as many empty slots.
+InvocationResult cnode_copy_range(abi::CapPtr dest_root, uint64_t dest_index, uint64_t dest_depth,
+                                  abi::CapPtr src_root, uint64_t src_index, uint64_t src_depth,
+                                  uint64_t rights, uint64_t count);
 
 InvocationResult tcb_suspend(abi::CapPtr tcb);
 InvocationResult tcb_resume(abi::CapPtr tcb);
