@@ -59,7 +59,7 @@ uint32_t CowLedger::new_frame(uint32_t store, uint64_t block) {
         return kNoEntry;
     }
     if (store == kNoEntry) {
-        frames_[f] = Frame{block, 0, 1};
+        frames_[f] = Frame{static_cast<uint32_t>(block), 0, 1};
     } else {
         frames_[f] = Frame{0, store + 1, 1};
         ++stores_[store].frames;

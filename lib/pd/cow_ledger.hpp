@@ -19,14 +19,37 @@ namespace tessera::pd {
 
 constexpr uint32_t kNoEntry = UINT32_MAX;
 
-// One private page of a forked PD.
+// One private page of a forked PD, in 8 bytes (the ledger holds tens of thousands).
 struct CowPage {
-    uint64_t slot = 0;   // the capability that maps it (in the creator's bookkeeping space)
-    uint32_t frame = 0;  // its shared frame
-    bool own = false;    // mapped writable: nobody else maps the frame
-    bool large = false;  // a 2 MiB page
-    uint8_t rights = 0;  // its rights when writable (abi::kMap* bits)
+    // The capability that maps it: a slot of the creator's bookkeeping space (node k, index i:
+    // CapPtr(k << 51 | i)), kept as k << 19 | i.
+    uint32_t packed_slot = 0;
+    uint32_t frame : 24 = 0;  // its shared frame
+    uint32_t own : 1 = 0;     // mapped writable: nobody else maps the frame
+    uint32_t large : 1 = 0;   // a 2 MiB page
+    uint32_t rights : 3 = 0;  // its rights when writable (abi::kMap* bits)
+
+    static constexpr unsigned kNodeShift = 51;
+    static constexpr unsigned kIndexBits = 19;
+    [[nodiscard]] uint64_t slot() const {
+        return (uint64_t{packed_slot >> kIndexBits} << kNodeShift) |
+               (packed_slot & ((1u << kIndexBits) - 1));
+    }
+    void set_slot(uint64_t slot) {
+        packed_slot = static_cast<uint32_t>(((slot >> kNodeShift) << kIndexBits) |
+                                            (slot & ((uint64_t{1} << kIndexBits) - 1)));
+    }
+    static CowPage make(uint64_t slot, uint32_t frame, bool own, bool large, uint64_t rights) {
+        CowPage p;
+        p.set_slot(slot);
+        p.frame = frame;
+        p.own = own ? 1 : 0;
+        p.large = large ? 1 : 0;
+        p.rights = static_cast<uint32_t>(rights & 7);
+        return p;
+    }
 };
+static_assert(sizeof(CowPage) == 8, "the ledger's page records stay small");
 
 // What dropping a reference leaves to release: a frame's own block, and a store (kNoEntry: none).
 struct Release {
@@ -37,11 +60,11 @@ struct Release {
 class CowLedger {
   public:
     static constexpr unsigned kUnitBits = 2;  // page records come in ranges of 4
-    // 32,768 pages (128 MiB of forked private memory) and frames; a creator keeps the ledger in
-    // its .bss, so these bound its image's memory (about 1 MiB).
-    static constexpr unsigned kDepth = 13;
+    // 65,536 pages (256 MiB of forked private memory) and frames, 8 bytes each: a creator
+    // keeps the ledger (about 1 MiB) for good.
+    static constexpr unsigned kDepth = 14;
     static constexpr uint32_t kPages = uint32_t{1} << (kDepth + kUnitBits);
-    static constexpr uint32_t kFrames = 32768;
+    static constexpr uint32_t kFrames = 65536;
     static constexpr uint32_t kStores = 256;
 
     // A range of `count` page records (kNoEntry: no room); free_pages returns it.
@@ -75,9 +98,9 @@ class CowLedger {
 
   private:
     struct Frame {
-        uint64_t block = 0;
-        uint32_t store = 0;  // index + 1 (0: its own block)
-        uint32_t refs = 0;   // 0: unused (then `store` links the free list, index + 1)
+        uint32_t block = 0;  // a slot of the creator's own CNode
+        uint32_t store = 0;  // index + 1 (0: its own block); unused: links the free list
+        uint32_t refs = 0;   // 0: unused
     };
     struct Store {
         uint32_t frames = 0;  // its frames still mapped

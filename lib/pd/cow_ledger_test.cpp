@@ -105,6 +105,21 @@ TEST(CowLedger, PageRangesDoNotOverlapAndComeBack) {
     EXPECT_EQ(ledger->allocate_pages(CowLedger::kPages + 1), kNoEntry);
 }
 
+TEST(CowLedger, PageRecordsKeepBookkeepingSlots) {
+    // Slot i of bookkeeping node k is CapPtr(k << 51 | i); the creator's own slots are node 0.
+    for (const uint64_t node : {uint64_t{0}, uint64_t{1}, uint64_t{8191}}) {
+        for (const uint64_t index : {uint64_t{0}, uint64_t{7}, (uint64_t{1} << 19) - 1}) {
+            const uint64_t slot = node << 51 | index;
+            const CowPage p = CowPage::make(slot, 0xabcdef, true, false, 3);
+            EXPECT_EQ(p.slot(), slot);
+            EXPECT_EQ(p.frame, 0xabcdefu);
+            EXPECT_EQ(p.own, 1u);
+            EXPECT_EQ(p.large, 0u);
+            EXPECT_EQ(p.rights, 3u);
+        }
+    }
+}
+
 TEST(CowLedger, StoresRunOut) {
     auto ledger = make_ledger();
     for (uint32_t i = 0; i < CowLedger::kStores; ++i) {

@@ -77,17 +77,17 @@ Result<bool, SpawnError> resolve_cow_fault(BuilderEnvironment& env, PdHandle& pd
     }
     pd::CowLedger& ledger = env.cow->ledger;
     pd::CowPage& page = ledger.page(pd.cow.first + static_cast<uint32_t>(at.number));
-    if (page.own) {
+    if (page.own != 0) {
         return false;  // writable already: not a copy-on-write fault
     }
     if (ledger.refs(page.frame) == 1) {  // the last to map it: its own, without a copy
-        TRY(checked(frame_remap(CapPtr(page.slot), page.rights), kStep));
-        page.own = true;
+        TRY(checked(frame_remap(CapPtr(page.slot()), page.rights), kStep));
+        page.own = 1;
         return true;
     }
     // A copy in a frame of its own block, made in the creator's scratch slot, then moved to the
     // page's copy slot (which may hold the shared frame's capability until then).
-    const bool large = page.large;
+    const bool large = page.large != 0;
     const uint64_t block =
         env.memory->allocate(large ? abi::kLargePageSizeBits : abi::kPageSizeBits);
     if (block == 0) {
@@ -106,7 +106,7 @@ Result<bool, SpawnError> resolve_cow_fault(BuilderEnvironment& env, PdHandle& pd
                                    large ? abi::ObjectType::kFrame2M : abi::ObjectType::kFrame4K, 0,
                                    env.cnode, 0, 0, scratch, 1),
                     kStep));
-        TRY(checked(frame_copy(CapPtr(scratch), CapPtr(page.slot)), kStep));
+        TRY(checked(frame_copy(CapPtr(scratch), CapPtr(page.slot())), kStep));
         return {};
     }();
     if (!made) {
@@ -115,8 +115,8 @@ Result<bool, SpawnError> resolve_cow_fault(BuilderEnvironment& env, PdHandle& pd
         return fail(made.error());
     }
     // Nothing below can be refused: the page is mapped, its copy slot is the PD's.
-    (void)frame_unmap(CapPtr(page.slot));
-    if (page.slot == copy_slot) {
+    (void)frame_unmap(CapPtr(page.slot()));
+    if (page.slot() == copy_slot) {
         (void)cnode_delete(root, copy_slot, kWordBits);
     }
     (void)cnode_move(root, copy_slot, kWordBits, root, scratch, kWordBits);
@@ -125,8 +125,8 @@ Result<bool, SpawnError> resolve_cow_fault(BuilderEnvironment& env, PdHandle& pd
                           kStep);
     act_on(env, ledger.unref(page.frame));
     page.frame = frame;
-    page.slot = copy_slot;
-    page.own = true;
+    page.set_slot(copy_slot);
+    page.own = 1;
     if (!mapped) {
         return fail(mapped.error());
     }
@@ -137,10 +137,10 @@ CowFigures cow_figures(const BuilderEnvironment& env, const PdHandle& pd) {
     CowFigures f;
     for (uint32_t i = 0; i < pd.cow.pages; ++i) {
         const pd::CowPage& page = env.cow->ledger.page(pd.cow.first + i);
-        if (page.own) {
+        if (page.own != 0) {
             ++f.own;
             if (env.cow->ledger.block_of(page.frame) != 0) {
-                f.own_bytes += page.large ? pd::kLargePage : pd::kSmallPage;
+                f.own_bytes += page.large != 0 ? pd::kLargePage : pd::kSmallPage;
             }
         } else {
             ++f.shared;

@@ -201,7 +201,7 @@ class Forker {
 
     // The capability that maps the parent's private page n.
     [[nodiscard]] uint64_t parent_slot(uint64_t n, const PageRun& r, uint64_t i) const {
-        return parent_.cow.pages != 0 ? ledger_.page(parent_.cow.first + n).slot : r.slot + i;
+        return parent_.cow.pages != 0 ? ledger_.page(parent_.cow.first + n).slot() : r.slot + i;
     }
 
     Result<void, SpawnError> map(uint64_t first, uint64_t count, const PageRun& r,
@@ -294,19 +294,17 @@ class Forker {
             return fail(out_of_memory(kStep));
         }
         pd::CowPage& page = ledger_.page(child_pages_ + static_cast<uint32_t>(n));
-        page.frame = ledger_.new_frame(pd::kNoEntry, block);  // room checked before
-        page.own = true;
-        page.large = r.large;
-        page.rights = r.rights;
-        page.slot = child_.cow.copy_base + n;
+        page = pd::CowPage::make(child_.cow.copy_base + n,
+                                 ledger_.new_frame(pd::kNoEntry, block),  // room checked before
+                                 true, r.large, r.rights);
         ++eager_made_;
-        const uint64_t index = page.slot & ((uint64_t{1} << plan_.book_radix) - 1);
+        const uint64_t index = page.slot() & ((uint64_t{1} << plan_.book_radix) - 1);
         TRY(checked(
             untyped_retype(CapPtr(block), r.large ? ObjectType::kFrame2M : ObjectType::kFrame4K, 0,
                            root_of(env_), BookkeepingSpace::node_index(child_.image.node),
                            BookkeepingSpace::kNodeDepth, index, 1),
             kStep));
-        return checked(frame_copy(CapPtr(page.slot), CapPtr(parent_slot(n, r, i))), kStep);
+        return checked(frame_copy(CapPtr(page.slot()), CapPtr(parent_slot(n, r, i))), kStep);
     }
 
     Result<void, SpawnError> give_caps() {
@@ -393,8 +391,8 @@ class Forker {
             for (const PageRun& r : parent_.runs.list()) {
                 for (uint64_t i = 0; r.kind == PageKind::kPrivate && i < r.count; ++i, ++k) {
                     pd::CowPage& page = ledger_.page(parent_pages_ + static_cast<uint32_t>(k));
-                    page = pd::CowPage{r.slot + i, ledger_.new_frame(store_, 0), false, r.large,
-                                       r.rights};
+                    page = pd::CowPage::make(r.slot + i, ledger_.new_frame(store_, 0), false,
+                                             r.large, r.rights);
                 }
             }
             parent_.cow.first = parent_pages_;
@@ -406,9 +404,9 @@ class Forker {
         for (uint32_t k = 0; k < n; ++k) {
             pd::CowPage& mine = ledger_.page(parent_.cow.first + k);
             ledger_.ref(mine.frame);
-            mine.own = false;
-            ledger_.page(child_pages_ + k) =
-                pd::CowPage{child_.cow.copy_base + k, mine.frame, false, mine.large, mine.rights};
+            mine.own = 0;
+            ledger_.page(child_pages_ + k) = pd::CowPage::make(child_.cow.copy_base + k, mine.frame,
+                                                               false, mine.large != 0, mine.rights);
         }
         make_parent_read_only();
     }
@@ -422,10 +420,10 @@ class Forker {
             }
             const uint64_t rights = r.rights & ~abi::kMapWrite;
             for (uint64_t i = 0; i < r.count;) {
-                const uint64_t first = ledger_.page(parent_.cow.first + k + i).slot;
+                const uint64_t first = ledger_.page(parent_.cow.first + k + i).slot();
                 uint64_t count = 1;
                 while (i + count < r.count && count < abi::kMaxFramesPerCall &&
-                       ledger_.page(parent_.cow.first + k + i + count).slot == first + count) {
+                       ledger_.page(parent_.cow.first + k + i + count).slot() == first + count) {
                     ++count;
                 }
                 if ((r.rights & abi::kMapWrite) != 0) {
