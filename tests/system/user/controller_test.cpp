@@ -425,3 +425,25 @@ USER_TEST(controller, fork_out_of_memory_rolls_back_whole) {
 }
 
 }  // namespace tessera::test
+
+namespace tessera::test {
+
+// The per-slot fork rules: a rule on a reserved slot or outside the CNode, and a new badge on a
+// badged endpoint, are refused with the parent unharmed; the child keeps a service only when a
+// rule copies it. The pool is whole after.
+USER_TEST(controller, fork_rules_decide_what_the_child_keeps) {
+    CHECK(services_ready());
+    const uint64_t free_before = pool_free();
+    const uint64_t pong = spawn("pong", service::kSpawnServe);
+    CHECK(pong != ~uint64_t{0});
+    const uint64_t id = spawn("fork rules");
+    CHECK(id != ~uint64_t{0});
+    const service::WaitReply done = wait_for(id);
+    CHECK(done.ending == Ending::kExited);
+    CHECK_EQ(done.status, uint64_t{0});
+    CHECK(ask(service::Kill{pong}).ok());
+    CHECK_EQ(held_by_pds(), uint64_t{0});
+    CHECK_EQ(pool_free(), free_before);
+}
+
+}  // namespace tessera::test

@@ -9,12 +9,16 @@
 //   exec   the child re-images itself as `hello 3` (which exits with 40)
 //   eager  as check, with every page copied at fork
 //   many   eight children at once, each writing its own pattern
+//   rules  (with `pong` served) per-slot rules: a reserved slot, a slot outside the CNode and a
+//          new badge on the badged pong endpoint are refused, the parent unharmed; by default
+//          the child has no pong, with a copy rule it calls pong
 //   oom    forks (children spin) until a fork is refused for want of memory; then checks its
 //          memory is intact and exits with 0 (oom-eager: the same, each fork copying every page)
 #include <cstdlib>
 
 #include "base/format.hpp"
 #include "base/string_view.hpp"
+#include "abi/process.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/fork.hpp"
 #include "tessera/process.hpp"
@@ -61,15 +65,18 @@ service::WaitReply wait_for(uint64_t id) {
 }
 
 // Forks; on refusal prints why and exits 100.
-service::ForkReply fork_or_exit(uint64_t flags = 0) {
-    service::Fork request;
-    request.flags = flags;
+service::ForkReply fork_or_exit(const service::Fork& request) {
     auto r = fork(request);
     if (!r) {
         println("fork: refused: {}", r.error().message.view());
         pd_exit(100);
     }
     return r.value();
+}
+service::ForkReply fork_or_exit(uint64_t flags = 0) {
+    service::Fork request;
+    request.flags = flags;
+    return fork_or_exit(request);
 }
 
 int demo() {
@@ -199,6 +206,51 @@ int many() {
     return holds(g_data, kWords, 1) ? 0 : 52;
 }
 
+// One call to the service at slot: true if it answered as pong does.
+bool pong_answers(uint64_t slot) {
+    sys::Message m;
+    m.info = abi::MessageInfo(0, 0, 0, 1);
+    m.mr[0] = 41;
+    sys::call(abi::CapPtr(slot), m);
+    return m.info.label() == 0 && m.mr[0] == 42;
+}
+
+int rules() {
+    const abi::StartupCap* pong = find_cap("pong");
+    if (pong == nullptr || !pong_answers(pong->slot)) {
+        return 70;
+    }
+    const uint64_t outside = uint64_t{1} << startup_record()->cnode_radix;
+    const service::Fork::Rule refused[] = {
+        {abi::kPdSlotSelfCNode, service::ForkAction::kCopy, 0},  // reserved
+        {outside, service::ForkAction::kCopy, 0},
+        {pong->slot, service::ForkAction::kMint, 77},  // badged already: the kernel refuses
+    };
+    for (const service::Fork::Rule& rule : refused) {
+        service::Fork request;
+        request.rule_count = 1;
+        request.rule[0] = rule;
+        auto r = fork(request);
+        if (r || r.error().status != service::StatusCode::kRefused) {
+            return 71;  // (a child made here would exit at once: 0)
+        }
+    }
+    service::Fork keep;
+    keep.rule_count = 1;
+    keep.rule[0] = {pong->slot, service::ForkAction::kCopy, 0};
+    for (const bool copy : {false, true}) {
+        const service::ForkReply f = fork_or_exit(copy ? keep : service::Fork{});
+        if (f.in_child != 0) {
+            return pong_answers(pong->slot) == copy ? 0 : 72;
+        }
+        const service::WaitReply w = wait_for(f.id);
+        if (w.ending != service::Ending::kExited || w.status != 0) {
+            return copy ? 74 : 73;
+        }
+    }
+    return pong_answers(pong->slot) ? 0 : 75;  // the parent's own is untouched
+}
+
 int oom(uint64_t flags) {
     fill(g_data, kWords, 1);
     for (unsigned forks = 0; forks < 1000; ++forks) {
@@ -241,12 +293,14 @@ int main(int argc, char** argv, char** /*envp*/) {
         status = exec_child();
     } else if (what == "many") {
         status = many();
+    } else if (what == "rules") {
+        status = rules();
     } else if (what == "oom") {
         status = oom(0);
     } else if (what == "oom-eager") {
         status = oom(service::kForkEager);
     } else {
-        println("fork: usage: fork [demo|check|eager|tree|crash|exec|many|oom|oom-eager]");
+        println("fork: usage: fork [demo|check|eager|tree|crash|exec|many|rules|oom|oom-eager]");
         return 98;
     }
     if (what != "demo") {
