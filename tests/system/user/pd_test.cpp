@@ -4,7 +4,11 @@
 // program written in C against the C library.
 #include "abi/fault.hpp"
 #include "abi/process.hpp"
+#include "service/service_protocol.hpp"
+#include "tessera/debug_print.hpp"
+#include "tessera/fault.hpp"
 #include "tessera/pd_builder.hpp"
+#include "tessera/service_call.hpp"
 #include "tessera/syscall.hpp"
 #include "user_test.hpp"
 
@@ -1109,6 +1113,108 @@ USER_TEST(pd, c_program_uses_printf_and_malloc) {
         destroy_pd(g_loader, handle);
     }
     CHECK(pool_is_whole(pool, kSharedPoolBits));
+}
+
+}  // namespace tessera::test
+
+namespace tessera::test {
+namespace {
+
+CowSpace g_cow;  // .bss: the copy-on-write ledger of the forks this file makes
+
+}  // namespace
+
+// Fork of a PD with 2 MiB pages, this test being the parent and pager (as the controller is):
+// the child maps the parent's 2 MiB frames read-only, each side's first write to one copies
+// the 2 MiB (or, for the last to map it, takes it back without a copy), each sees its own
+// values, and both gone the pool is whole.
+USER_TEST(pd, fork_shares_two_mib_pages_copy_on_write) {
+    CHECK(loader_ready());
+    uint64_t pool = pd_pool();  // 8 MiB: the PD, the child and a 2 MiB copy
+    use_pool(pool);
+    g_loader.cow = &g_cow;
+    const uint64_t ep = new_endpoint();
+    constexpr uint64_t kFault = uint64_t{1} << 63;
+    pd::RegionSpec big;
+    big.name = "big";
+    big.kind = abi::RegionKind::kAnonymous;
+    big.size = uint64_t{2} << 20;
+    big.page_size = pd::PageSize::k2M;
+    const StringView arguments[] = {"fork", "large"};
+    PdConfig config;
+    config.name = "fork";
+    config.arguments = arguments;
+    config.parent_endpoint = ep;
+    config.badge = 1;
+    config.fault = FaultPolicy::kCreatorEndpoint;
+    config.fault_endpoint = ep;
+    config.fault_badge = kFault | 1;
+    config.regions = std::span<const pd::RegionSpec>(&big, 1);
+    auto spawned = spawn_pd(g_loader, archive_image("fork"), config);
+    CHECK(spawned.ok());
+    PdHandle parent = spawned.value();
+    PdHandle child;
+    unsigned exited = 0;
+    unsigned large_faults = 0;
+    bool failed = false;
+    sys::Message m;
+    sys::recv(abi::CapPtr(ep), m);
+    while (exited < 2 && !failed) {
+        PdHandle& who = (m.badge_or_cap & ~kFault) == 2 ? child : parent;
+        bool answer = true;
+        if ((m.badge_or_cap & kFault) != 0) {
+            const abi::FaultMessage f = received_fault(m);
+            auto resolved = resolve_cow_fault(g_loader, who, f.address);
+            failed = !resolved || !resolved.value();
+            large_faults += f.address >= parent.layout.addresses[0] ? 1 : 0;
+            m.info = abi::MessageInfo(0, 0, 0, 0);
+        } else if (m.info.label() == static_cast<uint64_t>(service::ControllerLabel::kFork)) {
+            const RegisterValue registers[] = {
+                {abi::kRegisterIndexX0, 0},
+                {abi::kRegisterIndexX0 + 1, abi::MessageInfo(0, 0, 0, 2).raw()},
+                {abi::kRegisterIndexX0 + 2, 1},
+                {abi::kRegisterIndexX0 + 3, 1},
+            };
+            ForkConfig fork;
+            fork.name = "fork-child";
+            fork.parent_endpoint = ep;
+            fork.badge = 2;
+            fork.fault = FaultPolicy::kCreatorEndpoint;
+            fork.fault_endpoint = ep;
+            fork.fault_badge = kFault | 2;
+            fork.registers = registers;
+            auto forked = fork_pd(g_loader, parent, fork);
+            failed = !forked.ok();
+            if (forked.ok()) {
+                child = forked.value();
+            }
+            service::reply(m, service::ForkReply{1, 0});
+        } else if (m.info.label() == static_cast<uint64_t>(abi::ProcessLabel::kExit)) {
+            ++exited;
+            failed = m.mr[0] != 0;
+            if (failed) {
+                println("fork large: a side exited with {}", m.mr[0]);
+            }
+            answer = false;
+        }
+        if (exited == 2 || failed) {
+            break;
+        }
+        if (answer) {
+            sys::reply_recv(abi::CapPtr(ep), m);
+        } else {
+            sys::recv(abi::CapPtr(ep), m);
+        }
+    }
+    CHECK(!failed);
+    CHECK_EQ(exited, 2u);
+    CHECK(large_faults >= 2);  // each side wrote the 2 MiB page
+    destroy_pd(g_loader, child);
+    destroy_pd(g_loader, parent);
+    CHECK_EQ(g_cow.ledger.frames_in_use(), 0u);
+    CHECK_EQ(g_cow.ledger.stores_in_use(), 0u);
+    CHECK(pool_is_whole(pool, kSharedPoolBits));
+    g_loader.cow = nullptr;
 }
 
 }  // namespace tessera::test

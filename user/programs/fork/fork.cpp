@@ -12,13 +12,16 @@
 //   rules  (with `pong` served) per-slot rules: a reserved slot, a slot outside the CNode and a
 //          new badge on the badged pong endpoint are refused, the parent unharmed; by default
 //          the child has no pong, with a copy rule it calls pong
+//   large  (given a private region "big" of 2 MiB pages, by a parent that is its pager) the two
+//          sides write the 2 MiB pages after the fork and each sees its own; no waiting: both
+//          exit with 0 when their checks held
 //   oom    forks (children spin) until a fork is refused for want of memory; then checks its
 //          memory is intact and exits with 0 (oom-eager: the same, each fork copying every page)
 #include <cstdlib>
 
+#include "abi/process.hpp"
 #include "base/format.hpp"
 #include "base/string_view.hpp"
-#include "abi/process.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/fork.hpp"
 #include "tessera/process.hpp"
@@ -251,6 +254,39 @@ int rules() {
     return pong_answers(pong->slot) ? 0 : 75;  // the parent's own is untouched
 }
 
+int large() {
+    constexpr uint64_t kLarge = uint64_t{2} << 20;
+    const abi::StartupRegion* big = find_region("big");
+    if (big == nullptr || big->size < kLarge) {
+        return 80;
+    }
+    auto* words = reinterpret_cast<volatile uint64_t*>(big->address);
+    const uint64_t last = big->size / 8 - 1;
+    const uint64_t at[] = {0, kLarge / 8 - 1, last};
+    for (uint64_t i : at) {
+        words[i] = 0x1000 + i;
+    }
+    const service::ForkReply f = fork_or_exit();
+    for (uint64_t i : at) {
+        if (words[i] != 0x1000 + i) {
+            return 81;
+        }
+    }
+    if (f.in_child != 0) {
+        for (uint64_t i : at) {
+            words[i] = 0x2000 + i;
+        }
+        for (uint64_t i : at) {
+            if (words[i] != 0x2000 + i) {
+                return 82;
+            }
+        }
+        return 0;
+    }
+    words[0] = 0x3000;
+    return words[0] == 0x3000 && words[kLarge / 8 - 1] == 0x1000 + kLarge / 8 - 1 ? 0 : 83;
+}
+
 int oom(uint64_t flags) {
     fill(g_data, kWords, 1);
     for (unsigned forks = 0; forks < 1000; ++forks) {
@@ -293,6 +329,8 @@ int main(int argc, char** argv, char** /*envp*/) {
         status = exec_child();
     } else if (what == "many") {
         status = many();
+    } else if (what == "large") {
+        status = large();
     } else if (what == "rules") {
         status = rules();
     } else if (what == "oom") {
@@ -300,7 +338,8 @@ int main(int argc, char** argv, char** /*envp*/) {
     } else if (what == "oom-eager") {
         status = oom(service::kForkEager);
     } else {
-        println("fork: usage: fork [demo|check|eager|tree|crash|exec|many|rules|oom|oom-eager]");
+        println(
+            "fork: usage: fork [demo|check|eager|tree|crash|exec|many|rules|large|oom|oom-eager]");
         return 98;
     }
     if (what != "demo") {
