@@ -387,6 +387,8 @@ void execute(char* line) {
         println("  kill ID | kill all      tear a PD down, or every PD of the controller");
         println("  exec ID IMAGE [ARG...]  re-image a PD, keeping its channels");
         println("  mem                     memory in the pools");
+        println("  (`run fork` forks a PD copy-on-write: both sides print, the parent waits; `run");
+        println("  family exit` starts a process tree)");
     } else if (word_equals(words[0], "ls")) {
         command_ls();
     } else if (word_equals(words[0], "run")) {

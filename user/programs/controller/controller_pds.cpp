@@ -239,7 +239,8 @@ bool may_act_on(uint32_t asker, unsigned id) {
 // A failed build's reply: out of memory, or refused with the builder's words.
 void refuse_build(sys::Message& m, const SpawnError& error) {
     char text[160];
-    const bool memory = error.kernel_error == abi::Error::kNotEnoughMemory;
+    const bool memory = error.kernel_error == abi::Error::kNotEnoughMemory ||
+                        error.config_error == pd::ConfigError::kLedgerFull;
     service::refuse(m, memory ? StatusCode::kNoMemory : StatusCode::kRefused,
                     describe(error, text));
 }
