@@ -472,6 +472,11 @@ void fork(unsigned id, sys::Message& m) {
     service::reply(m, service::ForkReply{child, 0});
 }
 
+// What a PD holds: its budgets and the copies it made of pages it shared with forks.
+uint64_t held_by(const Pd& pd) {
+    return pd_memory(pd.handle) + cow_figures(g_controller.builder, pd.handle).own_bytes;
+}
+
 void list(sys::Message& m) {
     auto request = service::request<service::List>(m);
     if (!request) {
@@ -488,9 +493,8 @@ void list(sys::Message& m) {
                                                    : service::PdState::kRunning;
             const uint64_t parent =
                 pd.parent_plus_one != 0 ? pd.parent_plus_one - 1 : service::kNoParent;
-            service::reply(m,
-                           service::ListReply{id, parent, pd.linked ? 1u : 0u, pd_memory(pd.handle),
-                                              kChildPriority, state, StringView(pd.name)});
+            service::reply(m, service::ListReply{id, parent, pd.linked ? 1u : 0u, held_by(pd),
+                                                 kChildPriority, state, StringView(pd.name)});
             return;
         }
     }
@@ -516,7 +520,7 @@ void memory(sys::Message& m) {
     uint64_t held = 0;
     for (unsigned p = 0; p < kMaxPds; ++p) {
         const Pd& pd = g_pds[p];
-        held += pd.used ? pd_memory(pd.handle) : 0;
+        held += pd.used ? held_by(pd) : 0;
     }
     service::reply(m, service::MemoryReply{g_memory.size(), held, g_memory.free_bytes()});
 }
