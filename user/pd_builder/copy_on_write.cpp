@@ -85,8 +85,9 @@ Result<bool, SpawnError> resolve_cow_fault(BuilderEnvironment& env, PdHandle& pd
         page.own = 1;
         return true;
     }
-    // A copy in a frame of its own block, made in the creator's scratch slot, then moved to the
-    // page's copy slot (which may hold the shared frame's capability until then).
+    // A copy in a frame of its own block, made straight into the page's copy slot; or, when
+    // that slot holds the shared frame's capability (a copy of this PD's shared again by a later
+    // fork), in the creator's scratch slot first and moved there after.
     const bool large = page.large != 0;
     const uint64_t block =
         env.memory->allocate(large ? abi::kLargePageSizeBits : abi::kPageSizeBits);
@@ -99,27 +100,33 @@ Result<bool, SpawnError> resolve_cow_fault(BuilderEnvironment& env, PdHandle& pd
         return fail(SpawnError::config(ConfigError::kLedgerFull));
     }
     const CapPtr root = root_of(env);
-    const uint64_t scratch = env.cow->scratch_slot;
     const uint64_t copy_slot = pd.cow.copy_base + at.number;
+    const bool via_scratch = page.slot() == copy_slot;
+    const uint64_t made_at = via_scratch ? env.cow->scratch_slot : copy_slot;
     auto made = [&]() -> Result<void, SpawnError> {
-        TRY(checked(untyped_retype(CapPtr(block),
-                                   large ? abi::ObjectType::kFrame2M : abi::ObjectType::kFrame4K, 0,
-                                   env.cnode, 0, 0, scratch, 1),
+        const auto type = large ? abi::ObjectType::kFrame2M : abi::ObjectType::kFrame4K;
+        constexpr unsigned kNodeShift = BookkeepingSpace::kNodeBits;
+        const uint64_t node = made_at >> kNodeShift;
+        TRY(checked(node == 0 ? untyped_retype(CapPtr(block), type, 0, env.cnode, 0, 0, made_at, 1)
+                              : untyped_retype(CapPtr(block), type, 0, root,
+                                               BookkeepingSpace::node_index(node),
+                                               BookkeepingSpace::kNodeDepth,
+                                               made_at & ((uint64_t{1} << kNodeShift) - 1), 1),
                     kStep));
-        TRY(checked(frame_copy(CapPtr(scratch), CapPtr(page.slot())), kStep));
+        TRY(checked(frame_copy(CapPtr(made_at), CapPtr(page.slot())), kStep));
         return {};
     }();
     if (!made) {
         (void)ledger.unref(frame);
-        env.memory->free(block);  // the scratch copy with it
+        env.memory->free(block);  // the copy with it
         return fail(made.error());
     }
     // Nothing below can be refused: the page is mapped, its copy slot is the PD's.
     (void)frame_unmap(CapPtr(page.slot()));
-    if (page.slot() == copy_slot) {
+    if (via_scratch) {
         (void)cnode_delete(root, copy_slot, kWordBits);
+        (void)cnode_move(root, copy_slot, kWordBits, root, made_at, kWordBits);
     }
-    (void)cnode_move(root, copy_slot, kWordBits, root, scratch, kWordBits);
     auto mapped = checked(frame_map(CapPtr(copy_slot), CapPtr(pd.vspace), at.va, page.rights,
                                     abi::MapAttributes::kCached),
                           kStep);

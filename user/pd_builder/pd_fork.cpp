@@ -37,8 +37,10 @@ ChildPlan plan_child(const PdHandle& parent) {
             p.shared_pages += r.count;
         }
     }
+    // A private page has two slots: the copy of the parent's capability that maps it, and the
+    // child's own copy of the page if it writes it (made straight into its slot on the fault).
     const uint64_t caps =
-        pd::kIdentitySlots + 1 + parent.tables + 1 + p.shared_pages + p.private_pages;
+        pd::kIdentitySlots + 1 + parent.tables + 1 + p.shared_pages + 2 * p.private_pages;
     p.book_radix = pd::book_radix_for(caps);
     p.image_bytes = (uint64_t{1} << abi::object_bytes_bits(ObjectType::kCNode, p.book_radix)) +
                     (2 + parent.tables) * pd::kSmallPage;
@@ -166,6 +168,7 @@ class Forker {
         child_.ipc_frame = TRY(image.make(ObjectType::kFrame4K, 0, SpawnStep::kRegions)).value();
         TRY(assign_asid(env_, CapPtr(child_.vspace)));
         if (plan_.private_pages != 0) {
+            map_base_ = TRY(image.reserve_slots(plan_.private_pages, SpawnStep::kImage)).value();
             child_.cow.copy_base =
                 TRY(image.reserve_slots(plan_.private_pages, SpawnStep::kImage)).value();
         }
@@ -226,7 +229,8 @@ class Forker {
             // The child's runs name its own capabilities.
             child_.runs.run[j].slot = r.kind == PageKind::kShared      ? shared_base_ + shared
                                       : r.kind == PageKind::kIpcBuffer ? child_.ipc_frame
-                                                                       : child_.cow.copy_base + n;
+                                      : config_.eager                  ? child_.cow.copy_base + n
+                                                                       : map_base_ + n;
             switch (r.kind) {
                 case PageKind::kShared: {
                     TRY(copy_run(shared_base_ + shared, r.count, r,
@@ -243,7 +247,7 @@ class Forker {
                     ++child_.pages;
                     break;
                 case PageKind::kPrivate: {
-                    const uint64_t first = child_.cow.copy_base + n;
+                    const uint64_t first = (config_.eager ? child_.cow.copy_base : map_base_) + n;
                     if (config_.eager) {
                         for (uint64_t i = 0; i < r.count; ++i) {
                             TRY(eager_copy(n + i, r, i));
@@ -405,8 +409,8 @@ class Forker {
             pd::CowPage& mine = ledger_.page(parent_.cow.first + k);
             ledger_.ref(mine.frame);
             mine.own = 0;
-            ledger_.page(child_pages_ + k) = pd::CowPage::make(child_.cow.copy_base + k, mine.frame,
-                                                               false, mine.large != 0, mine.rights);
+            ledger_.page(child_pages_ + k) =
+                pd::CowPage::make(map_base_ + k, mine.frame, false, mine.large != 0, mine.rights);
         }
         make_parent_read_only();
     }
@@ -478,6 +482,7 @@ class Forker {
     Budget parent_copies_;
     uint64_t parent_copy_base_ = 0;
     uint64_t shared_base_ = 0;
+    uint64_t map_base_ = 0;  // the child's mapping copies of the parent's private pages
 };
 
 }  // namespace
