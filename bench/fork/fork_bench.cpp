@@ -51,6 +51,7 @@ struct Row {
     uint64_t to_parent = 0;
     uint64_t per_write = 0;
     uint64_t faults = 0;
+    uint64_t in_pager = 0;  // instructions in resolve_cow_fault, all faults
     bool ok = false;
 };
 
@@ -90,7 +91,9 @@ Row measure(std::span<const uint8_t> image, uint64_t mib, bool eager) {
         PdHandle& who = (badge & ~kFaultBit) == kChildBadge ? child : parent;
         if ((badge & kFaultBit) != 0) {
             const abi::FaultMessage f = received_fault(m);
+            const uint64_t t0 = instructions();
             auto resolved = resolve_cow_fault(g_builder, who, f.address);
+            row.in_pager += instructions() - t0;
             if (!resolved || !resolved.value()) {
                 println("fork benchmark: a real fault at {:#x} (pc {:#x})", f.address, f.pc);
                 break;
@@ -206,9 +209,11 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         "Benchmark: fork (instructions; copy-on-write and eager; the parent then writes {} "
         "pages)",
         kWrites);
-    println("| {:<8} | {:<6} | {:<14} | {:<15} | {:<14} | {:<7} |", "touched", "fork", "to child",
-            "to parent ret.", "first write", "faults");
-    println("|----------|--------|----------------|-----------------|----------------|---------|");
+    println("| {:<8} | {:<6} | {:<14} | {:<15} | {:<14} | {:<9} | {:<7} |", "touched", "fork",
+            "to child", "to parent ret.", "first write", "in pager", "faults");
+    println(
+        "|----------|--------|----------------|-----------------|----------------|-----------|"
+        "---------|");
     for (uint64_t mib : {0, 1, 16, 64}) {
         for (bool eager : {false, true}) {
             const Row r = measure(image->data, mib, eager);
@@ -216,8 +221,9 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
                 println("| {:5} MiB | {:<6} | (failed)", mib, eager ? "eager" : "cow");
                 continue;
             }
-            println("| {:4} MiB | {:<6} | {:14} | {:15} | {:14} | {:7} |", mib,
-                    eager ? "eager" : "cow", r.to_child, r.to_parent, r.per_write, r.faults);
+            println("| {:4} MiB | {:<6} | {:14} | {:15} | {:14} | {:9} | {:7} |", mib,
+                    eager ? "eager" : "cow", r.to_child, r.to_parent, r.per_write,
+                    r.faults == 0 ? 0 : r.in_pager / r.faults, r.faults);
         }
     }
     println("");
