@@ -127,8 +127,9 @@ Row measure(std::span<const uint8_t> image, uint64_t mib, bool eager) {
                 g_fork_16m = g_profile;
             }
             if (!forked) {
-                println("fork benchmark: the fork with {} MiB failed while {}: {}", mib,
-                        to_string(forked.error().step), detail(forked.error()));
+                println("fork benchmark: the fork with {} MiB failed while {}: {} ({} KiB free)",
+                        mib, to_string(forked.error().step), detail(forked.error()),
+                        g_memory.free_bytes() >> 10);
                 break;
             }
             child = forked.value();
@@ -196,6 +197,7 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         println("fork benchmark: no memory pool");
         tessera_exit(1);
     }
+
     g_builder.asid_pool = abi::CapPtr(asid_pool);
     g_builder.memory = &g_memory;
     g_builder.slots = &g_slots;
@@ -218,7 +220,8 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
         for (bool eager : {false, true}) {
             const Row r = measure(image->data, mib, eager);
             if (!r.ok) {
-                println("| {:5} MiB | {:<6} | (failed)", mib, eager ? "eager" : "cow");
+                println("| {:4} MiB | {:<6} | (failed: see above; the allocator holds {} MiB)", mib,
+                        eager ? "eager" : "cow", g_memory.size() >> 20);
                 continue;
             }
             println("| {:4} MiB | {:<6} | {:14} | {:15} | {:14} | {:9} | {:7} |", mib,

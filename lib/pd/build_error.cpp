@@ -21,6 +21,8 @@ const char* to_string(SpawnStep step) {
             return "giving the PD its capabilities";
         case SpawnStep::kThread:
             return "starting the thread";
+        case SpawnStep::kCopy:
+            return "copying a page";
     }
     return "unknown step";
 }

@@ -20,6 +20,7 @@ enum class SpawnStep : uint8_t {
     kRegions,  // stack, heap, IPC buffer, startup record and the configured regions
     kCapabilities,
     kThread,  // configuring and starting the thread
+    kCopy,    // copying a page on a write (copy-on-write) or at an eager fork
 };
 
 enum class ConfigError : uint8_t {

@@ -370,13 +370,13 @@ TEST(BuildPlan, OwnFramesNeedOneRunOfCodeAndOfData) {
 }
 
 TEST(BuildPlan, EveryFailureHasWords) {
-    for (auto step :
-         {SpawnStep::kParse, SpawnStep::kConfig, SpawnStep::kBudget, SpawnStep::kObjects,
-          SpawnStep::kImage, SpawnStep::kRegions, SpawnStep::kCapabilities, SpawnStep::kThread}) {
+    for (auto step : {SpawnStep::kParse, SpawnStep::kConfig, SpawnStep::kBudget,
+                      SpawnStep::kObjects, SpawnStep::kImage, SpawnStep::kRegions,
+                      SpawnStep::kCapabilities, SpawnStep::kThread, SpawnStep::kCopy}) {
         EXPECT_STRNE(to_string(step), "unknown step");
     }
     for (int e = static_cast<int>(ConfigError::kNone);
-         e <= static_cast<int>(ConfigError::kOwnFramesSplit); ++e) {
+         e <= static_cast<int>(ConfigError::kLedgerFull); ++e) {
         EXPECT_STRNE(to_string(static_cast<ConfigError>(e)), "unknown configuration error");
     }
     EXPECT_STREQ(detail(SpawnError::kernel(SpawnStep::kImage, abi::Error::kNotEnoughMemory)),

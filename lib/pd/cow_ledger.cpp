@@ -72,6 +72,18 @@ void CowLedger::ref(uint32_t frame) {
     ++frames_[frame].refs;
 }
 
+Release CowLedger::released(uint32_t store) {
+    Release r;
+    if (stores_[store].block != 0) {
+        r.block = stores_[store].block;  // a chunk: its block goes
+    } else {
+        r.store = store;  // an image budget: the builder releases it
+    }
+    stores_[store] = Store{};
+    --stores_used_;
+    return r;
+}
+
 Release CowLedger::unref(uint32_t frame) {
     Frame& f = frames_[frame];
     Release r;
@@ -83,9 +95,7 @@ Release CowLedger::unref(uint32_t frame) {
     } else {
         const uint32_t s = f.store - 1;
         if (--stores_[s].frames == 0 && !stores_[s].owner_alive) {
-            r.store = s;
-            stores_[s] = Store{};
-            --stores_used_;
+            r = released(s);
         }
     }
     f = Frame{};
@@ -95,11 +105,13 @@ Release CowLedger::unref(uint32_t frame) {
     return r;
 }
 
-uint32_t CowLedger::new_store() {
-    for (uint32_t s = 0; s < kStores; ++s) {
+uint32_t CowLedger::new_store(uint64_t block) {
+    for (uint32_t k = 0; k < kStores; ++k) {
+        const uint32_t s = (store_hint_ + k) % kStores;
         if (!stores_[s].used) {
-            stores_[s] = Store{0, true, true};
+            stores_[s] = Store{0, static_cast<uint32_t>(block), true, true};
             ++stores_used_;
+            store_hint_ = (s + 1) % kStores;
             return s;
         }
     }
@@ -107,14 +119,8 @@ uint32_t CowLedger::new_store() {
 }
 
 Release CowLedger::owner_gone(uint32_t store) {
-    Release r;
     stores_[store].owner_alive = false;
-    if (stores_[store].frames == 0) {
-        r.store = store;
-        stores_[store] = Store{};
-        --stores_used_;
-    }
-    return r;
+    return stores_[store].frames == 0 ? released(store) : Release{};
 }
 
 }  // namespace tessera::pd

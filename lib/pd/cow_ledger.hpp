@@ -6,8 +6,9 @@
 // (a frame's own block, a store) and the PD builder does it, so every rule is tested on the host.
 //
 // Invariants: a frame's refs count the PDs whose page records name it; a frame lies in a store
-// (the image budget it was made in) or in a block of its own (a copy made on a write fault);
-// a store is released exactly when its owner is gone and none of its frames is mapped.
+// (the image budget it was made in, or the chunk a PD's copies are made from) or in a block of
+// its own (a 2 MiB copy); a store is released exactly when its owner (the PD, or for a chunk the
+// PD while it still makes copies from it) is gone and none of its frames is mapped.
 #pragma once
 
 #include <cstddef>
@@ -65,7 +66,7 @@ class CowLedger {
     static constexpr unsigned kDepth = 14;
     static constexpr uint32_t kPages = uint32_t{1} << (kDepth + kUnitBits);
     static constexpr uint32_t kFrames = 65536;
-    static constexpr uint32_t kStores = 256;
+    static constexpr uint32_t kStores = 2048;
 
     // A range of `count` page records (kNoEntry: no room); free_pages returns it.
     uint32_t allocate_pages(uint32_t count);
@@ -81,12 +82,18 @@ class CowLedger {
     [[nodiscard]] uint64_t block_of(uint32_t frame) const {
         return frames_[frame].store == 0 ? frames_[frame].block : 0;
     }
+    // Whether the frame is a copy (in a block of its own or a chunk), not an image's frame.
+    [[nodiscard]] bool is_copy(uint32_t frame) const {
+        const uint32_t s = frames_[frame].store;
+        return s == 0 || stores_[s - 1].block != 0;
+    }
     // Drops one PD's reference; at the last, the frame goes and with it its block, or its
     // store's last mapped frame (the store is released if its owner is gone too).
     Release unref(uint32_t frame);
 
-    // A store for an image budget whose owner is alive (kNoEntry: no room).
-    uint32_t new_store();
+    // A store whose owner is alive (kNoEntry: no room): an image budget, or with `block` a
+    // chunk (a block of the creator's own that a PD's copies are made from, one after another).
+    uint32_t new_store(uint64_t block = 0);
     // The owner is gone (ended or re-imaged): the store is released now if no frame of it is
     // mapped, else with its last frame.
     Release owner_gone(uint32_t store);
@@ -104,9 +111,11 @@ class CowLedger {
     };
     struct Store {
         uint32_t frames = 0;  // its frames still mapped
+        uint32_t block = 0;   // a chunk's block (0: an image budget)
         bool used = false;
         bool owner_alive = false;
     };
+    Release released(uint32_t store);
     struct NoBackend {
         static bool split(size_t /*node*/, unsigned /*order*/) { return true; }
         static void merge(size_t /*node*/) {}
@@ -119,6 +128,7 @@ class CowLedger {
     CowPage pages_[kPages];
     Frame frames_[kFrames];
     Store stores_[kStores];
+    uint32_t store_hint_ = 0;  // where the search for a free store starts
     uint32_t next_frame_ = 0;  // frames never used start here; freed ones are on the list
     uint32_t free_frame_ = 0;  // index + 1 of the first freed frame (0: none)
     uint32_t frames_used_ = 0;

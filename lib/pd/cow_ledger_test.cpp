@@ -59,7 +59,7 @@ TEST(CowLedger, StoreWithNoMappedFrameGoesWithItsOwner) {
     const uint32_t a = ledger->new_frame(s, 0);
     EXPECT_EQ(ledger->unref(a).store, kNoEntry);  // owner alive
     EXPECT_EQ(ledger->owner_gone(s).store, s);
-    EXPECT_EQ(ledger->new_store(), s);  // its entry is free again
+    EXPECT_EQ(ledger->stores_in_use(), 0u);  // its entry is free again
 }
 
 TEST(CowLedger, FreedFramesAreReused) {
@@ -126,6 +126,32 @@ TEST(CowLedger, StoresRunOut) {
         ASSERT_NE(ledger->new_store(), kNoEntry);
     }
     EXPECT_EQ(ledger->new_store(), kNoEntry);
+}
+
+}  // namespace
+}  // namespace tessera::pd
+
+namespace tessera::pd {
+namespace {
+
+// A chunk (the block a PD's copies come from) is a store with a block: released, block and
+// all, when its PD stops making copies from it and none of its frames is mapped any more.
+TEST(CowLedger, ChunkGoesWithItsLastFrameOnceRetired) {
+    auto ledger = std::make_unique<CowLedger>();
+    const uint32_t chunk = ledger->new_store(0x55);
+    const uint32_t a = ledger->new_frame(chunk, 0);
+    const uint32_t b = ledger->new_frame(chunk, 0);
+    EXPECT_TRUE(ledger->is_copy(a));
+    ledger->ref(b);                                  // b shared with a fork
+    EXPECT_EQ(ledger->unref(a).block, 0u);           // still the current chunk
+    EXPECT_EQ(ledger->owner_gone(chunk).block, 0u);  // retired, b still mapped
+    EXPECT_EQ(ledger->unref(b).block, 0u);
+    const Release last = ledger->unref(b);
+    EXPECT_EQ(last.block, 0x55u);
+    EXPECT_EQ(last.store, kNoEntry);  // nothing for the builder to release but the block
+    EXPECT_EQ(ledger->stores_in_use(), 0u);
+    const uint32_t image = ledger->new_store();
+    EXPECT_FALSE(ledger->is_copy(ledger->new_frame(image, 0)));
 }
 
 }  // namespace

@@ -45,7 +45,97 @@ void act_on(BuilderEnvironment& env, const pd::Release& r) {
     }
 }
 
+// Makes a frame from untyped at slot: a slot of the creator's own CNode or of a bookkeeping
+// node.
+InvocationResult make_frame_at(const BuilderEnvironment& env, uint64_t untyped, bool large,
+                               uint64_t slot) {
+    const auto type = large ? abi::ObjectType::kFrame2M : abi::ObjectType::kFrame4K;
+    constexpr unsigned kNodeShift = BookkeepingSpace::kNodeBits;
+    const uint64_t node = slot >> kNodeShift;
+    if (node == 0) {
+        return untyped_retype(CapPtr(untyped), type, 0, env.cnode, 0, 0, slot, 1);
+    }
+    return untyped_retype(CapPtr(untyped), type, 0, root_of(env),
+                          BookkeepingSpace::node_index(node), BookkeepingSpace::kNodeDepth,
+                          slot & ((uint64_t{1} << kNodeShift) - 1), 1);
+}
+
 }  // namespace
+
+void drop_frame(BuilderEnvironment& env, uint32_t frame) {
+    act_on(env, env.cow->ledger.unref(frame));
+}
+
+void retire_chunk(BuilderEnvironment& env, CowState& cow) {
+    if (cow.chunk_plus_one != 0) {
+        act_on(env, env.cow->ledger.owner_gone(cow.chunk_plus_one - 1));
+    }
+    cow.chunk_plus_one = 0;
+    cow.chunk_used = 0;
+    cow.chunk_block = 0;
+}
+
+Result<uint32_t, SpawnError> make_copy_frame(BuilderEnvironment& env, CowState& cow, bool large,
+                                             uint64_t slot) {
+    constexpr SpawnStep kStep = SpawnStep::kCopy;
+    pd::CowLedger& ledger = env.cow->ledger;
+    if (large) {
+        const uint64_t block = env.memory->allocate(abi::kLargePageSizeBits);
+        if (block == 0) {
+            return fail(out_of_memory(kStep));
+        }
+        const uint32_t frame = ledger.new_frame(pd::kNoEntry, block);
+        if (frame == pd::kNoEntry) {
+            env.memory->free(block);
+            return fail(SpawnError::config(ConfigError::kLedgerFull));
+        }
+        auto made = checked(make_frame_at(env, block, true, slot), kStep);
+        if (!made) {
+            drop_frame(env, frame);  // its block with it
+            return fail(made.error());
+        }
+        return frame;
+    }
+    if (cow.chunk_plus_one == 0 || cow.chunk_used == kChunkFrames) {
+        retire_chunk(env, cow);
+        const uint64_t block = env.memory->allocate(kChunkBits);
+        if (block == 0) {  // memory is short: one page in a block of its own, if even that
+            const uint64_t page = env.memory->allocate(abi::kPageSizeBits);
+            if (page == 0) {
+                return fail(out_of_memory(kStep));
+            }
+            const uint32_t frame = ledger.new_frame(pd::kNoEntry, page);
+            if (frame == pd::kNoEntry) {
+                env.memory->free(page);
+                return fail(SpawnError::config(ConfigError::kLedgerFull));
+            }
+            auto made = checked(make_frame_at(env, page, false, slot), kStep);
+            if (!made) {
+                drop_frame(env, frame);
+                return fail(made.error());
+            }
+            return frame;
+        }
+        const uint32_t chunk = ledger.new_store(block);
+        if (chunk == pd::kNoEntry) {
+            env.memory->free(block);
+            return fail(SpawnError::config(ConfigError::kLedgerFull));
+        }
+        cow.chunk_plus_one = chunk + 1;
+        cow.chunk_block = block;
+    }
+    const uint32_t frame = ledger.new_frame(cow.chunk_plus_one - 1, 0);
+    if (frame == pd::kNoEntry) {
+        return fail(SpawnError::config(ConfigError::kLedgerFull));
+    }
+    auto made = checked(make_frame_at(env, cow.chunk_block, false, slot), kStep);
+    if (!made) {
+        drop_frame(env, frame);  // the chunk stays: it is still the current one
+        return fail(made.error());
+    }
+    ++cow.chunk_used;
+    return frame;
+}
 
 void release_image(BuilderEnvironment& env, Budget& image, CowState& cow) {
     if (cow.pages != 0) {
@@ -55,6 +145,7 @@ void release_image(BuilderEnvironment& env, Budget& image, CowState& cow) {
         }
         ledger.free_pages(cow.first, cow.pages);
     }
+    retire_chunk(env, cow);
     release(env, cow.copies);
     if (cow.store_plus_one != 0) {
         const uint32_t store = cow.store_plus_one - 1;
@@ -69,7 +160,7 @@ void release_image(BuilderEnvironment& env, Budget& image, CowState& cow) {
 
 Result<bool, SpawnError> resolve_cow_fault(BuilderEnvironment& env, PdHandle& pd,
                                            uint64_t address) {
-    constexpr SpawnStep kStep = SpawnStep::kRegions;
+    constexpr SpawnStep kStep = SpawnStep::kCopy;
     PrivatePage at;
     if (pd.cow.pages == 0 || !find_private_page(pd.runs, address, at) ||
         (at.run->rights & abi::kMapWrite) == 0) {
@@ -89,37 +180,16 @@ Result<bool, SpawnError> resolve_cow_fault(BuilderEnvironment& env, PdHandle& pd
     // that slot holds the shared frame's capability (a copy of this PD's shared again by a later
     // fork), in the creator's scratch slot first and moved there after.
     const bool large = page.large != 0;
-    const uint64_t block =
-        env.memory->allocate(large ? abi::kLargePageSizeBits : abi::kPageSizeBits);
-    if (block == 0) {
-        return fail(out_of_memory(kStep));
-    }
-    const uint32_t frame = ledger.new_frame(pd::kNoEntry, block);
-    if (frame == pd::kNoEntry) {
-        env.memory->free(block);
-        return fail(SpawnError::config(ConfigError::kLedgerFull));
-    }
     const CapPtr root = root_of(env);
     const uint64_t copy_slot = pd.cow.copy_base + at.number;
     const bool via_scratch = page.slot() == copy_slot;
     const uint64_t made_at = via_scratch ? env.cow->scratch_slot : copy_slot;
-    auto made = [&]() -> Result<void, SpawnError> {
-        const auto type = large ? abi::ObjectType::kFrame2M : abi::ObjectType::kFrame4K;
-        constexpr unsigned kNodeShift = BookkeepingSpace::kNodeBits;
-        const uint64_t node = made_at >> kNodeShift;
-        TRY(checked(node == 0 ? untyped_retype(CapPtr(block), type, 0, env.cnode, 0, 0, made_at, 1)
-                              : untyped_retype(CapPtr(block), type, 0, root,
-                                               BookkeepingSpace::node_index(node),
-                                               BookkeepingSpace::kNodeDepth,
-                                               made_at & ((uint64_t{1} << kNodeShift) - 1), 1),
-                    kStep));
-        TRY(checked(frame_copy(CapPtr(made_at), CapPtr(page.slot())), kStep));
-        return {};
-    }();
-    if (!made) {
-        (void)ledger.unref(frame);
-        env.memory->free(block);  // the copy with it
-        return fail(made.error());
+    const uint32_t frame = TRY(make_copy_frame(env, pd.cow, large, made_at));
+    auto copied = checked(frame_copy(CapPtr(made_at), CapPtr(page.slot())), kStep);
+    if (!copied) {
+        (void)cnode_delete(root, made_at, kWordBits);
+        drop_frame(env, frame);
+        return fail(copied.error());
     }
     // Nothing below can be refused: the page is mapped, its copy slot is the PD's.
     (void)frame_unmap(CapPtr(page.slot()));
@@ -146,7 +216,7 @@ CowFigures cow_figures(const BuilderEnvironment& env, const PdHandle& pd) {
         const pd::CowPage& page = env.cow->ledger.page(pd.cow.first + i);
         if (page.own != 0) {
             ++f.own;
-            if (env.cow->ledger.block_of(page.frame) != 0) {
+            if (env.cow->ledger.is_copy(page.frame)) {
                 f.own_bytes += page.large != 0 ? pd::kLargePage : pd::kSmallPage;
             }
         } else {

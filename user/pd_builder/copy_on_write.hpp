@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "base/result.hpp"
+#include "pd/build_error.hpp"
 #include "tessera/pd_builder.hpp"
 
 namespace tessera {
@@ -19,6 +21,22 @@ struct PrivatePage {
     const PageRun* run = nullptr;
 };
 bool find_private_page(const PageRuns& runs, uint64_t address, PrivatePage& out);
+
+// Copies of pages come from chunks: blocks of the creator's memory that a PD's 4 KiB copies are
+// made from one after another (each chunk a ledger store, released with its last frame once the
+// PD has moved on to the next), so a copy costs a share of one allocation and no memory is lost
+// to the allocator's smallest block; 2 MiB copies take a block each.
+constexpr unsigned kChunkBits = 16;  // 64 KiB: 16 frames
+constexpr uint32_t kChunkFrames = uint32_t{1} << (kChunkBits - abi::kPageSizeBits);
+
+// A frame for a copy of one of the PD's pages, made at `slot` (the creator's or a bookkeeping
+// slot); its ledger frame, referenced once. On failure nothing is made.
+Result<uint32_t, SpawnError> make_copy_frame(BuilderEnvironment& env, CowState& cow, bool large,
+                                             uint64_t slot);
+// Drops one reference to a frame, releasing what that leaves unused.
+void drop_frame(BuilderEnvironment& env, uint32_t frame);
+// The PD makes no more copies from its current chunk (it ends, or is re-imaged).
+void retire_chunk(BuilderEnvironment& env, CowState& cow);
 
 // Releases an image whose VSpace is gone: its pages' references (the frames nobody maps any more
 // go), the budget of its copies' slots, and the image budget itself, or keeps it as a store while

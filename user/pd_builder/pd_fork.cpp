@@ -291,24 +291,12 @@ class Forker {
     // Page n as a copy in a frame of its own block, recorded as the child's own at once (so a
     // roll-back finds it).
     Result<void, SpawnError> eager_copy(uint64_t n, const PageRun& r, uint64_t i) {
-        constexpr SpawnStep kStep = SpawnStep::kImage;
-        const uint64_t block =
-            env_.memory->allocate(r.large ? abi::kLargePageSizeBits : abi::kPageSizeBits);
-        if (block == 0) {
-            return fail(out_of_memory(kStep));
-        }
-        pd::CowPage& page = ledger_.page(child_pages_ + static_cast<uint32_t>(n));
-        page = pd::CowPage::make(child_.cow.copy_base + n,
-                                 ledger_.new_frame(pd::kNoEntry, block),  // room checked before
-                                 true, r.large, r.rights);
+        const uint64_t slot = child_.cow.copy_base + n;
+        const uint32_t frame = TRY(make_copy_frame(env_, child_.cow, r.large, slot));
+        ledger_.page(child_pages_ + static_cast<uint32_t>(n)) =
+            pd::CowPage::make(slot, frame, true, r.large, r.rights);
         ++eager_made_;
-        const uint64_t index = page.slot() & ((uint64_t{1} << plan_.book_radix) - 1);
-        TRY(checked(
-            untyped_retype(CapPtr(block), r.large ? ObjectType::kFrame2M : ObjectType::kFrame4K, 0,
-                           root_of(env_), BookkeepingSpace::node_index(child_.image.node),
-                           BookkeepingSpace::kNodeDepth, index, 1),
-            kStep));
-        return checked(frame_copy(CapPtr(page.slot()), CapPtr(parent_slot(n, r, i))), kStep);
+        return checked(frame_copy(CapPtr(slot), CapPtr(parent_slot(n, r, i))), SpawnStep::kImage);
     }
 
     Result<void, SpawnError> give_caps() {
@@ -441,10 +429,9 @@ class Forker {
 
     void roll_back() {
         for (uint32_t k = 0; k < eager_made_; ++k) {
-            pd::CowPage& page = ledger_.page(child_pages_ + k);
-            const pd::Release r = ledger_.unref(page.frame);
-            env_.memory->free(r.block);
+            drop_frame(env_, ledger_.page(child_pages_ + k).frame);
         }
+        retire_chunk(env_, child_.cow);
         if (child_.tcb != 0) {
             (void)tcb_suspend(CapPtr(child_.tcb));
         }

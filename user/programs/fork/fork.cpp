@@ -15,8 +15,11 @@
 //   large  (given a private region "big" of 2 MiB pages, by a parent that is its pager) the two
 //          sides write the 2 MiB pages after the fork and each sees its own; no waiting: both
 //          exit with 0 when their checks held
-//   oom    forks (children spin) until a fork is refused for want of memory; then checks its
-//          memory is intact and exits with 0 (oom-eager: the same, each fork copying every page)
+//   oom    forks (children spin, holding memory) until a fork is refused for want of memory;
+//          then checks its memory is intact and exits with 0. Copy-on-write, its own writes
+//          after the refusal may find no memory for their copies: it is then ended as out of
+//          memory, as Linux's OOM killer would. oom-eager: each fork copies every page at once,
+//          the parent shares nothing and always runs on
 #include <cstdlib>
 
 #include "abi/process.hpp"
@@ -303,7 +306,7 @@ int oom(uint64_t flags) {
         }
         if (r.value().in_child != 0) {
             for (;;) {
-                sys::yield();  // reads nothing, writes nothing: shares every page to the end
+                sys::yield();  // holds its memory to the end
             }
         }
     }

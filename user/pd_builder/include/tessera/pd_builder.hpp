@@ -135,6 +135,11 @@ struct CowState {
     uint32_t store_plus_one = 0;
     uint64_t copy_base = 0;
     Budget copies;  // the budget of those slots when they are not in the image's (the parent's)
+    // The chunk its 4 KiB copies are made from now (a ledger store, plus one; 0: none yet), its
+    // block and how many frames it has given.
+    uint32_t chunk_plus_one = 0;
+    uint32_t chunk_used = 0;
+    uint64_t chunk_block = 0;
 };
 
 // A running PD as the parent sees it. Its identity (TCB and CNode, hence its channels) and its
