@@ -82,6 +82,13 @@ class CowLedger {
     [[nodiscard]] uint64_t block_of(uint32_t frame) const {
         return frames_[frame].store == 0 ? frames_[frame].block : 0;
     }
+    // The store the frame lies in (kNoEntry: a block of its own).
+    [[nodiscard]] uint32_t store_of(uint32_t frame) const { return frames_[frame].store - 1; }
+    // An image budget kept only because forks still map frames of it (its PD is gone).
+    [[nodiscard]] bool orphaned_image(uint32_t store) const {
+        return store < kStores && stores_[store].used && !stores_[store].owner_alive &&
+               stores_[store].block == 0;
+    }
     // Whether the frame is a copy (in a block of its own or a chunk), not an image's frame.
     [[nodiscard]] bool is_copy(uint32_t frame) const {
         const uint32_t s = frames_[frame].store;

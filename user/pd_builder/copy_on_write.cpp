@@ -158,6 +158,53 @@ void release_image(BuilderEnvironment& env, Budget& image, CowState& cow) {
     cow = CowState{};
 }
 
+namespace {
+
+// Page `number` of the PD (mapped at va, shared) as a copy in a frame of its own, mapped
+// writable. Made straight into the page's copy slot; or, when that slot holds the
+// shared frame's capability (a copy of this PD's shared again by a later fork), in the creator's
+// scratch slot first and moved there after. On failure nothing has changed.
+Result<void, SpawnError> copy_page(BuilderEnvironment& env, PdHandle& pd, uint64_t number,
+                                   uint64_t va) {
+    constexpr SpawnStep kStep = SpawnStep::kCopy;
+    pd::CowPage& page = env.cow->ledger.page(pd.cow.first + static_cast<uint32_t>(number));
+    const bool large = page.large != 0;
+    const CapPtr root = root_of(env);
+    const uint64_t copy_slot = pd.cow.copy_base + number;
+    const bool via_scratch = page.slot() == copy_slot;
+    const uint64_t made_at = via_scratch ? env.cow->scratch_slot : copy_slot;
+    const uint32_t frame = TRY(make_copy_frame(env, pd.cow, large, made_at));
+    auto copied = checked(frame_copy(CapPtr(made_at), CapPtr(page.slot())), kStep);
+    if (!copied) {
+        (void)cnode_delete(root, made_at, kWordBits);
+        drop_frame(env, frame);
+        return fail(copied.error());
+    }
+    // Nothing below can be refused: the page is mapped, its copy slot is the PD's.
+    (void)frame_unmap(CapPtr(page.slot()));
+    if (via_scratch) {
+        (void)cnode_delete(root, copy_slot, kWordBits);
+        (void)cnode_move(root, copy_slot, kWordBits, root, made_at, kWordBits);
+    }
+    auto mapped = checked(frame_map(CapPtr(copy_slot), CapPtr(pd.vspace), va, page.rights,
+                                    abi::MapAttributes::kCached),
+                          kStep);
+    if (mapped && (page.rights & abi::kMapExecute) != 0) {  // code (taken over, never written)
+        (void)frame_cache_op(CapPtr(copy_slot), abi::CacheOp::kUnifyInstruction, 0,
+                             large ? pd::kLargePage : pd::kSmallPage);
+    }
+    drop_frame(env, page.frame);
+    page.frame = frame;
+    page.set_slot(copy_slot);
+    page.own = 1;
+    if (!mapped) {
+        return fail(mapped.error());
+    }
+    return {};
+}
+
+}  // namespace
+
 Result<bool, SpawnError> resolve_cow_fault(BuilderEnvironment& env, PdHandle& pd,
                                            uint64_t address) {
     constexpr SpawnStep kStep = SpawnStep::kCopy;
@@ -176,42 +223,46 @@ Result<bool, SpawnError> resolve_cow_fault(BuilderEnvironment& env, PdHandle& pd
         page.own = 1;
         return true;
     }
-    // A copy in a frame of its own block, made straight into the page's copy slot; or, when
-    // that slot holds the shared frame's capability (a copy of this PD's shared again by a later
-    // fork), in the creator's scratch slot first and moved there after.
-    const bool large = page.large != 0;
-    const CapPtr root = root_of(env);
-    const uint64_t copy_slot = pd.cow.copy_base + at.number;
-    const bool via_scratch = page.slot() == copy_slot;
-    const uint64_t made_at = via_scratch ? env.cow->scratch_slot : copy_slot;
-    const uint32_t frame = TRY(make_copy_frame(env, pd.cow, large, made_at));
-    auto copied = checked(frame_copy(CapPtr(made_at), CapPtr(page.slot())), kStep);
-    if (!copied) {
-        (void)cnode_delete(root, made_at, kWordBits);
-        drop_frame(env, frame);
-        return fail(copied.error());
-    }
-    // Nothing below can be refused: the page is mapped, its copy slot is the PD's.
-    (void)frame_unmap(CapPtr(page.slot()));
-    if (via_scratch) {
-        (void)cnode_delete(root, copy_slot, kWordBits);
-        (void)cnode_move(root, copy_slot, kWordBits, root, made_at, kWordBits);
-    }
-    auto mapped = checked(frame_map(CapPtr(copy_slot), CapPtr(pd.vspace), at.va, page.rights,
-                                    abi::MapAttributes::kCached),
-                          kStep);
-    act_on(env, ledger.unref(page.frame));
-    page.frame = frame;
-    page.set_slot(copy_slot);
-    page.own = 1;
-    if (!mapped) {
-        return fail(mapped.error());
-    }
+    TRY(copy_page(env, pd, at.number, at.va));
     return true;
+}
+
+uint64_t reclaim_orphaned_pages(BuilderEnvironment& env, PdHandle& pd) {
+    if (pd.cow.pages == 0) {
+        return 0;
+    }
+    pd::CowLedger& ledger = env.cow->ledger;
+    uint64_t copied = 0;
+    uint64_t number = 0;
+    for (const PageRun& r : pd.runs.list()) {
+        if (r.kind != PageKind::kPrivate) {
+            continue;
+        }
+        for (uint64_t i = 0; i < r.count; ++i, ++number) {
+            const pd::CowPage& page = ledger.page(pd.cow.first + static_cast<uint32_t>(number));
+            const uint32_t store = ledger.store_of(page.frame);
+            if (page.own != 0 || ledger.refs(page.frame) != 1 || !ledger.orphaned_image(store)) {
+                continue;
+            }
+            // Worth it only when the pages still mapped there are under half of its memory.
+            const uint64_t kept = uint64_t{ledger.store_frames(store)} * r.page_bytes();
+            if (2 * kept > env.cow->stores[store].blocks.total()) {
+                continue;
+            }
+            if (!copy_page(env, pd, number, r.va + i * r.page_bytes())) {
+                return copied;  // memory is short: what is done stays done
+            }
+            ++copied;
+        }
+    }
+    return copied;
 }
 
 CowFigures cow_figures(const BuilderEnvironment& env, const PdHandle& pd) {
     CowFigures f;
+    if (pd.cow.chunk_plus_one != 0) {  // what its current chunk has not given yet
+        f.own_bytes += uint64_t{kChunkFrames - pd.cow.chunk_used} * pd::kSmallPage;
+    }
     for (uint32_t i = 0; i < pd.cow.pages; ++i) {
         const pd::CowPage& page = env.cow->ledger.page(pd.cow.first + i);
         if (page.own != 0) {

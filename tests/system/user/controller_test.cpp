@@ -451,3 +451,27 @@ USER_TEST(controller, fork_rules_decide_what_the_child_keeps) {
 }
 
 }  // namespace tessera::test
+
+namespace tessera::test {
+
+// A PD that ends while its fork still maps a few pages of its image: the fork takes those pages
+// over (copies of its own), so the image's memory returns at once rather than when the fork
+// ends: while the fork runs, the pool holds exactly what the PDs hold.
+USER_TEST(controller, a_parents_memory_returns_when_its_fork_takes_its_pages_over) {
+    CHECK(services_ready());
+    const uint64_t free_before = pool_free();
+    const uint64_t parent = spawn("fork orphan");
+    CHECK(parent != ~uint64_t{0});
+    const service::WaitReply done = wait_for(parent);
+    CHECK(done.ending == Ending::kExited);
+    CHECK_EQ(done.status, uint64_t{0});
+    Member left[16];
+    CHECK_EQ(members(left), size_t{1});  // the fork, a client's now
+    CHECK_EQ(pool_free(), free_before - held_by_pds());
+    const service::WaitReply child = wait_for(left[0].id);
+    CHECK(child.ending == Ending::kExited);
+    CHECK_EQ(child.status, uint64_t{0});
+    CHECK_EQ(pool_free(), free_before);
+}
+
+}  // namespace tessera::test

@@ -167,9 +167,28 @@ void answer(uint64_t& slot, const service::WaitReply& reply) {
 // A client's wait for any PD a client started (one at a time).
 uint64_t g_client_any_waiter = 0;
 
+// Set while every PD ends (kill all): no fork need take its pages out of budgets of PDs gone.
+bool g_ending_all = false;
+
+// After a PD with forks ended or was re-imaged: the forks that now alone map pages of its old
+// image take them over (tessera/pd_builder.hpp: reclaim_orphaned_pages), so its budget returns.
+void reclaim_from_forks() {
+    if (g_ending_all) {
+        return;
+    }
+    for (unsigned p = 0; p < kMaxPds; ++p) {
+        Pd& pd = g_pds[p];
+        if (pd.used && !pd.ended && pd.handle.cow.pages != 0) {
+            (void)reclaim_orphaned_pages(g_controller.builder, pd.handle);
+        }
+    }
+}
+
 // Tears PD id down with its linked subtree, tells whoever waits how each ended, and returns how
 // many PDs ended. Unlinked children outlive it (a client's from then on).
 uint64_t end_pd(unsigned id, Ending how, uint64_t status) {
+    static unsigned depth = 0;  // the subtree's ends are one operation
+    ++depth;
     uint64_t ended = 0;
     // Its linked children first (depth first; each ends as killed), its others orphaned.
     for (unsigned c = 0; c < kMaxPds; ++c) {
@@ -226,6 +245,9 @@ uint64_t end_pd(unsigned id, Ending how, uint64_t status) {
         copy_name(pd.name, StringView(name));
     } else {
         pd = Pd{};
+    }
+    if (--depth == 0) {
+        reclaim_from_forks();
     }
     return ended + 1;
 }
@@ -409,10 +431,14 @@ void exec(unsigned id, StringView line, sys::Message& m) {
     }
     Pd& pd = g_pds[id];
     Config config(id, std::span<const StringView>(words, n), pd.service());
+    const bool shared = pd.handle.cow.pages != 0;
     auto result = exec_pd(g_controller.builder, pd.handle, entry->data, config.pd);
     if (!result) {
         refuse_build(m, result.error());
         return;
+    }
+    if (shared) {
+        reclaim_from_forks();
     }
     copy_name(pd.name, words[0]);
     service::reply(m, service::ExecReply{StringView(pd.name)});
@@ -502,6 +528,7 @@ void list(sys::Message& m) {
 }
 
 void kill_all(sys::Message& m) {
+    g_ending_all = true;
     uint64_t count = 0;
     for (unsigned id = 0; id < kMaxPds; ++id) {
         if (g_pds[id].used && g_pds[id].ended) {
@@ -510,6 +537,7 @@ void kill_all(sys::Message& m) {
             count += end_pd(id, Ending::kKilled, 0);
         }
     }
+    g_ending_all = false;
     (void)g_memory.whole();  // merge what came back
     service::reply(m,
                    service::KillAllReply{count, g_memory.free_bytes(), g_controller.free_at_start,

@@ -15,6 +15,9 @@
 //   large  (given a private region "big" of 2 MiB pages, by a parent that is its pager) the two
 //          sides write the 2 MiB pages after the fork and each sees its own; no waiting: both
 //          exit with 0 when their checks held
+//   orphan the parent exits soon after the fork, the child having written most of its memory
+//          by then: the child takes over the few pages it alone still maps of the parent's image,
+//          so that image's memory returns at once; the child checks its memory and exits with 0
 //   oom    forks (children spin, holding memory) until a fork is refused for want of memory;
 //          then checks its memory is intact and exits with 0. Copy-on-write, its own writes
 //          after the refusal may find no memory for their copies: it is then ended as out of
@@ -290,6 +293,27 @@ int large() {
     return words[0] == 0x3000 && words[kLarge / 8 - 1] == 0x1000 + kLarge / 8 - 1 ? 0 : 83;
 }
 
+constexpr uint64_t kBigWords = 512 * 256;  // 1 MiB: 256 pages
+uint64_t g_big[kBigWords];
+
+int orphan() {
+    fill(g_big, kBigWords, 7);
+    fill(g_data, kWords, 8);
+    const service::ForkReply f = fork_or_exit();
+    if (f.in_child == 0) {
+        for (int i = 0; i < 1000; ++i) {
+            sys::yield();  // the child's turn: a copy per turn, its 256 pages first
+        }
+        return 0;
+    }
+    fill(g_big, kBigWords, 9);  // copies of its own
+    for (int i = 0; i < 2000; ++i) {
+        sys::yield();  // the parent ends meanwhile
+    }
+    // Pages it never wrote (now its own, taken over from the parent's image) and pages it did.
+    return holds(g_data, kWords, 8) && holds(g_big, kBigWords, 9) ? 0 : 90;
+}
+
 int oom(uint64_t flags) {
     fill(g_data, kWords, 1);
     for (unsigned forks = 0; forks < 1000; ++forks) {
@@ -336,13 +360,16 @@ int main(int argc, char** argv, char** /*envp*/) {
         status = large();
     } else if (what == "rules") {
         status = rules();
+    } else if (what == "orphan") {
+        status = orphan();
     } else if (what == "oom") {
         status = oom(0);
     } else if (what == "oom-eager") {
         status = oom(service::kForkEager);
     } else {
         println(
-            "fork: usage: fork [demo|check|eager|tree|crash|exec|many|rules|large|oom|oom-eager]");
+            "fork: usage: fork "
+            "[demo|check|eager|tree|crash|exec|many|rules|large|orphan|oom|oom-eager]");
         return 98;
     }
     if (what != "demo") {

@@ -247,11 +247,19 @@ Result<PdHandle, SpawnError> fork_pd(BuilderEnvironment& env, PdHandle& parent,
 // more), maps it writable and returns true (resume the thread). False: a real fault.
 Result<bool, SpawnError> resolve_cow_fault(BuilderEnvironment& env, PdHandle& pd, uint64_t address);
 
+// Takes the PD's pages out of image budgets kept only because forks map frames of them (their
+// own PD is gone): each such page the PD alone still maps becomes a copy of its own, mapped
+// writable, when that lets go of more memory than the copies take (the budget is released with
+// the last of its frames). Call for the remaining forks after a PD whose pages they share has
+// ended or been re-imaged. Stops, keeping what it did, when memory runs short. Returns the pages
+// copied.
+uint64_t reclaim_orphaned_pages(BuilderEnvironment& env, PdHandle& pd);
+
 // Frames and bytes of the PD's pages that it shares with forks, and that it owns.
 struct CowFigures {
     uint64_t shared = 0;
     uint64_t own = 0;
-    uint64_t own_bytes = 0;  // its copies: memory it holds beyond its budgets
+    uint64_t own_bytes = 0;  // its copies and the rest of its current chunk: beyond its budgets
 };
 CowFigures cow_figures(const BuilderEnvironment& env, const PdHandle& pd);
 
