@@ -293,7 +293,7 @@ int large() {
     return words[0] == 0x3000 && words[kLarge / 8 - 1] == 0x1000 + kLarge / 8 - 1 ? 0 : 83;
 }
 
-constexpr uint64_t kBigWords = 512 * 256;  // 1 MiB: 256 pages
+constexpr uint64_t kBigWords = uint64_t{512} * 256;  // 1 MiB: 256 pages
 uint64_t g_big[kBigWords];
 
 int orphan() {
