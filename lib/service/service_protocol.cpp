@@ -76,6 +76,8 @@ const char* to_string(StatusCode status) {
             return "another client waits for it";
         case StatusCode::kNoSlot:
             return "no slot for the reply";
+        case StatusCode::kNameTaken:
+            return "a service of that name runs already";
         case StatusCode::kCount:
             break;
     }

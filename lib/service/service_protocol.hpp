@@ -67,6 +67,7 @@ enum class StatusCode : uint64_t {
     kTooManyServices,   // the service table is full
     kAlreadyWaitedFor,  // another client waits for that PD
     kNoSlot,            // no slot left for a reply capability
+    kNameTaken,         // a service of that name runs already
     kCount,
 };
 
@@ -128,6 +129,10 @@ constexpr uint64_t fault(uint64_t id) {
 }
 constexpr uint64_t service_client(uint64_t id) {
     return id + 1;
+}
+// The PD id a service's caller has, from the badge its call carries.
+constexpr uint64_t service_client_id(uint64_t badge) {
+    return badge - 1;
 }
 
 enum class Sender : uint8_t { kClient, kChild, kFault };
@@ -262,8 +267,9 @@ struct Kill {
 };
 
 struct ExecReply {
-    Text name;  // of the new image
-    TESSERA_MESSAGE_FIELDS(name)
+    uint64_t ended_service = 0;  // 1: the PD served a service, which ended with its old image
+    Text name;                   // of the new image
+    TESSERA_MESSAGE_FIELDS(ended_service, name)
 };
 struct Exec {
     static constexpr ControllerLabel kLabel = ControllerLabel::kExec;

@@ -99,7 +99,9 @@ TEST(ServiceProtocol, RepliesRoundTripWithLabelOk) {
     const KillReply killed = round_trip(KillReply{3, Text("spinner")});
     EXPECT_EQ(killed.count, 3u);
     EXPECT_TRUE(killed.name == "spinner");
-    EXPECT_TRUE(round_trip(ExecReply{Text("hello")}).name == "hello");
+    const ExecReply exec_reply = round_trip(ExecReply{1, Text("hello")});
+    EXPECT_TRUE(exec_reply.name == "hello");
+    EXPECT_EQ(exec_reply.ended_service, 1u);
     const MemoryReply memory = round_trip(MemoryReply{1 << 24, 4096, (1 << 24) - 4096});
     EXPECT_EQ(memory.pool, 1u << 24);
     EXPECT_EQ(memory.held, 4096u);

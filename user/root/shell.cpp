@@ -151,7 +151,7 @@ auto ask_controller(const Req& request) {
 // A PD id argument, checked as a number (the controller checks that it exists).
 bool pd_id(StringView text, const char* command, uint64_t& id) {
     if (!parse_u64(text, id)) {
-        println("{}: no PD with ID {} (see ps)", command, text);
+        println("{}: \"{}\" is not a number (a PD's ID: see ps)", command, text);
         return false;
     }
     return true;
@@ -343,7 +343,9 @@ void command_exec(StringView* words, unsigned n) {
     }
     char line[kLineLength];
     auto r = ask_controller(service::Exec{id, join(words, 2, n, line)});
-    if (r) {
+    if (r && r.value().ended_service != 0) {
+        println("[{}] now runs {}; the service it served has ended", id, r.value().name.view());
+    } else if (r) {
         println("[{}] now runs {}", id, r.value().name.view());
     } else if (r.error().status == StatusCode::kNoSuchPd) {
         println("exec: no PD with ID {} (see ps)", words[1]);

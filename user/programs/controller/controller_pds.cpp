@@ -81,7 +81,9 @@ struct Config {
     CapGrant grants[kMaxServices + 1];
     PdConfig pd;
 
-    Config(unsigned id, std::span<const StringView> argv, int own_service, bool tiny = false) {
+    // own_service: the service it serves (-1: none); ending: a service it is not given at all.
+    Config(unsigned id, std::span<const StringView> argv, int own_service, bool tiny = false,
+           int ending = -1) {
         static const StringView kEnvironment[] = {"CONTROLLER=tessera"};
         size_t n = 0;
         for (StringView a : argv) {
@@ -104,7 +106,7 @@ struct Config {
         size_t g = 0;
         for (int s = 0; s < static_cast<int>(kMaxServices); ++s) {
             const Service& service = g_controller.services[s];
-            if (!service.used) {
+            if (!service.used || s == ending) {
                 continue;
             }
             if (s == own_service) {  // the server's own end: it receives on it
@@ -295,6 +297,17 @@ void spawn(sys::Message& m, uint32_t asker) {
     }
     int service = -1;
     if (serve) {
+        for (unsigned p = 0; p < kMaxPds; ++p) {  // one service per name
+            const Pd& other = g_pds[p];
+            const int s = other.used && !other.ended ? other.service() : -1;
+            if (s >= 0 && StringView(g_controller.services[s].name) == words[0]) {
+                char text[64];
+                BufferWriter why(text, sizeof(text));
+                why.print("a service named \"{}\" runs already (PD {})", words[0], p);
+                service::refuse(m, StatusCode::kNameTaken, why.view());
+                return;
+            }
+        }
         service = new_service(words[0]);
         if (service < 0) {
             service::refuse(m, StatusCode::kTooManyServices, "no room for another service");
@@ -430,7 +443,9 @@ void exec(unsigned id, StringView line, sys::Message& m) {
         return;
     }
     Pd& pd = g_pds[id];
-    Config config(id, std::span<const StringView>(words, n), pd.service());
+    // A service's server re-imaged is no longer its server: the new image does not get the
+    // service's end, and the service ends (its clients' capabilities revoked) once it runs.
+    Config config(id, std::span<const StringView>(words, n), -1, false, pd.service());
     const bool shared = pd.handle.cow.pages != 0;
     auto result = exec_pd(g_controller.builder, pd.handle, entry->data, config.pd);
     if (!result) {
@@ -440,8 +455,13 @@ void exec(unsigned id, StringView line, sys::Message& m) {
     if (shared) {
         reclaim_from_forks();
     }
+    const bool served = pd.service() >= 0;
+    if (served) {
+        end_service(pd.service());
+        pd.service_plus_one = 0;
+    }
     copy_name(pd.name, words[0]);
-    service::reply(m, service::ExecReply{StringView(pd.name)});
+    service::reply(m, service::ExecReply{served ? 1u : 0u, StringView(pd.name)});
 }
 
 void fork(unsigned id, sys::Message& m) {

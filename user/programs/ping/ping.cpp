@@ -1,6 +1,8 @@
 // The client half of the IPC ping-pong pair: finds "pong" in its directory (the controller lists
 // every running service there), calls it N times (argv[1], default 1000) across address spaces
-// and CSpaces, checks every answer, and exits with the number of wrong answers.
+// and CSpaces, checks every answer, and exits with the number of wrong answers (3 when the
+// service ends under it: its calls are refused then).
+#include "abi/error.hpp"
 #include "base/string_view.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/startup.hpp"
@@ -27,6 +29,11 @@ int main(int argc, char** argv, char** /*envp*/) {
         m.info = abi::MessageInfo(0, 0, 0, 1);
         m.mr[0] = i;
         sys::call(ep, m);
+        if (m.info.label() != 0) {  // the call itself was refused: the service has ended
+            println("ping: pong is gone (call {} refused: {})", i + 1,
+                    abi::error_name(static_cast<abi::Error>(m.info.label())));
+            return 3;
+        }
         wrong += m.mr[0] != i + 1 ? 1 : 0;
         served = m.mr[1];
     }

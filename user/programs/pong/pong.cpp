@@ -1,6 +1,8 @@
 // The server half of the IPC ping-pong pair: started as a service (shell: serve pong), it
 // answers every call on its "service" endpoint with the number it was sent plus one, and names
-// the caller by badge (the controller mints each client's capability with its own badge).
+// the caller by the PD id its badge carries (the controller mints each client's capability with a
+// badge of its own).
+#include "service/service_protocol.hpp"
 #include "tessera/debug_print.hpp"
 #include "tessera/startup.hpp"
 #include "tessera/syscall.hpp"
@@ -21,7 +23,8 @@ int main(int /*argc*/, char** /*argv*/, char** /*envp*/) {
     for (;;) {
         ++served;
         if (m.mr[0] == 0) {
-            println("pong: caller {} says hello after {} calls", m.badge_or_cap, served);
+            println("pong: caller {} says hello after {} calls",
+                    service::badge::service_client_id(m.badge_or_cap), served);
         }
         m.info = abi::MessageInfo(0, 0, 0, 2);
         m.mr[0] = m.mr[0] + 1;
