@@ -1,8 +1,8 @@
 /* An ordinary C program on Tessera: printf to the console, malloc and free on the heap region
  * its creator configured (64 KiB by default, named in its startup record), string functions,
  * running the heap dry, and abort. Its first argument (a number) goes into the checksum; given
- * 0xab it calls abort(). Its exit status tells the parent everything:
- * (checksum of its heap words & 0xfffff) << 8 | one bit per failed check. */
+ * 0xab it calls abort(). Its exit status is 0 when every check held (the sum of its heap words
+ * among them), else one bit per failed check. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +28,7 @@ enum {
     kFailReuse = 1 << 5,      /* freed memory could not be allocated again */
     kFailFormat = 1 << 6,     /* snprintf formatted a number wrongly */
     kFailRegion = 1 << 7,     /* the heap region did not read back */
+    kFailChecksum = 1 << 8,   /* the heap words did not sum to what they were given */
 };
 
 static uint64_t argument;
@@ -159,10 +160,15 @@ static int run(void) {
     failures |= check_strings();
     failures |= check_format();
     failures |= run_heap_dry();
-    int status = (int)((checksum & 0xfffff) << 8) | failures;
-    printf("hello-c: checksum %#llx, failures %#x: exit status %#x\n", (unsigned long long)checksum,
-           failures, status);
-    return status;
+    /* The sum the heap words must have: sum of i * i + argument over i < kWords. */
+    const uint64_t n = kWords;
+    const uint64_t expected = (n - 1) * n * (2 * n - 1) / 6 + n * argument;
+    if (checksum != expected) {
+        failures |= kFailChecksum;
+    }
+    printf("hello-c: checksum %#llx, failures %#x: exit status %d\n", (unsigned long long)checksum,
+           failures, failures);
+    return failures;
 }
 
 int main(int argc, char** argv) {
