@@ -195,6 +195,9 @@ extern "C" void tessera_start(uint64_t argument, uint64_t /*unused*/) {
                 shell.controller = services.value().controller_client;
                 shell.pool = pool;
                 shell.pool_bits = best;
+                shell.system[0] = {"imagestore", pd_memory(services.value().store), kStorePriority};
+                shell.system[1] = {"controller", pd_memory(services.value().controller),
+                                   kControllerPriority};
                 run_shell(shell);
             }
         }

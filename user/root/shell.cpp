@@ -258,7 +258,16 @@ void command_ps() {
             print_subtree(count, i, 0);
         }
     }
-    println("  {} PDs, {} KiB", count, bytes / 1024);
+    for (const ShellEnvironment::SystemPd& sys : g_env->system) {
+        if (sys.name != nullptr) {
+            println("  {:<3} {:<6} {:<26} {:<11} {:<5} {} KiB", "-", "-", sys.name, "system",
+                    sys.priority, sys.bytes / 1024);
+        }
+    }
+    println(
+        "  {} PDs, {} KiB (and the system's: the image store and the controller, which no "
+        "command ends)",
+        count, bytes / 1024);
 }
 
 // spawn N IMAGE [ARGS]: N tiny PDs in the background, as many as memory allows.
@@ -315,6 +324,12 @@ void command_kill(StringView* words, unsigned n) {
     if (n != 2) {
         println("usage: kill ID (see ps) | kill all");
         return;
+    }
+    for (const ShellEnvironment::SystemPd& sys : g_env->system) {
+        if (sys.name != nullptr && words[1] == StringView(sys.name)) {
+            println("kill: {} is a system PD: it cannot be killed", sys.name);
+            return;
+        }
     }
     if (!pd_id(words[1], "kill", id)) {
         return;

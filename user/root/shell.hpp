@@ -19,6 +19,14 @@ struct ShellEnvironment {
     uint64_t controller = 0;
     abi::CapPtr pool;  // the root's memory pool (for mem)
     unsigned pool_bits = 0;
+    // The system's own PDs (the image store and the controller), which ps lists as such: they
+    // are the root task's, not the controller's, so no shell command can end them.
+    struct SystemPd {
+        const char* name = nullptr;
+        uint64_t bytes = 0;
+        uint64_t priority = 0;
+    };
+    SystemPd system[2];
 };
 
 // Never returns.

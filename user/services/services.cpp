@@ -8,9 +8,7 @@
 namespace tessera {
 namespace {
 
-constexpr uint64_t kDepth = abi::kWordBits;  // every slot of a single-level CSpace
-constexpr uint64_t kStorePriority = 150;
-constexpr uint64_t kControllerPriority = 140;
+constexpr uint64_t kDepth = abi::kWordBits;       // every slot of a single-level CSpace
 constexpr uint64_t kControllerMaxPriority = 139;  // its PDs run below it
 
 SpawnError failure(abi::Error error) {

@@ -12,6 +12,9 @@
 
 namespace tessera {
 
+constexpr uint64_t kStorePriority = 150;
+constexpr uint64_t kControllerPriority = 140;
+
 struct ServicesOptions {
     BuilderEnvironment* builder = nullptr;  // the root's: its memory funds the services and the
                                             // controller's own pool
